@@ -1,0 +1,133 @@
+//! # wasp-sdk: write wasp users in Rust
+//!
+//! A plugin is one type implementing [`User`] and one [`export!`]:
+//!
+//! ```ignore
+//! use wasp_sdk::prelude::*;
+//!
+//! #[derive(Default)]
+//! struct Shopper;
+//!
+//! impl User for Shopper {
+//!     fn tasks() -> Vec<Task<Self>> {
+//!         vec![task("index", 3, Self::index)]
+//!     }
+//!     fn wait() -> Wait { Wait::Between(1000, 5000) }
+//! }
+//!
+//! impl Shopper {
+//!     fn index(&mut self) -> TaskResult {
+//!         http::get("/").send()?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! export!(Shopper);
+//! ```
+//!
+//! The host picks tasks by weight and waits between them; one value of your
+//! type lives per simulated user, made with `Default` before `on_start`.
+
+extern crate self as wasp_sdk;
+
+#[doc(hidden)]
+pub use wit_bindgen as __wit_bindgen;
+
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "wasp:plugin/user",
+        pub_export_macro: true,
+        export_macro_name: "__export_wasp_user",
+        default_bindings_module: "wasp_sdk::bindings",
+        runtime_path: "wasp_sdk::__wit_bindgen::rt",
+    });
+}
+
+pub mod baggage;
+pub mod context;
+mod error;
+#[doc(hidden)]
+pub mod glue;
+pub mod http;
+pub mod log;
+pub mod random;
+
+pub use error::{Error, HttpError, TaskResult};
+
+/// The host/WIT contract this SDK speaks.
+pub const WIT_VERSION: &str = "0.1.0";
+
+/// How long a user waits between two tasks, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// The next task starts at once.
+    None,
+    Constant(u32),
+    /// Uniformly random in [min, max].
+    Between(u32, u32),
+    /// A task starts every N ms (like Locust's `constant_pacing`).
+    Pacing(u32),
+}
+
+/// One task: a name, a weight, optional tags, and the method that runs it.
+pub struct Task<U> {
+    pub name: String,
+    pub weight: u32,
+    pub tags: Vec<String>,
+    pub run: fn(&mut U) -> TaskResult,
+}
+
+/// A task with a name and a weight (relative to the other tasks' weights).
+pub fn task<U>(name: &str, weight: u32, run: fn(&mut U) -> TaskResult) -> Task<U> {
+    Task { name: name.to_string(), weight, tags: Vec::new(), run }
+}
+
+impl<U> Task<U> {
+    /// Adds a tag, for `wasp run --tags/--exclude-tags`.
+    pub fn tag(mut self, tag: &str) -> Self {
+        self.tags.push(tag.to_string());
+        self
+    }
+}
+
+/// A simulated user. Only [`User::tasks`] is required.
+pub trait User: Default + 'static {
+    /// The behaviour's name, shown by the host.
+    fn name() -> String {
+        let full = std::any::type_name::<Self>();
+        full.rsplit("::").next().unwrap_or(full).to_string()
+    }
+
+    /// The tasks the host picks from, by weight.
+    fn tasks() -> Vec<Task<Self>>;
+
+    /// The wait between tasks. Default: none.
+    fn wait() -> Wait {
+        Wait::None
+    }
+
+    /// Runs once per user before its first task.
+    fn on_start(&mut self) -> TaskResult {
+        Ok(())
+    }
+
+    /// Runs once per user when the run stops.
+    fn on_stop(&mut self) {}
+}
+
+/// Exports a [`User`] type as the plugin's behaviour.
+#[macro_export]
+macro_rules! export {
+    ($user:ty) => {
+        type __WaspGlue = $crate::glue::Glue<$user>;
+        $crate::bindings::__export_wasp_user!(__WaspGlue with_types_in $crate::bindings);
+    };
+}
+
+/// Everything a plugin usually needs.
+pub mod prelude {
+    pub use crate::{baggage, context, export, http, log, random, task, Error, Task, TaskResult, User, Wait};
+    pub use serde_json::json;
+}

@@ -1,0 +1,76 @@
+//! Random helpers. Seeded from WASI randomness, so `wasp run --seed` makes
+//! them reproducible.
+
+use std::cell::RefCell;
+
+thread_local! {
+    static RNG: RefCell<fastrand::Rng> = RefCell::new(fastrand::Rng::with_seed(seed()));
+}
+
+fn seed() -> u64 {
+    getrandom::u64().unwrap_or(0x5eed)
+}
+
+fn with<R>(f: impl FnOnce(&mut fastrand::Rng) -> R) -> R {
+    RNG.with(|r| f(&mut r.borrow_mut()))
+}
+
+/// A number in `lo..=hi`.
+pub fn range(lo: u64, hi: u64) -> u64 {
+    with(|r| r.u64(lo..=hi))
+}
+
+/// A float in `[0, 1)`.
+pub fn unit() -> f64 {
+    with(|r| r.f64())
+}
+
+/// A random element, or `None` for an empty slice.
+pub fn choice<T>(items: &[T]) -> Option<&T> {
+    if items.is_empty() {
+        None
+    } else {
+        Some(&items[with(|r| r.usize(..items.len()))])
+    }
+}
+
+/// A random element, with weights.
+pub fn weighted<'a, T>(items: &'a [(T, u32)]) -> Option<&'a T> {
+    let total: u64 = items.iter().map(|(_, w)| *w as u64).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut x = with(|r| r.u64(..total));
+    for (item, w) in items {
+        if x < *w as u64 {
+            return Some(item);
+        }
+        x -= *w as u64;
+    }
+    None
+}
+
+/// A random (version 4) UUID, e.g. for session ids.
+pub fn uuid_v4() -> String {
+    let bytes: [u8; 16] = with(|r| std::array::from_fn(|_| r.u8(..)));
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers_stay_in_bounds() {
+        for _ in 0..1000 {
+            let v = range(3, 5);
+            assert!((3..=5).contains(&v));
+        }
+        assert_eq!(choice::<u8>(&[]), None);
+        assert_eq!(weighted(&[("a", 0), ("b", 5)]), Some(&"b"));
+        let u = uuid_v4();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+        assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"));
+    }
+}

@@ -1,0 +1,254 @@
+//! The command line (clap derive). Every option also reads `WASP_<NAME>`, and
+//! where Locust has an equivalent, Locust's variable (see [`LOCUST_ALIASES`]).
+
+use crate::behaviour::Wait;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wasp",
+    version,
+    about = "Load testing with WebAssembly users",
+    long_about = "Load testing with WebAssembly users.\n\n\
+        Simulated users are WebAssembly components (world wasp:plugin/user) that the host runs \
+        by the thousand, each in its own sandbox, giving them HTTP, cookies, baggage and logs.\n\n\
+        Every option can also be set in the environment as WASP_<OPTION> (e.g. WASP_USERS); \
+        options that Locust has also read Locust's variable (LOCUST_USERS, LOCUST_SPAWN_RATE, \
+        LOCUST_HOST, LOCUST_RUN_TIME, LOCUST_STOP_TIMEOUT, LOCUST_TAGS, LOCUST_EXCLUDE_TAGS, \
+        LOCUST_LOGLEVEL, LOCUST_ONLY_SUMMARY, LOCUST_EXIT_CODE_ON_ERROR). The command line wins \
+        over WASP_*, which wins over LOCUST_*.\n\n\
+        Exit codes: 0 passed, 1 failures or errors (see --exit-code-on-error), 2 usage error, \
+        3 plugin could not be loaded, 4 stopped by a signal before anything was measured."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a plugin's users against a target.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// The plugin: a WebAssembly component built for wasp:plugin/user.
+    #[arg(env = "WASP_PLUGIN", value_name = "PLUGIN.wasm")]
+    pub plugin: PathBuf,
+
+    /// Base URL of the system under test. Relative request URLs are joined to it
+    /// and its origin is allowed. [also LOCUST_HOST]
+    #[arg(short = 'H', long, env = "WASP_HOST", value_name = "URL")]
+    pub host: Option<String>,
+
+    /// Number of concurrent users. [also LOCUST_USERS]
+    #[arg(short = 'u', long, env = "WASP_USERS", default_value_t = 1, value_name = "N")]
+    pub users: u64,
+
+    /// Users started per second. [also LOCUST_SPAWN_RATE]
+    #[arg(short = 'r', long, env = "WASP_SPAWN_RATE", default_value_t = 1.0, value_name = "R")]
+    pub spawn_rate: f64,
+
+    /// Stop after this long, e.g. 30s, 5m, 1h30m (a bare number is seconds).
+    /// Without it, run until Ctrl-C. [also LOCUST_RUN_TIME]
+    #[arg(short = 't', long, env = "WASP_RUN_TIME", value_parser = parse_duration, value_name = "TIME")]
+    pub run_time: Option<Duration>,
+
+    /// At the stop, how long running tasks may take to finish before they are
+    /// cut short (their users then skip on-stop). [also LOCUST_STOP_TIMEOUT]
+    #[arg(long, env = "WASP_STOP_TIMEOUT", value_parser = parse_duration, default_value = "0s", value_name = "TIME")]
+    pub stop_timeout: Duration,
+
+    /// Only run tasks with one of these tags (comma-separated). [also LOCUST_TAGS]
+    #[arg(short = 'T', long, env = "WASP_TAGS", value_delimiter = ',', value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// Never run tasks with any of these tags (comma-separated). [also LOCUST_EXCLUDE_TAGS]
+    #[arg(short = 'E', long, env = "WASP_EXCLUDE_TAGS", value_delimiter = ',', value_name = "TAG")]
+    pub exclude_tags: Vec<String>,
+
+    /// Seed for reproducible runs: the same seed gives every user the same task
+    /// choices, waits and guest random numbers.
+    #[arg(long, env = "WASP_SEED", value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Linear memory cap per user (e.g. 16MiB); a user that grows past it traps alone.
+    #[arg(long, env = "WASP_MAX_USER_MEMORY", default_value = "64MiB", value_parser = parse_size, value_name = "SIZE")]
+    pub max_user_memory: u64,
+
+    /// More origins guests may reach besides --host: http://host:port, host:port
+    /// or a bare host name (any port). Repeat or separate with commas.
+    #[arg(long, env = "WASP_ALLOW_HOST", value_delimiter = ',', value_name = "ORIGIN")]
+    pub allow_host: Vec<String>,
+
+    /// Timeout of one request (redirects included), unless the plugin sets its own.
+    #[arg(long, env = "WASP_REQUEST_TIMEOUT", value_parser = parse_duration, default_value = "60s", value_name = "TIME")]
+    pub request_timeout: Duration,
+
+    /// Most of a response body handed to the guest; the rest is read and counted, not kept.
+    #[arg(long, env = "WASP_MAX_BODY", value_parser = parse_size, default_value = "1MiB", value_name = "SIZE")]
+    pub max_body: u64,
+
+    /// Guest CPU time one task (or on-start/on-stop) may use, network waits not
+    /// counted; past it the task is killed and the user restarted.
+    #[arg(long, env = "WASP_TASK_BUDGET", value_parser = parse_duration, default_value = "10s", value_name = "TIME")]
+    pub task_budget: Duration,
+
+    /// Override the plugin's wait between tasks: `none`, `500ms` (constant),
+    /// `1s..10s` (uniformly between), `pacing:1s` (a task every second).
+    #[arg(long, env = "WASP_WAIT", value_parser = parse_wait, value_name = "WAIT")]
+    pub wait: Option<Wait>,
+
+    /// Size the instance pool for this many live users (default: --users).
+    #[arg(long, env = "WASP_MAX_USERS", value_name = "N")]
+    pub max_users: Option<u32>,
+
+    /// Write the results as JSON to this file.
+    #[arg(long, env = "WASP_JSON", value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Print only the final summary, no live table. [also LOCUST_ONLY_SUMMARY]
+    #[arg(long, env = "WASP_ONLY_SUMMARY")]
+    pub only_summary: bool,
+
+    /// How often the live table is printed.
+    #[arg(long, env = "WASP_STATS_INTERVAL", value_parser = parse_duration, default_value = "2s", value_name = "TIME")]
+    pub stats_interval: Duration,
+
+    /// Exit code when the run had any failure or error. [also LOCUST_EXIT_CODE_ON_ERROR]
+    #[arg(long, env = "WASP_EXIT_CODE_ON_ERROR", default_value_t = 1, value_name = "CODE")]
+    pub exit_code_on_error: i32,
+
+    /// Log level or filter (error, warn, info, debug, trace, or a RUST_LOG-style
+    /// filter such as `info,guest=warn`). Default: RUST_LOG, else info. [also LOCUST_LOGLEVEL]
+    #[arg(short = 'L', long, env = "WASP_LOG_LEVEL", value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+/// (WASP variable, Locust variable): the Locust one is used when the wasp one is unset.
+pub const LOCUST_ALIASES: &[(&str, &str)] = &[
+    ("WASP_HOST", "LOCUST_HOST"),
+    ("WASP_USERS", "LOCUST_USERS"),
+    ("WASP_SPAWN_RATE", "LOCUST_SPAWN_RATE"),
+    ("WASP_RUN_TIME", "LOCUST_RUN_TIME"),
+    ("WASP_STOP_TIMEOUT", "LOCUST_STOP_TIMEOUT"),
+    ("WASP_TAGS", "LOCUST_TAGS"),
+    ("WASP_EXCLUDE_TAGS", "LOCUST_EXCLUDE_TAGS"),
+    ("WASP_LOG_LEVEL", "LOCUST_LOGLEVEL"),
+    ("WASP_ONLY_SUMMARY", "LOCUST_ONLY_SUMMARY"),
+    ("WASP_EXIT_CODE_ON_ERROR", "LOCUST_EXIT_CODE_ON_ERROR"),
+];
+
+/// Fills unset WASP_* variables from their Locust equivalents. Call before
+/// parsing, while the process has one thread.
+pub fn apply_locust_aliases() {
+    for (ours, locust) in LOCUST_ALIASES {
+        if std::env::var_os(ours).is_none() {
+            if let Some(v) = std::env::var_os(locust) {
+                // Locust spells booleans "true"/"false"; clap's flags want the same.
+                // SAFETY (edition 2021: safe fn): called at start-up before any thread exists.
+                std::env::set_var(ours, v);
+            }
+        }
+    }
+}
+
+/// `30s`, `5m`, `1h30m`, `250ms`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Ok(Duration::from_secs_f64(secs));
+        }
+        return Err(format!("'{s}' is not a duration"));
+    }
+    humantime::parse_duration(s).map_err(|e| format!("'{s}' is not a duration like 30s, 5m or 1h30m ({e})"))
+}
+
+/// `none`, `500ms`, `1s..10s`, `pacing:1s`.
+pub fn parse_wait(s: &str) -> Result<Wait, String> {
+    let s = s.trim();
+    if s == "none" {
+        return Ok(Wait::None);
+    }
+    if let Some(p) = s.strip_prefix("pacing:") {
+        return Ok(Wait::Pacing(parse_duration(p)?));
+    }
+    if let Some((lo, hi)) = s.split_once("..") {
+        let (lo, hi) = (parse_duration(lo)?, parse_duration(hi)?);
+        if lo > hi {
+            return Err(format!("'{s}': the lower bound is over the upper one"));
+        }
+        return Ok(Wait::Between(lo, hi));
+    }
+    parse_duration(s).map(Wait::Constant).map_err(|_| format!("'{s}' is not a wait: none, 500ms, 1s..10s or pacing:1s"))
+}
+
+/// `64MiB`, `1MB`, `4096`...
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    s.trim()
+        .parse::<bytesize::ByteSize>()
+        .map(|b| b.as_u64())
+        .map_err(|e| format!("'{s}' is not a size like 64MiB ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn durations_accept_locust_forms() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("20").unwrap(), Duration::from_secs(20));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-3").is_err());
+    }
+
+    #[test]
+    fn waits_parse() {
+        assert_eq!(parse_wait("none").unwrap(), Wait::None);
+        assert_eq!(parse_wait("500ms").unwrap(), Wait::Constant(Duration::from_millis(500)));
+        assert_eq!(parse_wait("1s..10s").unwrap(), Wait::Between(Duration::from_secs(1), Duration::from_secs(10)));
+        assert_eq!(parse_wait("pacing:2s").unwrap(), Wait::Pacing(Duration::from_secs(2)));
+        assert!(parse_wait("10s..1s").is_err());
+        assert!(parse_wait("sometimes").is_err());
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert!(parse_size("lots").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent_and_short_forms_work() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from(["wasp", "run", "p.wasm", "-H", "http://x", "-u", "5", "-r", "2.5", "-t", "1h30m", "-T", "a,b"]).unwrap();
+        let Command::Run(a) = cli.command;
+        assert_eq!(a.host.as_deref(), Some("http://x"));
+        assert_eq!((a.users, a.spawn_rate), (5, 2.5));
+        assert_eq!(a.run_time, Some(Duration::from_secs(5400)));
+        assert_eq!(a.tags, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn every_option_has_a_wasp_variable() {
+        let cmd = Cli::command();
+        let run = cmd.find_subcommand("run").unwrap();
+        for arg in run.get_arguments() {
+            if ["help", "version"].contains(&arg.get_id().as_str()) {
+                continue;
+            }
+            let env = arg.get_env().unwrap_or_else(|| panic!("--{} has no env", arg.get_id()));
+            assert!(env.to_str().unwrap().starts_with("WASP_"));
+        }
+    }
+}

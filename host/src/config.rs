@@ -1,0 +1,85 @@
+//! A run's settings, checked: what the CLI said, turned into values the
+//! runner and the imports can use. Bad values are usage errors (exit 2).
+
+use crate::cli::RunArgs;
+use crate::error::Fatal;
+use crate::imports::http::AllowList;
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub plugin: PathBuf,
+    pub host: Option<Url>,
+    pub allow: AllowList,
+    pub users: u64,
+    pub spawn_rate: f64,
+    pub run_time: Option<Duration>,
+    pub stop_timeout: Duration,
+    pub tags: Vec<String>,
+    pub exclude_tags: Vec<String>,
+    pub seed: Option<u64>,
+    pub max_user_memory: usize,
+    pub request_timeout: Duration,
+    pub max_body: usize,
+    pub task_budget: Duration,
+    pub capacity: u32,
+    pub json: Option<PathBuf>,
+    pub live: bool,
+    pub stats_interval: Duration,
+    pub exit_code_on_error: i32,
+    pub wait: Option<crate::behaviour::Wait>,
+}
+
+impl RunConfig {
+    pub fn from_args(a: &RunArgs) -> Result<Self, Fatal> {
+        let mut allow = AllowList::default();
+        let host = match a.host.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+            None => None,
+            Some(h) => {
+                let url = Url::parse(h).map_err(|e| Fatal::usage(format!("--host '{h}' is not a URL: {e}")))?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                    return Err(Fatal::usage(format!("--host '{h}' must be an http:// or https:// URL with a host")));
+                }
+                allow.add(&url.origin().ascii_serialization()).map_err(Fatal::usage)?;
+                Some(url)
+            }
+        };
+        for h in &a.allow_host {
+            allow.add(h).map_err(|e| Fatal::usage(format!("--allow-host: {e}")))?;
+        }
+        if !(a.spawn_rate.is_finite() && a.spawn_rate > 0.0) {
+            return Err(Fatal::usage(format!("--spawn-rate must be a positive number, not {}", a.spawn_rate)));
+        }
+        if a.users == 0 {
+            return Err(Fatal::usage("--users must be at least 1"));
+        }
+        if a.max_user_memory < 64 << 10 {
+            return Err(Fatal::usage("--max-user-memory must be at least 64KiB (one Wasm page)"));
+        }
+        let capacity = a.max_users.unwrap_or(a.users.min(u32::MAX as u64) as u32).max(a.users.min(u32::MAX as u64) as u32);
+        Ok(RunConfig {
+            plugin: a.plugin.clone(),
+            host,
+            allow,
+            users: a.users,
+            spawn_rate: a.spawn_rate,
+            run_time: a.run_time,
+            stop_timeout: a.stop_timeout,
+            tags: a.tags.iter().filter(|t| !t.is_empty()).cloned().collect(),
+            exclude_tags: a.exclude_tags.iter().filter(|t| !t.is_empty()).cloned().collect(),
+            seed: a.seed,
+            max_user_memory: a.max_user_memory as usize,
+            request_timeout: a.request_timeout,
+            max_body: a.max_body as usize,
+            task_budget: a.task_budget,
+            capacity,
+            json: a.json.clone(),
+            live: !a.only_summary,
+            stats_interval: a.stats_interval.max(Duration::from_millis(100)),
+            exit_code_on_error: a.exit_code_on_error,
+            wait: a.wait,
+        })
+    }
+}

@@ -1,0 +1,17 @@
+//! wasp: a load-testing host whose simulated users are WebAssembly components.
+//!
+//! Data flows one way: [`cli`] → [`config`] → [`runner`] → users ([`plugin`])
+//! → host [`imports`] → [`stats`] → [`report`].
+
+pub mod behaviour;
+pub mod bindings;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod imports;
+pub mod plugin;
+pub mod report;
+pub mod run;
+pub mod runner;
+pub mod signals;
+pub mod stats;

@@ -1,0 +1,344 @@
+//! Plugins: one wasmtime `Engine` (pooling allocator, epoch interruption),
+//! components checked and compiled once into an `InstancePre`, and a
+//! [`WasmUser`] per simulated user with its own `Store`.
+
+use crate::behaviour::{Behaviour, Task, Wait};
+use crate::bindings::exports::wasp::plugin::behaviour as wit;
+use crate::bindings::{User as Bindings, UserPre, BEHAVIOUR_EXPORT, WIT_VERSION};
+use crate::error::Fatal;
+use crate::imports::{Phase, RunCtx, UserCtx};
+use crate::runner::{self, UserError};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+/// How often the epoch ticks: the granularity of yields and of the task budget.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// Wasm stack for guests; the fiber stack adds room for host calls.
+const MAX_WASM_STACK: usize = 256 << 10;
+const FIBER_STACK: usize = 512 << 10;
+
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Users alive at once the pooling allocator is sized for.
+    pub capacity: u32,
+    /// Linear memory cap per user, in bytes.
+    pub max_user_memory: usize,
+}
+
+/// Store data of one user.
+pub struct UserState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+    pub user: UserCtx,
+}
+
+impl WasiView for UserState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+fn config(opts: &EngineOptions, pooling: bool) -> Config {
+    let mut c = Config::new();
+    c.wasm_component_model(true);
+    c.epoch_interruption(true);
+    c.max_wasm_stack(MAX_WASM_STACK);
+    c.async_stack_size(FIBER_STACK);
+    // Small reservations: thousands of instances must fit in the address space.
+    let reservation = (opts.max_user_memory as u64).next_power_of_two().max(1 << 20);
+    c.memory_reservation(reservation);
+    c.memory_guard_size(64 << 10);
+    c.memory_reservation_for_growth(0);
+    if pooling {
+        let mut p = PoolingAllocationConfig::new();
+        let n = opts.capacity.max(16);
+        p.total_component_instances(n);
+        p.total_core_instances(n.saturating_mul(8));
+        p.total_memories(n.saturating_mul(2));
+        p.total_tables(n.saturating_mul(4));
+        p.total_stacks(n);
+        p.max_memory_size(reservation as usize);
+        c.allocation_strategy(InstanceAllocationStrategy::Pooling(p));
+    }
+    c
+}
+
+/// The engine, and a thread that ticks its epoch. With the pooling allocator
+/// when the address space allows, else the on-demand one.
+pub fn engine(opts: &EngineOptions) -> wasmtime::Result<Engine> {
+    let engine = match Engine::new(&config(opts, true)) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!("pooling allocator unavailable ({e:#}); using on-demand allocation");
+            Engine::new(&config(opts, false))?
+        }
+    };
+    let weak = engine.weak();
+    std::thread::Builder::new().name("wasp-epoch".into()).spawn(move || loop {
+        std::thread::sleep(EPOCH_TICK);
+        match weak.upgrade() {
+            Some(e) => e.increment_epoch(),
+            None => return,
+        }
+    })?;
+    Ok(engine)
+}
+
+/// A checked, compiled plugin, ready to instantiate.
+pub struct Plugin {
+    pub path: PathBuf,
+    pub engine: Engine,
+    pub pre: UserPre<UserState>,
+    pub behaviour: Behaviour,
+}
+
+fn linker(engine: &Engine) -> wasmtime::Result<Linker<UserState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    Bindings::add_to_linker::<_, HasSelf<UserCtx>>(&mut linker, |s: &mut UserState| &mut s.user)?;
+    Ok(linker)
+}
+
+fn root(e: &wasmtime::Error) -> String {
+    e.root_cause().to_string().replace('\n', " ")
+}
+
+/// Reads and compiles a component, refusing anything that is not a
+/// `wasp:plugin@0.1.0` user with a one-line reason.
+pub fn compile(engine: &Engine, path: &Path) -> Result<Component, Fatal> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Fatal::plugin(format!("plugin not found: {shown}")),
+        _ => Fatal::plugin(format!("cannot read plugin {shown}: {e}")),
+    })?;
+    if bytes.is_empty() {
+        return Err(Fatal::plugin(format!("{shown} is empty, not a WebAssembly component")));
+    }
+    if !bytes.starts_with(b"\0asm") || bytes.len() < 8 {
+        return Err(Fatal::plugin(format!("{shown} is not a WebAssembly file (no \\0asm header)")));
+    }
+    // Bytes 4..8: version and layer. Core modules are 1,0 / 0,0; components have layer 1.
+    if bytes[6..8] == [0, 0] {
+        return Err(Fatal::plugin(format!(
+            "{shown} is a core WebAssembly module, not a component: build it for wasm32-wasip2 (or wrap it with `wasm-tools component new`)"
+        )));
+    }
+    let component = Component::new(engine, &bytes)
+        .map_err(|e| Fatal::plugin(format!("{shown} is not a valid component: {}", root(&e))))?;
+    check_world(engine, &component).map_err(|m| Fatal::plugin(format!("{shown}: {m}")))?;
+    Ok(component)
+}
+
+/// Checks the component's exports name our world and version.
+fn check_world(engine: &Engine, component: &Component) -> Result<(), String> {
+    let ty = component.component_type();
+    let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
+    let ours = exports.iter().find(|n| n.split('@').next() == Some(BEHAVIOUR_EXPORT));
+    match ours {
+        None => Err(format!(
+            "not a wasp plugin: it does not export {BEHAVIOUR_EXPORT} (exports: {})",
+            if exports.is_empty() { "none".to_string() } else { exports.join(", ") }
+        )),
+        Some(name) => {
+            let version = name.split('@').nth(1).unwrap_or("none");
+            if version != WIT_VERSION {
+                Err(format!(
+                    "built for wasp:plugin@{version}, but this host supports wasp:plugin@{WIT_VERSION} only"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Plugin {
+    /// Loads, links and describes a plugin. Every failure is one line, exit code 3.
+    pub async fn load(engine: &Engine, path: &Path) -> Result<Plugin, Fatal> {
+        let shown = path.display().to_string();
+        let component = compile(engine, path)?;
+        let linker = linker(engine).map_err(|e| Fatal::plugin(format!("host linker: {e:#}")))?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| Fatal::plugin(format!("{shown} needs an import this host does not provide: {}", root(&e))))?;
+        let pre = UserPre::new(instance_pre)
+            .map_err(|e| Fatal::plugin(format!("{shown} does not match wasp:plugin@{WIT_VERSION}: {}", root(&e))))?;
+        let behaviour = describe(engine, &pre)
+            .await
+            .map_err(|e| Fatal::plugin(format!("{shown}: describe failed: {e}")))?;
+        Ok(Plugin { path: path.to_path_buf(), engine: engine.clone(), pre, behaviour })
+    }
+}
+
+/// Instantiates the plugin once, away from any run, to ask what it does.
+async fn describe(engine: &Engine, pre: &UserPre<UserState>) -> Result<Behaviour, String> {
+    let run = Arc::new(RunCtx {
+        stats: Arc::new(crate::stats::Stats::new(&[])),
+        http: crate::imports::http::HttpShared::new(crate::imports::http::HttpOptions {
+            base: None,
+            allow: Default::default(),
+            timeout: Duration::from_secs(1),
+            max_body: 0,
+            max_redirects: 0,
+            user_agent: String::new(),
+        })
+        .map_err(|e| e.to_string())?,
+        host: String::new(),
+        start: std::time::Instant::now(),
+        task_names: vec![],
+    });
+    let mut store = new_store(engine, 0, run, 64 << 20, None, Duration::from_secs(10));
+    let instance = pre.instantiate_async(&mut store).await.map_err(|e| root(&e))?;
+    let info = instance.wasp_plugin_behaviour().call_describe(&mut store).await.map_err(|e| root(&e))?;
+    behaviour_from(info)
+}
+
+fn ms(v: u32) -> Duration {
+    Duration::from_millis(v as u64)
+}
+
+/// Converts and checks what `describe` returned.
+pub fn behaviour_from(info: wit::Info) -> Result<Behaviour, String> {
+    if info.tasks.is_empty() {
+        return Err("the plugin declares no task".into());
+    }
+    if info.tasks.iter().all(|t| t.weight == 0) {
+        return Err("every task has weight 0".into());
+    }
+    let wait = match info.wait {
+        wit::Wait::None => Wait::None,
+        wit::Wait::Constant(c) => Wait::Constant(ms(c)),
+        wit::Wait::Between((lo, hi)) if lo <= hi => Wait::Between(ms(lo), ms(hi)),
+        wit::Wait::Between((lo, hi)) => return Err(format!("wait between({lo}, {hi}): min is over max")),
+        wit::Wait::Pacing(p) => Wait::Pacing(ms(p)),
+    };
+    let tasks = info.tasks.into_iter().map(|t| Task { name: t.name, weight: t.weight, tags: t.tags }).collect();
+    Ok(Behaviour { name: info.name, tasks, wait })
+}
+
+fn new_store(
+    engine: &Engine,
+    id: u64,
+    run: Arc<RunCtx>,
+    max_memory: usize,
+    seed: Option<u64>,
+    budget: Duration,
+) -> Store<UserState> {
+    let mut wasi = WasiCtxBuilder::new();
+    // Guest prints go to our stderr, never into the summary on stdout.
+    wasi.stdout(std::io::stderr()).stderr(std::io::stderr());
+    if let Some(seed) = seed {
+        let s = seed ^ id.wrapping_mul(0xA24B_AED4_963E_E407);
+        wasi.secure_random(StdRng::seed_from_u64(s)).insecure_random(StdRng::seed_from_u64(s.rotate_left(17)));
+        wasi.insecure_random_seed(s as u128);
+    }
+    let state = UserState {
+        wasi: wasi.build(),
+        table: ResourceTable::new(),
+        limits: StoreLimitsBuilder::new().memory_size(max_memory).trap_on_grow_failure(true).build(),
+        user: UserCtx::new(id, run),
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| &mut s.limits);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |cx| {
+        if cx.data().user.busy() > budget {
+            return Err(wasmtime::Error::new(TaskKilled(budget)));
+        }
+        Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
+    });
+    store
+}
+
+/// The error a guest gets when it runs past its CPU budget.
+#[derive(Debug)]
+pub struct TaskKilled(pub Duration);
+
+impl std::fmt::Display for TaskKilled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "killed: ran for more than {:?} of guest time (--task-budget)", self.0)
+    }
+}
+impl std::error::Error for TaskKilled {}
+
+/// Everything a factory needs to make users of one plugin.
+pub struct WasmUsers {
+    pub plugin: Arc<Plugin>,
+    pub run: Arc<RunCtx>,
+    pub max_memory: usize,
+    pub seed: Option<u64>,
+    pub budget: Duration,
+}
+
+pub struct WasmUser {
+    store: Store<UserState>,
+    instance: Bindings,
+}
+
+/// Turns a trap into the one line counted in the stats.
+fn trap_message(e: &wasmtime::Error) -> String {
+    if let Some(k) = e.downcast_ref::<TaskKilled>() {
+        return k.to_string();
+    }
+    let text = root(e);
+    if text.contains("forcing a memory growth failure") || text.contains("memory growth") {
+        return format!("trap: memory limit exceeded ({text})");
+    }
+    match e.downcast_ref::<wasmtime::Trap>() {
+        Some(t) => format!("trap: {t}"),
+        None => format!("trap: {text}"),
+    }
+}
+
+impl WasmUser {
+    async fn call<R>(
+        &mut self,
+        phase: Phase,
+        f: impl AsyncFnOnce(&wit::Guest, &mut Store<UserState>) -> wasmtime::Result<R>,
+    ) -> Result<R, UserError> {
+        self.store.data_mut().user.begin(phase);
+        let r = f(self.instance.wasp_plugin_behaviour(), &mut self.store).await;
+        self.store.data_mut().user.end();
+        r.map_err(|e| UserError { message: trap_message(&e), fatal: true })
+    }
+}
+
+fn guest_err(r: Result<(), String>) -> Result<(), UserError> {
+    r.map_err(|message| UserError { message, fatal: false })
+}
+
+impl runner::User for WasmUser {
+    async fn on_start(&mut self) -> Result<(), UserError> {
+        guest_err(self.call(Phase::Start, async |g, s| g.call_on_start(s).await).await?)
+    }
+
+    async fn run_task(&mut self, index: usize) -> Result<(), UserError> {
+        guest_err(self.call(Phase::Task(index), async |g, s| g.call_run_task(s, index as u32).await).await?)
+    }
+
+    async fn on_stop(&mut self) -> Result<(), UserError> {
+        self.call(Phase::Stop, async |g, s| g.call_on_stop(s).await).await
+    }
+}
+
+impl runner::UserFactory for WasmUsers {
+    type User = WasmUser;
+
+    async fn create(&self, id: u64) -> Result<WasmUser, String> {
+        let mut store = new_store(&self.plugin.engine, id, self.run.clone(), self.max_memory, self.seed, self.budget);
+        let instance = self
+            .plugin
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| format!("instantiating the plugin: {}", root(&e)))?;
+        Ok(WasmUser { store, instance })
+    }
+}

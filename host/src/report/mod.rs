@@ -1,0 +1,4 @@
+//! What a run leaves behind: the console output and result files.
+
+pub mod console;
+pub mod json;

@@ -1,0 +1,135 @@
+//! `wasp run`: load the plugin, run its users, report, choose the exit code.
+
+use crate::cli::RunArgs;
+use crate::config::RunConfig;
+use crate::error::{exit, Fatal};
+use crate::imports::http::{HttpOptions, HttpShared};
+use crate::imports::RunCtx;
+use crate::plugin::{self, EngineOptions, Plugin, WasmUsers};
+use crate::report::{console, json};
+use crate::runner::{self, Plan, StopReason};
+use crate::stats::{Snapshot, Stats};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub async fn run(args: RunArgs) -> Result<i32, Fatal> {
+    let cfg = RunConfig::from_args(&args)?;
+    let engine = plugin::engine(&EngineOptions { capacity: cfg.capacity, max_user_memory: cfg.max_user_memory })
+        .map_err(|e| Fatal::plugin(format!("cannot start the Wasm engine: {e:#}")))?;
+    let plugin = Arc::new(Plugin::load(&engine, &cfg.plugin).await?);
+    let b = &plugin.behaviour;
+    let selectable = b.selectable(&cfg.tags, &cfg.exclude_tags);
+    if selectable.is_empty() {
+        let known: Vec<String> =
+            b.tasks.iter().map(|t| format!("{}[{}]", t.name, t.tags.join(","))).collect();
+        return Err(Fatal::usage(format!(
+            "no task left to run after --tags/--exclude-tags (tasks: {})",
+            known.join(" ")
+        )));
+    }
+    let task_names: Vec<String> = b.tasks.iter().map(|t| t.name.clone()).collect();
+    let stats = Arc::new(Stats::new(&task_names));
+    let http = HttpShared::new(HttpOptions {
+        base: cfg.host.clone(),
+        allow: cfg.allow.clone(),
+        timeout: cfg.request_timeout,
+        max_body: cfg.max_body,
+        max_redirects: 10,
+        user_agent: format!("wasp/{}", env!("CARGO_PKG_VERSION")),
+    })
+    .map_err(|e| Fatal::usage(format!("cannot build the HTTP client: {e}")))?;
+    let run_ctx = Arc::new(RunCtx {
+        stats: stats.clone(),
+        http,
+        host: cfg.host.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+        start: Instant::now(),
+        task_names,
+    });
+    let factory = Arc::new(WasmUsers {
+        plugin: plugin.clone(),
+        run: run_ctx,
+        max_memory: cfg.max_user_memory,
+        seed: cfg.seed,
+        budget: cfg.task_budget,
+    });
+    let plan = Plan {
+        users: cfg.users,
+        spawn_rate: cfg.spawn_rate,
+        run_time: cfg.run_time,
+        stop_timeout: cfg.stop_timeout,
+        seed: cfg.seed,
+        tasks: selectable.iter().map(|&i| (i, b.tasks[i].weight)).collect(),
+        wait: cfg.wait.unwrap_or(b.wait),
+    };
+    tracing::info!(
+        plugin = %cfg.plugin.display(),
+        behaviour = %b.name,
+        users = cfg.users,
+        spawn_rate = cfg.spawn_rate,
+        run_time = ?cfg.run_time,
+        "starting"
+    );
+
+    let signals = crate::signals::listen();
+    let live = tokio::spawn(live_console(stats.clone(), cfg.clone()));
+    let outcome = runner::run(factory, plan, stats.clone(), signals).await;
+    live.abort();
+    let _ = live.await;
+
+    let snap = stats.snapshot();
+    if outcome.interrupted > 0 {
+        tracing::warn!("{} user(s) were cut short at the stop timeout", outcome.interrupted);
+    }
+    let measured = snap.total.count > 0 || snap.tasks.iter().any(|t| t.runs > 0);
+    let had_errors = snap.total.failures > 0 || !snap.errors.is_empty() || snap.tasks.iter().any(|t| t.errors > 0);
+    let code = if outcome.reason == StopReason::Signal && !measured {
+        exit::ABORTED
+    } else if had_errors {
+        cfg.exit_code_on_error
+    } else {
+        exit::OK
+    };
+    let plugin_name = cfg.plugin.display().to_string();
+    print!("{}", console::summary(&snap, &plugin_name));
+    if let Some(path) = &cfg.json {
+        let reason = match outcome.reason {
+            StopReason::RunTime => "run-time",
+            StopReason::Signal => "signal",
+            StopReason::UsersDone => "users-done",
+        };
+        let info = json::RunInfo { plugin: &plugin_name, behaviour: &b.name, stop_reason: reason, exit_code: code };
+        if let Err(e) = json::write(path, &json::report(&snap, &info)) {
+            tracing::error!("cannot write {}: {e}", path.display());
+        }
+    }
+    Ok(code)
+}
+
+/// Prints the table every interval and keeps a progress bar (on a terminal).
+async fn live_console(stats: Arc<Stats>, cfg: RunConfig) {
+    let bar = match cfg.run_time {
+        Some(t) => {
+            let b = ProgressBar::new(t.as_secs().max(1));
+            b.set_style(
+                ProgressStyle::with_template("{bar:30.cyan/blue} {pos:>5}/{len}s {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b
+        }
+        None => ProgressBar::new_spinner(),
+    };
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut last_table = Instant::now();
+    loop {
+        tick.tick().await;
+        let snap: Snapshot = stats.snapshot();
+        bar.set_position(snap.elapsed.as_secs());
+        bar.set_message(console::status_line(&snap));
+        if cfg.live && last_table.elapsed() >= cfg.stats_interval {
+            last_table = Instant::now();
+            let text = format!("{}\n{}\n", console::status_line(&snap), console::table(&snap));
+            bar.suspend(|| eprint!("{text}"));
+        }
+    }
+}

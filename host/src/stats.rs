@@ -1,0 +1,316 @@
+//! Measurements of a run: per (method, name) an HDR histogram of response times
+//! in microseconds, counts, failures grouped by message, bytes; per task its runs
+//! and errors; a per-second timeline. Knows nothing of HTTP clients or Wasm: the
+//! recorders take plain values.
+
+use hdrhistogram::Histogram;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Significant digits kept by every histogram.
+pub const SIGFIGS: u8 = 3;
+
+pub fn new_histogram() -> Histogram<u64> {
+    // Auto-resizing: starts small, grows to the largest value seen.
+    Histogram::new(SIGFIGS).expect("3 significant figures is a valid histogram precision")
+}
+
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub method: String,
+    pub name: String,
+    pub count: u64,
+    pub failures: u64,
+    pub bytes: u64,
+    pub sum_us: u64,
+    pub min_us: u64,
+    pub max_us: u64,
+    pub hist: Histogram<u64>,
+}
+
+impl Entry {
+    fn new(method: &str, name: &str) -> Self {
+        Entry {
+            method: method.to_string(),
+            name: name.to_string(),
+            count: 0,
+            failures: 0,
+            bytes: 0,
+            sum_us: 0,
+            min_us: u64::MAX,
+            max_us: 0,
+            hist: new_histogram(),
+        }
+    }
+
+    fn record(&mut self, elapsed_us: u64, bytes: u64, failed: bool) {
+        let v = elapsed_us.max(1);
+        self.count += 1;
+        self.failures += failed as u64;
+        self.bytes += bytes;
+        self.sum_us += v;
+        self.min_us = self.min_us.min(v);
+        self.max_us = self.max_us.max(v);
+        // Auto-resizing: `record` grows the histogram to fit any value.
+        if self.hist.record(v).is_err() {
+            self.hist.saturating_record(v);
+        }
+    }
+
+    /// Adds another entry's samples (exact: histograms add bucket by bucket).
+    pub fn merge(&mut self, other: &Entry) {
+        self.count += other.count;
+        self.failures += other.failures;
+        self.bytes += other.bytes;
+        self.sum_us += other.sum_us;
+        self.min_us = self.min_us.min(other.min_us);
+        self.max_us = self.max_us.max(other.max_us);
+        self.hist.add(&other.hist).expect("auto-resizing histograms always add");
+    }
+
+    pub fn avg_us(&self) -> f64 {
+        if self.count == 0 { 0.0 } else { self.sum_us as f64 / self.count as f64 }
+    }
+
+    /// The value at quantile `q` (0..=1), in µs; 0 when empty.
+    pub fn quantile_us(&self, q: f64) -> u64 {
+        if self.count == 0 { 0 } else { self.hist.value_at_quantile(q) }
+    }
+
+    pub fn min(&self) -> u64 {
+        if self.count == 0 { 0 } else { self.min_us }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskEntry {
+    pub name: String,
+    pub runs: u64,
+    pub errors: u64,
+}
+
+/// One second of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Second {
+    pub requests: u64,
+    pub failures: u64,
+    pub users: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub elapsed: Duration,
+    pub users: u64,
+    /// Sorted by name, then method.
+    pub entries: Vec<Entry>,
+    pub total: Entry,
+    /// (method, name, message) → occurrences, sorted by occurrences (most first).
+    pub failures: Vec<(String, String, String, u64)>,
+    pub tasks: Vec<TaskEntry>,
+    /// (task, message) → occurrences: guest errors, traps, killed tasks.
+    pub errors: Vec<(String, String, u64)>,
+    pub timeline: Vec<Second>,
+}
+
+impl Snapshot {
+    /// Requests per second over the run so far.
+    pub fn rps(&self, count: u64) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 { count as f64 / secs } else { 0.0 }
+    }
+
+    /// Requests per second over the last few complete seconds (like Locust's "current RPS").
+    pub fn current_rps(&self) -> f64 {
+        let done = (self.elapsed.as_secs() as usize).min(self.timeline.len());
+        let window = done.min(5);
+        if window == 0 {
+            return 0.0;
+        }
+        let sum: u64 = self.timeline[done - window..done].iter().map(|s| s.requests).sum();
+        sum as f64 / window as f64
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    /// method → name → entry; two levels so lookups need no allocation.
+    entries: HashMap<String, HashMap<String, Entry>>,
+    failures: HashMap<(String, String, String), u64>,
+    tasks: Vec<TaskEntry>,
+    errors: HashMap<(String, String), u64>,
+    timeline: Vec<Second>,
+    users: u64,
+}
+
+pub struct Stats {
+    start: Instant,
+    inner: Mutex<Inner>,
+}
+
+impl Stats {
+    pub fn new(task_names: &[String]) -> Self {
+        let inner = Inner {
+            tasks: task_names.iter().map(|n| TaskEntry { name: n.clone(), ..Default::default() }).collect(),
+            ..Default::default()
+        };
+        Stats { start: Instant::now(), inner: Mutex::new(inner) }
+    }
+
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the counters half-updated
+        // in a way that matters more than losing them: keep going.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn second(inner: &mut Inner, start: Instant, at: Instant) -> &mut Second {
+        let idx = at.saturating_duration_since(start).as_secs() as usize;
+        if inner.timeline.len() <= idx {
+            let users = inner.users;
+            inner.timeline.resize(idx + 1, Second { users, ..Default::default() });
+        }
+        &mut inner.timeline[idx]
+    }
+
+    /// Records one request that got an answer or an error. `failure` is the
+    /// message it is counted under when it failed.
+    pub fn request(&self, method: &str, name: &str, elapsed_us: u64, bytes: u64, failure: Option<&str>, at: Instant) {
+        let mut g = self.lock();
+        let inner = &mut *g;
+        let by_name = match inner.entries.get_mut(method) {
+            Some(m) => m,
+            None => inner.entries.entry(method.to_string()).or_default(),
+        };
+        match by_name.get_mut(name) {
+            Some(e) => e.record(elapsed_us, bytes, failure.is_some()),
+            None => {
+                let mut e = Entry::new(method, name);
+                e.record(elapsed_us, bytes, failure.is_some());
+                by_name.insert(name.to_string(), e);
+            }
+        }
+        if let Some(msg) = failure {
+            *inner.failures.entry((method.to_string(), name.to_string(), msg.to_string())).or_insert(0) += 1;
+        }
+        let s = Self::second(inner, self.start, at);
+        s.requests += 1;
+        s.failures += failure.is_some() as u64;
+    }
+
+    /// Records a finished task run; `error` is the guest's error, trap or kill message.
+    pub fn task(&self, index: usize, error: Option<&str>) {
+        let mut g = self.lock();
+        if let Some(t) = g.tasks.get_mut(index) {
+            t.runs += 1;
+            t.errors += error.is_some() as u64;
+        }
+        if let Some(msg) = error {
+            let task = g.tasks.get(index).map(|t| t.name.clone()).unwrap_or_else(|| format!("#{index}"));
+            *g.errors.entry((task, msg.to_string())).or_insert(0) += 1;
+        }
+    }
+
+    /// Records an error outside a task (on-start, on-stop, instantiation).
+    pub fn user_error(&self, phase: &str, message: &str) {
+        *self.lock().errors.entry((phase.to_string(), message.to_string())).or_insert(0) += 1;
+    }
+
+    pub fn set_users(&self, users: u64) {
+        let mut g = self.lock();
+        g.users = users;
+        let now = Instant::now();
+        let start = self.start;
+        let s = Self::second(&mut g, start, now);
+        s.users = s.users.max(users);
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let g = self.lock();
+        let elapsed = self.start.elapsed();
+        let mut entries: Vec<Entry> = g.entries.values().flat_map(|m| m.values().cloned()).collect();
+        entries.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
+        let mut total = Entry::new("", "Aggregated");
+        for e in &entries {
+            total.merge(e);
+        }
+        let mut failures: Vec<_> = g.failures.iter().map(|((m, n, e), c)| (m.clone(), n.clone(), e.clone(), *c)).collect();
+        failures.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| (&a.1, &a.0, &a.2).cmp(&(&b.1, &b.0, &b.2))));
+        let mut errors: Vec<_> = g.errors.iter().map(|((t, m), c)| (t.clone(), m.clone(), *c)).collect();
+        errors.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
+        // Seconds with no event still had users: carry the count forward.
+        let mut timeline = g.timeline.clone();
+        let mut last = 0;
+        for s in &mut timeline {
+            if s.users == 0 { s.users = last } else { last = s.users }
+        }
+        Snapshot { elapsed, users: g.users, entries, total, failures, tasks: g.tasks.clone(), errors, timeline }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_failures_and_percentiles() {
+        let s = Stats::new(&["t".into()]);
+        let now = Instant::now();
+        for v in 1..=1000u64 {
+            s.request("GET", "/a", v * 1000, 10, None, now);
+        }
+        s.request("GET", "/a", 5_000, 0, Some("HTTP 500"), now);
+        s.request("POST", "/a", 7_000, 0, Some("HTTP 500"), now);
+        let snap = s.snapshot();
+        assert_eq!(snap.entries.len(), 2);
+        let get = snap.entries.iter().find(|e| e.method == "GET").unwrap();
+        assert_eq!(get.count, 1001);
+        assert_eq!(get.failures, 1);
+        assert_eq!(get.bytes, 10_000);
+        assert_eq!(get.min(), 1000);
+        assert_eq!(get.max_us, 1_000_000);
+        // 3 significant digits: within 0.1 %.
+        let p50 = get.quantile_us(0.5) as f64;
+        assert!((p50 - 500_000.0).abs() <= 500.0, "p50 {p50}");
+        assert_eq!(snap.total.count, 1002);
+        assert_eq!(snap.failures.len(), 2);
+        assert!(snap.failures.iter().all(|f| f.2 == "HTTP 500" && f.3 == 1));
+        assert_eq!(snap.timeline[0].requests, 1002);
+        assert_eq!(snap.timeline[0].failures, 2);
+    }
+
+    #[test]
+    fn merge_equals_one_histogram_of_all_samples() {
+        let mut a = Entry::new("GET", "/");
+        let mut b = Entry::new("GET", "/");
+        let mut all = Entry::new("GET", "/");
+        for v in 0..5000u64 {
+            let x = (v * 7919) % 100_000 + 1;
+            if v % 3 == 0 { a.record(x, 0, false) } else { b.record(x, 0, false) }
+            all.record(x, 0, false);
+        }
+        a.merge(&b);
+        for q in [0.5, 0.9, 0.99, 0.999] {
+            assert_eq!(a.quantile_us(q), all.quantile_us(q));
+        }
+        assert_eq!((a.count, a.sum_us, a.min_us, a.max_us), (all.count, all.sum_us, all.min_us, all.max_us));
+    }
+
+    #[test]
+    fn tasks_and_errors_are_grouped() {
+        let s = Stats::new(&["a".into(), "b".into()]);
+        s.task(0, None);
+        s.task(0, Some("boom"));
+        s.task(1, Some("boom"));
+        s.task(1, Some("boom"));
+        s.user_error("on-start", "nope");
+        let snap = s.snapshot();
+        assert_eq!(snap.tasks[0], TaskEntry { name: "a".into(), runs: 2, errors: 1 });
+        assert_eq!(snap.tasks[1], TaskEntry { name: "b".into(), runs: 2, errors: 2 });
+        assert_eq!(snap.errors[0], ("b".into(), "boom".into(), 2));
+        assert_eq!(snap.errors.len(), 3);
+    }
+}

@@ -1,0 +1,300 @@
+//! Shared by the end-to-end tests: a local HTTP target that records what it
+//! sees, the test plugins (built on first use), and a way to run the real
+//! `wasp` binary with a deadline. Everything listens on 127.0.0.1 with an
+//! ephemeral port and is stopped by the test that started it.
+#![allow(dead_code)]
+
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, Once};
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+
+/// What the target saw.
+#[derive(Default, Debug)]
+pub struct Seen {
+    /// Requests per path (query excluded).
+    pub paths: HashMap<String, u64>,
+    pub total: u64,
+    /// Arrival of each user's `/start` (from `?u=`).
+    pub starts: HashMap<u64, Instant>,
+    /// `/hello` requests per user.
+    pub hello_by_user: HashMap<u64, u64>,
+    pub first: Option<Instant>,
+    pub last: Option<Instant>,
+    /// `/whoami?u=X` answered with a cookie that was not X's.
+    pub cookie_mismatches: u64,
+    /// Headers of every request, in arrival order.
+    pub headers: Vec<HeaderMap>,
+}
+
+#[derive(Clone)]
+struct Ctx {
+    seen: Arc<Mutex<Seen>>,
+    refused_port: u16,
+}
+
+pub struct Target {
+    pub addr: SocketAddr,
+    pub seen: Arc<Mutex<Seen>>,
+    /// A loopback port nothing listens on.
+    pub refused_port: u16,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Target {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn count(&self, path: &str) -> u64 {
+        self.seen.lock().unwrap().paths.get(path).copied().unwrap_or(0)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.seen.lock().unwrap().total
+    }
+
+    /// Waits (polling, with a deadline) until the target has seen `n` requests.
+    pub async fn wait_for_requests(&self, n: u64, deadline: Duration) {
+        let t0 = Instant::now();
+        while self.total() < n {
+            assert!(t0.elapsed() < deadline, "target saw only {} of {n} requests in {deadline:?}", self.total());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn user(q: &HashMap<String, String>) -> u64 {
+    q.get("u").and_then(|u| u.parse().ok()).unwrap_or(0)
+}
+
+async fn record(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
+    {
+        let now = Instant::now();
+        let mut s = ctx.seen.lock().unwrap();
+        *s.paths.entry(req.uri().path().to_string()).or_insert(0) += 1;
+        s.total += 1;
+        s.first.get_or_insert(now);
+        s.last = Some(now);
+        s.headers.push(req.headers().clone());
+    }
+    next.run(req).await
+}
+
+async fn start(State(ctx): State<Ctx>, Query(q): Query<HashMap<String, String>>) -> &'static str {
+    ctx.seen.lock().unwrap().starts.entry(user(&q)).or_insert_with(Instant::now);
+    "started"
+}
+
+async fn hello(State(ctx): State<Ctx>, Query(q): Query<HashMap<String, String>>) -> &'static str {
+    *ctx.seen.lock().unwrap().hello_by_user.entry(user(&q)).or_insert(0) += 1;
+    "hello"
+}
+
+async fn login(Query(q): Query<HashMap<String, String>>) -> impl IntoResponse {
+    ([(header::SET_COOKIE, format!("session={}; Path=/", user(&q)))], "welcome")
+}
+
+async fn whoami(State(ctx): State<Ctx>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> StatusCode {
+    let want = format!("session={}", user(&q));
+    let cookies: Vec<&str> = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
+    let ok = cookies.len() == 1 && cookies[0].split("; ").filter(|c| c.starts_with("session=")).eq([want.as_str()]);
+    if ok {
+        StatusCode::OK
+    } else {
+        ctx.seen.lock().unwrap().cookie_mismatches += 1;
+        StatusCode::CONFLICT
+    }
+}
+
+async fn items(body: String) -> StatusCode {
+    match serde_json::from_str::<serde_json::Value>(&body) {
+        Ok(v) if v.is_object() => StatusCode::CREATED,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Starts the target on 127.0.0.1, on a port the OS picks.
+pub async fn target() -> Target {
+    let refused_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let ctx = Ctx { seen: seen.clone(), refused_port };
+    let app = Router::new()
+        .route("/", get(|| async { "ok" }))
+        .route("/items", post(items))
+        .route("/start", get(start))
+        .route("/hello", get(hello))
+        .route("/login", get(login))
+        .route("/whoami", get(whoami))
+        .route("/redirect", get(|| async { Redirect::to("/landing") }))
+        .route("/landing", get(|| async { "landed" }))
+        .route("/status/500", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "broken") }))
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                "slow"
+            }),
+        )
+        .route("/refused-port", get(|State(c): State<Ctx>| async move { c.refused_port.to_string() }))
+        .layer(middleware::from_fn_with_state(ctx.clone(), record))
+        .with_state(ctx);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+    });
+    Target { addr, seen, refused_port, stop: Some(tx), task: Some(task) }
+}
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"))
+}
+
+static BUILD: Once = Once::new();
+
+/// A test plugin, built (once per test process) for wasm32-wasip2.
+pub fn plugin(name: &str) -> PathBuf {
+    BUILD.call_once(|| {
+        let status = std::process::Command::new(env!("CARGO"))
+            .current_dir(workspace())
+            .args(["build", "--release", "--target", "wasm32-wasip2"])
+            .args(["-p", "quickstart", "-p", "chaos", "-p", "bad-other-world", "-p", "bad-missing-export", "-p", "bad-wrong-version"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the test plugins failed (is the wasm32-wasip2 target installed?)");
+    });
+    let p = target_dir().join("wasm32-wasip2/release").join(format!("{name}.wasm"));
+    assert!(p.exists(), "{} missing", p.display());
+    p
+}
+
+pub fn corpus(file: &str) -> PathBuf {
+    workspace().join("tests/corpus").join(file)
+}
+
+/// The `wasp` binary with no WASP_/LOCUST_/OTEL_ settings from outside.
+pub fn wasp() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wasp"));
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().to_string();
+        if k.starts_with("WASP_") || k.starts_with("LOCUST_") || k.starts_with("OTEL_") || k == "RUST_LOG" {
+            c.env_remove(k);
+        }
+    }
+    c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    c
+}
+
+pub struct Finished {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// The `--json` report, when the run wrote one.
+    pub json: serde_json::Value,
+}
+
+/// How long any one wasp run in the tests may take before it is killed.
+pub const RUN_DEADLINE: Duration = Duration::from_secs(60);
+
+pub async fn finish(child: Child, json: Option<&Path>) -> Finished {
+    let out = tokio::time::timeout(RUN_DEADLINE, child.wait_with_output())
+        .await
+        .expect("wasp finished before the deadline")
+        .expect("wasp ran");
+    let json = json
+        .and_then(|p| std::fs::read(p).ok())
+        .map(|b| serde_json::from_slice(&b).expect("the JSON report parses"))
+        .unwrap_or(serde_json::Value::Null);
+    Finished {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        json,
+    }
+}
+
+/// Runs `wasp run PLUGIN ARGS... --json tmp` to completion.
+pub async fn run(plugin: &Path, args: &[&str]) -> Finished {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let child = wasp()
+        .arg("run")
+        .arg(plugin)
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .arg("--only-summary")
+        .spawn()
+        .expect("wasp starts");
+    finish(child, Some(&json)).await
+}
+
+/// The count of requests the report shows for a name (all methods).
+pub fn reported(json: &serde_json::Value, name: &str) -> u64 {
+    json["requests"].as_array().unwrap().iter().filter(|r| r["name"] == name).map(|r| r["count"].as_u64().unwrap()).sum()
+}
+
+pub fn task_runs(json: &serde_json::Value, task: &str) -> (u64, u64) {
+    let t = json["tasks"].as_array().unwrap().iter().find(|t| t["name"] == task).expect("task in report");
+    (t["runs"].as_u64().unwrap(), t["errors"].as_u64().unwrap())
+}
+
+pub fn failures(json: &serde_json::Value) -> Vec<(String, String, u64)> {
+    json["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["name"].as_str().unwrap().to_string(), f["error"].as_str().unwrap().to_string(), f["occurrences"].as_u64().unwrap()))
+        .collect()
+}
+
+pub fn errors(json: &serde_json::Value) -> Vec<(String, String, u64)> {
+    json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["where"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string(), f["occurrences"].as_u64().unwrap()))
+        .collect()
+}

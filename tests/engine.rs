@@ -1,0 +1,278 @@
+//! End-to-end tests of the engine: the real `wasp` binary, real plugins, a
+//! real local HTTP target.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_count_equals_reported_count() {
+    let t = target().await;
+    let r = run(
+        &plugin("quickstart"),
+        &["-H", &t.url(), "-u", "10", "-r", "100", "-t", "2s", "--wait", "5ms", "--stop-timeout", "10s"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let total = r.json["total"]["count"].as_u64().unwrap();
+    assert!(total > 200, "only {total} requests");
+    assert_eq!(t.total(), total, "server saw {} requests, wasp reported {total}", t.total());
+    assert_eq!(reported(&r.json, "/"), t.count("/"));
+    assert_eq!(reported(&r.json, "/items"), t.count("/items"));
+    assert_eq!(r.json["total"]["failures"], 0, "the target accepts the quickstart's JSON");
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_mix_matches_weights() {
+    let t = target().await;
+    let r = run(
+        &plugin("quickstart"),
+        &["-H", &t.url(), "-u", "20", "-r", "1000", "-t", "2s", "--wait", "none", "--seed", "42", "--stop-timeout", "10s"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (index, _) = task_runs(&r.json, "index");
+    let (create, _) = task_runs(&r.json, "create_item");
+    let n = (index + create) as f64;
+    assert!(n >= 2000.0, "only {n} task runs");
+    // weights 3:1; chi-square, 1 degree of freedom, p = 0.001 → 10.83
+    let (ei, ec) = (n * 0.75, n * 0.25);
+    let chi = (index as f64 - ei).powi(2) / ei + (create as f64 - ec).powi(2) / ec;
+    assert!(chi < 10.83, "index {index}, create_item {create}: chi-square {chi:.2}");
+    // every task run made exactly its one request
+    assert_eq!(t.count("/"), index);
+    assert_eq!(t.count("/items"), create);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_rate_and_run_time_are_honoured() {
+    let t = target().await;
+    let r = run(&plugin("chaos"), &["-H", &t.url(), "-T", "hello", "-u", "20", "-r", "10", "-t", "4s", "--wait", "100ms"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let seen = t.seen.lock().unwrap();
+    assert_eq!(seen.starts.len(), 20, "every user started");
+    let first = seen.starts.values().min().unwrap();
+    let last = seen.starts.values().max().unwrap();
+    // 20 users at 10/s: the last starts 1.9 s after the first
+    let spread = (*last - *first).as_secs_f64();
+    assert!((spread - 1.9).abs() <= 0.19, "users started over {spread:.3}s, expected 1.9s ± 10%");
+    let duration = r.json["duration_s"].as_f64().unwrap();
+    assert!((duration - 4.0).abs() <= 0.4, "run took {duration:.3}s, expected 4s ± 10%");
+    let active = (seen.last.unwrap() - seen.first.unwrap()).as_secs_f64();
+    assert!(active <= 4.4 && active >= 3.6, "requests came over {active:.3}s");
+    assert_eq!(r.json["peak_users"], 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_never_see_each_others_cookies() {
+    let t = target().await;
+    let r = run(&plugin("chaos"), &["-H", &t.url(), "-T", "cookies", "-u", "10", "-r", "100", "-t", "2s", "--wait", "10ms"]).await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(t.count("/login"), 10, "each user logged in once");
+    assert!(t.count("/whoami") > 100, "only {} checks", t.count("/whoami"));
+    assert_eq!(t.seen.lock().unwrap().cookie_mismatches, 0);
+    assert_eq!(r.json["total"]["failures"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_is_followed_and_counted_once() {
+    let t = target().await;
+    let r = run(&plugin("chaos"), &["-H", &t.url(), "-T", "redirect", "-u", "2", "-t", "1s", "--wait", "20ms", "--stop-timeout", "5s"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let redirects = reported(&r.json, "/redirect");
+    assert!(redirects > 10);
+    assert_eq!(t.count("/redirect"), redirects);
+    assert_eq!(t.count("/landing"), redirects, "each redirect was followed");
+    assert_eq!(reported(&r.json, "/landing"), 0, "the hop is not counted as a request of its own");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_counted_by_kind_and_the_run_goes_on() {
+    let t = target().await;
+    let allow = format!("127.0.0.1:{}", t.refused_port);
+    let r = run(
+        &plugin("chaos"),
+        &["-H", &t.url(), "-T", "errors,guest-error", "-u", "4", "-r", "100", "-t", "3s", "--wait", "10ms", "--allow-host", &allow],
+    )
+    .await;
+    assert_eq!(r.code, 1, "failures make exit code 1\n{}", r.stderr);
+    let f = failures(&r.json);
+    let has = |name: &str, prefix: &str| f.iter().any(|(n, e, c)| n == name && e.starts_with(prefix) && *c > 0);
+    assert!(has("/status/500", "HTTP 500 Internal Server Error"), "{f:?}");
+    assert!(has("refused", "connect: "), "{f:?}");
+    assert!(has("/slow", "timeout: "), "{f:?}");
+    assert!(has("checked", "check failed: body says bye"), "{f:?}");
+    for task in ["fail500", "checked"] {
+        let (runs, errors) = task_runs(&r.json, task);
+        assert!(runs >= 2, "{task} ran {runs} times: the run went on after failures");
+        assert_eq!(errors, 0, "{task}: a response, even a failed one, is not a task error");
+    }
+    // No response at all: the guest's `?` turns the error into a task error.
+    for (task, kind) in [("refused", "connect: "), ("slow", "timeout: ")] {
+        let (runs, errs) = task_runs(&r.json, task);
+        assert!(runs >= 2, "{task} ran {runs} times: the run went on after failures");
+        assert_eq!(errs, runs, "{task}");
+        assert!(errors(&r.json).iter().any(|(w, m, _)| w == task && m.starts_with(kind)));
+    }
+    // A guest's own error is a task error, with its message.
+    let (runs, errors) = task_runs(&r.json, "guest_error");
+    assert!(runs >= 2 && errors == runs);
+    assert!(errors_of(&r.json, "guest_error", "guest said no") == errors);
+    assert!(r.stdout.contains("HTTP 500 Internal Server Error"), "the summary shows the failures");
+}
+
+fn errors_of(json: &serde_json::Value, task: &str, msg: &str) -> u64 {
+    errors(json).iter().filter(|(w, m, _)| w == task && m == msg).map(|e| e.2).sum()
+}
+
+/// Requests each of users 2..=4 made to /hello.
+fn hellos(t: &Target) -> Vec<u64> {
+    let seen = t.seen.lock().unwrap();
+    (2..=4).map(|u| seen.hello_by_user.get(&u).copied().unwrap_or(0)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spinning_guest_is_killed_while_others_keep_their_rate() {
+    let t = target().await;
+    let r = run(
+        &plugin("chaos"),
+        &["-H", &t.url(), "-T", "spin", "-u", "4", "-r", "1000", "-t", "3s", "--wait", "100ms", "--task-budget", "300ms"],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let killed = errors(&r.json).iter().filter(|(w, m, _)| w == "spin" && m.starts_with("killed")).map(|e| e.2).sum::<u64>();
+    assert!(killed >= 1, "{:?}", errors(&r.json));
+    // Users 2-4 wait 100 ms between 1-ms tasks: at most 30 requests each in 3 s.
+    for (i, n) in hellos(&t).into_iter().enumerate() {
+        assert!(n >= 24, "user {} made {n} requests, fewer than 80% of its rate", i + 2);
+    }
+    assert!(t.seen.lock().unwrap().hello_by_user.get(&1).is_none(), "user 1 never got past its loop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_over_its_memory_cap_is_stopped_alone() {
+    let t = target().await;
+    let r = run(
+        &plugin("chaos"),
+        &["-H", &t.url(), "-T", "grow", "-u", "4", "-r", "1000", "-t", "3s", "--wait", "100ms", "--max-user-memory", "16MiB"],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let errs = errors(&r.json);
+    assert!(errs.iter().any(|(w, m, _)| w == "grow" && m.contains("memory")), "{errs:?}");
+    assert!(errs.iter().any(|(w, _, _)| w == "retired"), "user 1 is retired after repeated traps: {errs:?}");
+    for (i, n) in hellos(&t).into_iter().enumerate() {
+        assert!(n >= 24, "user {} made {n} requests", i + 2);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_outside_the_allow_list_are_denied() {
+    let t = target().await;
+    let r = run(&plugin("chaos"), &["-H", &t.url(), "-T", "denied", "-u", "1", "-t", "1s", "--wait", "100ms"]).await;
+    assert_eq!(r.code, 1);
+    let errs = errors(&r.json);
+    assert!(
+        errs.iter().any(|(w, m, _)| w == "denied" && m.starts_with("guest saw: denied: http://denied.invalid is not an allowed origin")),
+        "{errs:?}"
+    );
+    assert_eq!(r.json["total"]["count"], t.total(), "only the allowed /start went out");
+    assert_eq!(t.total(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_plugins_exit_3_with_one_clear_line() {
+    // Build the plugins first so the corpus components exist.
+    plugin("chaos");
+    let dir = plugin("bad_other_world").parent().unwrap().to_path_buf();
+    let cases = [
+        (corpus("text.wasm"), "is not a WebAssembly file"),
+        (corpus("empty.wasm"), "is empty"),
+        (corpus("core-module.wasm"), "is a core WebAssembly module, not a component"),
+        (dir.join("bad_other_world.wasm"), "not a wasp plugin: it does not export wasp:plugin/behaviour"),
+        (dir.join("bad_missing_export.wasm"), "does not match wasp:plugin@0.1.0"),
+        (dir.join("bad_wrong_version.wasm"), "built for wasp:plugin@0.2.0"),
+        (corpus("does-not-exist.wasm"), "plugin not found"),
+    ];
+    for (path, says) in cases {
+        let r = finish(wasp().arg("run").arg(&path).args(["-H", "http://127.0.0.1:9", "-t", "1s"]).spawn().unwrap(), None).await;
+        assert_eq!(r.code, 3, "{}: {}", path.display(), r.stderr);
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{}: one line, got {lines:?}", path.display());
+        assert!(lines[0].starts_with("wasp: error: ") && lines[0].contains(says), "{}: {}", path.display(), lines[0]);
+        assert!(r.stdout.is_empty());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_errors_exit_2() {
+    let qs = plugin("quickstart");
+    for args in [
+        vec!["-u", "many"],
+        vec!["-H", "ftp://example"],
+        vec!["-t", "soon"],
+        vec!["--wait", "10s..1s"],
+        vec!["-r", "0"],
+        vec!["-T", "no-such-tag"],
+        vec!["--log-level", "loud["],
+    ] {
+        let r = finish(wasp().arg("run").arg(&qs).args(&args).spawn().unwrap(), None).await;
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{args:?}");
+        assert!(r.stderr.lines().any(|l| l.starts_with("error:") || l.starts_with("wasp: error:")), "{args:?}: {}", r.stderr);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_mid_run_prints_the_summary() {
+    let t = target().await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let child = wasp()
+        .arg("run")
+        .arg(plugin("chaos"))
+        .args(["-H", &t.url(), "-T", "hello", "-u", "5", "-r", "100", "--wait", "20ms", "--stop-timeout", "5s", "--only-summary"])
+        .arg("--json")
+        .arg(&json)
+        .spawn()
+        .unwrap();
+    t.wait_for_requests(50, Duration::from_secs(30)).await;
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(status.success());
+    let r = finish(child, Some(&json)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Aggregated"), "{}", r.stdout);
+    assert_eq!(r.json["stop_reason"], "signal");
+    assert_eq!(r.json["total"]["count"], t.total(), "every request the target saw is in the report");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locust_and_wasp_variables_configure_the_run() {
+    let t = target().await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let child = wasp()
+        .arg("run")
+        .arg(plugin("chaos"))
+        .env("LOCUST_HOST", t.url())
+        .env("LOCUST_USERS", "3")
+        .env("LOCUST_SPAWN_RATE", "100")
+        .env("LOCUST_RUN_TIME", "1s")
+        .env("LOCUST_TAGS", "hello")
+        .env("LOCUST_USERS", "3")
+        .env("WASP_WAIT", "50ms")
+        .env("WASP_USERS", "4") // WASP_ wins over LOCUST_
+        .env("WASP_JSON", &json)
+        .env("WASP_ONLY_SUMMARY", "true")
+        .spawn()
+        .unwrap();
+    let r = finish(child, Some(&json)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json["peak_users"], 4);
+    assert_eq!(t.seen.lock().unwrap().starts.len(), 4);
+    assert!(t.count("/hello") > 10);
+}

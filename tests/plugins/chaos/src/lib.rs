@@ -1,0 +1,100 @@
+//! A plugin for the end-to-end tests. Each task has its own tag, so a test
+//! picks one behaviour with `--tags`. User 1 is the troublemaker in the
+//! `spin` and `grow` tasks; the other users keep making requests.
+use wasp_sdk::prelude::*;
+
+#[derive(Default)]
+struct Chaos;
+
+fn me() -> u64 {
+    context::user_id()
+}
+
+impl User for Chaos {
+    fn tasks() -> Vec<Task<Self>> {
+        vec![
+            task("hello", 1, |_| hello()).tag("hello"),
+            task("whoami", 1, |_| whoami()).tag("cookies"),
+            task("redirect", 1, |_| {
+                http::get("/redirect").send()?;
+                Ok(())
+            })
+            .tag("redirect"),
+            task("fail500", 1, |_| {
+                http::get("/status/500").send()?;
+                Ok(())
+            })
+            .tag("errors"),
+            task("refused", 1, |_| {
+                let port = http::get("/refused-port").send()?.text();
+                http::get(&format!("http://127.0.0.1:{port}/")).name("refused").send()?;
+                Ok(())
+            })
+            .tag("errors"),
+            task("slow", 1, |_| {
+                http::get("/slow").timeout(std::time::Duration::from_millis(200)).send()?;
+                Ok(())
+            })
+            .tag("errors"),
+            task("checked", 1, |_| {
+                http::get("/hello").name("checked").check("body says bye", |r| r.text() == "bye").send()?;
+                Ok(())
+            })
+            .tag("errors"),
+            task("spin", 1, |_| {
+                if me() == 1 {
+                    let mut x = 0u64;
+                    loop {
+                        x = std::hint::black_box(x.wrapping_add(1));
+                    }
+                }
+                hello()
+            })
+            .tag("spin"),
+            task("grow", 1, |_| {
+                if me() == 1 {
+                    let mut hoard: Vec<Vec<u8>> = Vec::new();
+                    loop {
+                        hoard.push(vec![1u8; 1 << 20]);
+                        std::hint::black_box(&hoard);
+                    }
+                }
+                hello()
+            })
+            .tag("grow"),
+            task("denied", 1, |_| match http::get("http://denied.invalid/").send() {
+                Err(e) => Err(Error::Message(format!("guest saw: {e}"))),
+                Ok(_) => Err("a request outside the allow-list went out".into()),
+            })
+            .tag("denied"),
+            task("guest_error", 1, |_| Err("guest said no".into())).tag("guest-error"),
+        ]
+    }
+
+    fn on_start(&mut self) -> TaskResult {
+        http::get(&format!("/start?u={}", me())).name("/start").send()?;
+        log::info("started");
+        Ok(())
+    }
+
+    fn wait() -> Wait {
+        Wait::Constant(50)
+    }
+}
+
+fn hello() -> TaskResult {
+    http::get(&format!("/hello?u={}", me())).name("/hello").send()?;
+    Ok(())
+}
+
+/// Logs in as this user once, then asks the server who it is.
+fn whoami() -> TaskResult {
+    if baggage::get("logged-in").is_none() {
+        http::get(&format!("/login?u={}", me())).name("/login").send()?;
+        baggage::set("logged-in", "yes");
+    }
+    http::get(&format!("/whoami?u={}", me())).name("/whoami").expect_status(&[200]).send()?;
+    Ok(())
+}
+
+export!(Chaos);
