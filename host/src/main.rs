@@ -1,4 +1,5 @@
 use clap::Parser;
+use std::io::Write;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 use wasp::cli::{apply_locust_aliases, Cli, Command};
@@ -25,7 +26,7 @@ fn main() -> ExitCode {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
         let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        eprintln!("wasp: internal error: {msg}{at}");
+        let _ = writeln!(std::io::stderr(), "wasp: internal error: {msg}{at}");
         std::process::exit(exit::INTERNAL);
     }));
     apply_locust_aliases();
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
     let Command::Run(args) = cli.command;
     if let Some(l) = &args.log_level {
         if EnvFilter::try_new(l.to_ascii_lowercase()).is_err() {
-            eprintln!("wasp: error: --log-level '{l}' is not a level (error, warn, info, debug, trace) or filter");
+            let _ = writeln!(std::io::stderr(), "wasp: error: --log-level '{l}' is not a level (error, warn, info, debug, trace) or filter");
             return ExitCode::from(exit::USAGE as u8);
         }
     }
@@ -41,14 +42,14 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("wasp: error: cannot start the runtime: {e}");
+            let _ = writeln!(std::io::stderr(), "wasp: error: cannot start the runtime: {e}");
             return ExitCode::from(exit::INTERNAL as u8);
         }
     };
     let code = match runtime.block_on(wasp::run::run(args)) {
         Ok(code) => code,
         Err(fatal) => {
-            eprintln!("wasp: error: {fatal}");
+            let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");
             fatal.code
         }
     };

@@ -56,6 +56,9 @@ fn config(opts: &EngineOptions, pooling: bool) -> Config {
     c.memory_reservation(reservation);
     c.memory_guard_size(64 << 10);
     c.memory_reservation_for_growth(0);
+    // Copy data segments in at instantiation rather than map a copy-on-write
+    // image: one mapping fewer per user (vm.max_map_count caps them), same RSS.
+    c.memory_init_cow(false);
     if pooling {
         let mut p = PoolingAllocationConfig::new();
         let n = opts.capacity.max(16);

@@ -15,6 +15,14 @@ use std::time::{Duration, Instant};
 
 pub async fn run(args: RunArgs) -> Result<i32, Fatal> {
     let cfg = RunConfig::from_args(&args)?;
+    // Each user may hold a connection: allow as many open files as the system lets us.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) if n < cfg.users + 64 => {
+            tracing::warn!("open-file limit is {n}: fewer than one connection per user ({})", cfg.users)
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
+    }
     let engine = plugin::engine(&EngineOptions { capacity: cfg.capacity, max_user_memory: cfg.max_user_memory })
         .map_err(|e| Fatal::plugin(format!("cannot start the Wasm engine: {e:#}")))?;
     let plugin = Arc::new(Plugin::load(&engine, &cfg.plugin).await?);
@@ -91,7 +99,11 @@ pub async fn run(args: RunArgs) -> Result<i32, Fatal> {
         exit::OK
     };
     let plugin_name = cfg.plugin.display().to_string();
-    print!("{}", console::summary(&snap, &plugin_name));
+    // A closed stdout (e.g. piped into `head`) must not turn into a panic.
+    {
+        use std::io::Write;
+        let _ = std::io::stdout().lock().write_all(console::summary(&snap, &plugin_name).as_bytes());
+    }
     if let Some(path) = &cfg.json {
         let reason = match outcome.reason {
             StopReason::RunTime => "run-time",
@@ -129,7 +141,10 @@ async fn live_console(stats: Arc<Stats>, cfg: RunConfig) {
         if cfg.live && last_table.elapsed() >= cfg.stats_interval {
             last_table = Instant::now();
             let text = format!("{}\n{}\n", console::status_line(&snap), console::table(&snap));
-            bar.suspend(|| eprint!("{text}"));
+            bar.suspend(|| {
+                use std::io::Write;
+                let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            });
         }
     }
 }

@@ -10,7 +10,7 @@ use rand::distr::Distribution;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -98,6 +98,7 @@ struct Shared {
     pick: WeightedIndex<u32>,
     active: AtomicU64,
     interrupted: AtomicU64,
+    ramped: AtomicBool,
 }
 
 impl Shared {
@@ -111,6 +112,11 @@ impl Shared {
     fn user_up(&self) {
         let n = self.active.fetch_add(1, Ordering::Relaxed) + 1;
         self.stats.set_users(n);
+        if n == self.plan.users && !self.ramped.swap(true, Ordering::Relaxed) {
+            let took = self.stats.start().elapsed();
+            self.stats.set_ramp_up(took);
+            tracing::info!("all {n} users started in {:.3}s", took.as_secs_f64());
+        }
     }
 
     fn user_down(&self) {
@@ -149,6 +155,7 @@ pub async fn run<F: UserFactory>(
         pick,
         active: AtomicU64::new(0),
         interrupted: AtomicU64::new(0),
+        ramped: AtomicBool::new(false),
     });
     let mut users = JoinSet::new();
     let start = Instant::now();

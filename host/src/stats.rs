@@ -111,6 +111,8 @@ pub struct Snapshot {
     /// (task, message) → occurrences: guest errors, traps, killed tasks.
     pub errors: Vec<(String, String, u64)>,
     pub timeline: Vec<Second>,
+    /// Time from the start until every planned user was running.
+    pub ramp_up: Option<Duration>,
 }
 
 impl Snapshot {
@@ -141,6 +143,7 @@ struct Inner {
     errors: HashMap<(String, String), u64>,
     timeline: Vec<Second>,
     users: u64,
+    ramp_up: Option<Duration>,
 }
 
 pub struct Stats {
@@ -228,6 +231,10 @@ impl Stats {
         s.users = s.users.max(users);
     }
 
+    pub fn set_ramp_up(&self, took: Duration) {
+        self.lock().ramp_up = Some(took);
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         let g = self.lock();
         let elapsed = self.start.elapsed();
@@ -247,7 +254,7 @@ impl Stats {
         for s in &mut timeline {
             if s.users == 0 { s.users = last } else { last = s.users }
         }
-        Snapshot { elapsed, users: g.users, entries, total, failures, tasks: g.tasks.clone(), errors, timeline }
+        Snapshot { elapsed, users: g.users, entries, total, failures, tasks: g.tasks.clone(), errors, timeline, ramp_up: g.ramp_up }
     }
 }
 

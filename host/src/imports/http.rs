@@ -242,7 +242,7 @@ struct Answer {
     url: String,
 }
 
-async fn exchange(client: &reqwest::Client, req: reqwest::Request, max_body: usize) -> Result<Answer, reqwest::Error> {
+async fn exchange(client: reqwest::Client, req: reqwest::Request, max_body: usize) -> Result<Answer, reqwest::Error> {
     let mut resp = client.execute(req).await?;
     let status = resp.status();
     let url = resp.url().to_string();
@@ -291,7 +291,14 @@ impl Host for UserCtx {
         }
 
         let t0 = Instant::now();
-        let result = USER_JAR.scope(self.http.jar.clone(), exchange(&shared.client, request, shared.max_body)).await;
+        // The exchange runs as its own task: its deep poll stack then lives on
+        // a worker thread, not on this user's fiber stack, which the Store
+        // keeps (and keeps resident) between calls.
+        let exchange = USER_JAR.scope(self.http.jar.clone(), exchange(shared.client.clone(), request, shared.max_body));
+        let result = match tokio::spawn(exchange).await {
+            Ok(r) => r,
+            Err(e) => return Err(HttpError::Protocol(format!("request task failed: {e}"))),
+        };
         let elapsed = t0.elapsed();
         self.host_wait += elapsed;
         let elapsed_us = elapsed.as_micros() as u64;

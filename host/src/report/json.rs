@@ -59,6 +59,8 @@ pub struct Report {
     pub stop_reason: String,
     pub duration_s: f64,
     pub peak_users: u64,
+    /// Seconds until every planned user was running (absent if that never happened).
+    pub ramp_up_s: Option<f64>,
     pub exit_code: i32,
     pub total: RequestStats,
     pub requests: Vec<RequestStats>,
@@ -106,6 +108,7 @@ pub fn report(snap: &Snapshot, info: &RunInfo) -> Report {
         stop_reason: info.stop_reason.to_string(),
         duration_s: snap.elapsed.as_secs_f64(),
         peak_users: snap.timeline.iter().map(|s| s.users).max().unwrap_or(snap.users),
+        ramp_up_s: snap.ramp_up.map(|d| d.as_secs_f64()),
         exit_code: info.exit_code,
         total: request(&snap.total, snap),
         requests: snap.entries.iter().map(|e| request(e, snap)).collect(),
