@@ -53,6 +53,7 @@ pub mod glue;
 pub mod http;
 pub mod log;
 pub mod random;
+pub mod telemetry;
 
 pub use error::{Error, HttpError, TaskResult};
 
@@ -128,6 +129,6 @@ macro_rules! export {
 
 /// Everything a plugin usually needs.
 pub mod prelude {
-    pub use crate::{baggage, context, export, http, log, random, task, Error, Task, TaskResult, User, Wait};
+    pub use crate::{baggage, context, export, http, log, random, task, telemetry, Error, Task, TaskResult, User, Wait};
     pub use serde_json::json;
 }

@@ -106,6 +106,19 @@ pub struct RunArgs {
     #[arg(long, env = "WASP_MAX_USERS", value_name = "N")]
     pub max_users: Option<u32>,
 
+    /// Baggage every user starts with, besides synthetic_request=true
+    /// (repeat, or separate with commas): key=value.
+    #[arg(long, env = "WASP_BAGGAGE", value_delimiter = ',', value_parser = parse_key_value, value_name = "KEY=VALUE")]
+    pub baggage: Vec<(String, String)>,
+
+    /// Do not start users with the synthetic_request=true baggage.
+    #[arg(long, env = "WASP_NO_SYNTHETIC_BAGGAGE")]
+    pub no_synthetic_baggage: bool,
+
+    /// At the end, how long telemetry may take to flush before what is left is dropped.
+    #[arg(long, env = "WASP_TELEMETRY_TIMEOUT", value_parser = parse_duration, default_value = "5s", value_name = "TIME")]
+    pub telemetry_timeout: Duration,
+
     /// Write the results as JSON to this file.
     #[arg(long, env = "WASP_JSON", value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -166,6 +179,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err(format!("'{s}' is not a duration"));
     }
     humantime::parse_duration(s).map_err(|e| format!("'{s}' is not a duration like 30s, 5m or 1h30m ({e})"))
+}
+
+/// `key=value`.
+pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("'{s}' is not key=value")),
+    }
 }
 
 /// `none`, `500ms`, `1s..10s`, `pacing:1s`.

@@ -30,6 +30,8 @@ pub struct RunConfig {
     pub stats_interval: Duration,
     pub exit_code_on_error: i32,
     pub wait: Option<crate::behaviour::Wait>,
+    pub baggage: Vec<(String, String)>,
+    pub telemetry_timeout: Duration,
 }
 
 impl RunConfig {
@@ -80,6 +82,18 @@ impl RunConfig {
             stats_interval: a.stats_interval.max(Duration::from_millis(100)),
             exit_code_on_error: a.exit_code_on_error,
             wait: a.wait,
+            baggage: {
+                let mut b = vec![];
+                if !a.no_synthetic_baggage {
+                    b.push(("synthetic_request".to_string(), "true".to_string()));
+                }
+                for (k, v) in &a.baggage {
+                    b.retain(|(x, _)| x != k);
+                    b.push((k.clone(), v.clone()));
+                }
+                b
+            },
+            telemetry_timeout: a.telemetry_timeout,
         })
     }
 }

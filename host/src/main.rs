@@ -5,18 +5,36 @@ use tracing_subscriber::EnvFilter;
 use wasp::cli::{apply_locust_aliases, Cli, Command};
 use wasp::error::exit;
 
-fn init_logging(level: Option<&str>) {
+/// wasp and guests at info; the OpenTelemetry SDK's own chatter only from warn.
+const DEFAULT_FILTER: &str = "info,opentelemetry=warn,opentelemetry_sdk=warn,opentelemetry_otlp=warn";
+
+/// Logs go to stderr and, when OTel logs are exported, to the OTel logger
+/// (never the exporters' own logs, which would feed back into themselves).
+fn init_logging(level: Option<&str>, logger: Option<&opentelemetry_sdk::logs::SdkLoggerProvider>) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
     let filter = match level {
         Some(l) => EnvFilter::try_new(l.to_ascii_lowercase()),
-        None => EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new("info")),
+        None => EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(DEFAULT_FILTER)),
     }
-    .unwrap_or_else(|_| EnvFilter::new("info"));
-    use std::io::IsTerminal;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    .unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
+    let otel = logger.map(|lp| {
+        let quiet = tracing_subscriber::filter::Targets::new()
+            .with_default(tracing::Level::TRACE)
+            .with_target("opentelemetry", tracing::level_filters::LevelFilter::OFF)
+            .with_target("opentelemetry_sdk", tracing::level_filters::LevelFilter::OFF)
+            .with_target("opentelemetry_otlp", tracing::level_filters::LevelFilter::OFF)
+            .with_target("tonic", tracing::level_filters::LevelFilter::OFF)
+            .with_target("h2", tracing::level_filters::LevelFilter::OFF)
+            .with_target("hyper", tracing::level_filters::LevelFilter::OFF)
+            .with_target("hyper_util", tracing::level_filters::LevelFilter::OFF)
+            .with_target("reqwest", tracing::level_filters::LevelFilter::OFF);
+        opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(lp).with_filter(quiet)
+    });
+    let _ = tracing_subscriber::registry().with(filter).with(fmt).with(otel).try_init();
 }
 
 fn main() -> ExitCode {
@@ -38,7 +56,6 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE as u8);
         }
     }
-    init_logging(args.log_level.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -46,7 +63,20 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::INTERNAL as u8);
         }
     };
-    let code = match runtime.block_on(wasp::run::run(args)) {
+    // Telemetry first: the log bridge needs its logger provider, and the gRPC
+    // exporters need the runtime.
+    let telemetry = {
+        let _rt = runtime.enter();
+        match wasp::otel::Telemetry::from_env() {
+            Ok(t) => std::sync::Arc::new(t),
+            Err(fatal) => {
+                let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");
+                return ExitCode::from(fatal.code as u8);
+            }
+        }
+    };
+    init_logging(args.log_level.as_deref(), telemetry.logger_provider());
+    let code = match runtime.block_on(wasp::run::run(args, telemetry)) {
         Ok(code) => code,
         Err(fatal) => {
             let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");

@@ -182,21 +182,7 @@ impl Plugin {
 
 /// Instantiates the plugin once, away from any run, to ask what it does.
 async fn describe(engine: &Engine, pre: &UserPre<UserState>) -> Result<Behaviour, String> {
-    let run = Arc::new(RunCtx {
-        stats: Arc::new(crate::stats::Stats::new(&[])),
-        http: crate::imports::http::HttpShared::new(crate::imports::http::HttpOptions {
-            base: None,
-            allow: Default::default(),
-            timeout: Duration::from_secs(1),
-            max_body: 0,
-            max_redirects: 0,
-            user_agent: String::new(),
-        })
-        .map_err(|e| e.to_string())?,
-        host: String::new(),
-        start: std::time::Instant::now(),
-        task_names: vec![],
-    });
+    let run = Arc::new(RunCtx::detached());
     let mut store = new_store(engine, 0, run, 64 << 20, None, Duration::from_secs(10));
     let instance = pre.instantiate_async(&mut store).await.map_err(|e| root(&e))?;
     let info = instance.wasp_plugin_behaviour().call_describe(&mut store).await.map_err(|e| root(&e))?;
@@ -301,33 +287,34 @@ fn trap_message(e: &wasmtime::Error) -> String {
 }
 
 impl WasmUser {
-    async fn call<R>(
+    /// One export call: its span, its budget, its responses counted at the end.
+    async fn call(
         &mut self,
         phase: Phase,
-        f: impl AsyncFnOnce(&wit::Guest, &mut Store<UserState>) -> wasmtime::Result<R>,
-    ) -> Result<R, UserError> {
+        f: impl AsyncFnOnce(&wit::Guest, &mut Store<UserState>) -> wasmtime::Result<Result<(), String>>,
+    ) -> Result<(), UserError> {
         self.store.data_mut().user.begin(phase);
-        let r = f(self.instance.wasp_plugin_behaviour(), &mut self.store).await;
-        self.store.data_mut().user.end();
-        r.map_err(|e| UserError { message: trap_message(&e), fatal: true })
+        let r = match f(self.instance.wasp_plugin_behaviour(), &mut self.store).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(message)) => Err(UserError { message, fatal: false }),
+            Err(e) => Err(UserError { message: trap_message(&e), fatal: true }),
+        };
+        self.store.data_mut().user.end(r.as_ref().err().map(|e| e.message.as_str()));
+        r
     }
-}
-
-fn guest_err(r: Result<(), String>) -> Result<(), UserError> {
-    r.map_err(|message| UserError { message, fatal: false })
 }
 
 impl runner::User for WasmUser {
     async fn on_start(&mut self) -> Result<(), UserError> {
-        guest_err(self.call(Phase::Start, async |g, s| g.call_on_start(s).await).await?)
+        self.call(Phase::Start, async |g, s| g.call_on_start(s).await).await
     }
 
     async fn run_task(&mut self, index: usize) -> Result<(), UserError> {
-        guest_err(self.call(Phase::Task(index), async |g, s| g.call_run_task(s, index as u32).await).await?)
+        self.call(Phase::Task(index), async |g, s| g.call_run_task(s, index as u32).await).await
     }
 
     async fn on_stop(&mut self) -> Result<(), UserError> {
-        self.call(Phase::Stop, async |g, s| g.call_on_stop(s).await).await
+        self.call(Phase::Stop, async |g, s| g.call_on_stop(s).await.map(Ok)).await
     }
 }
 

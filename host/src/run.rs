@@ -5,6 +5,7 @@ use crate::config::RunConfig;
 use crate::error::{exit, Fatal};
 use crate::imports::http::{HttpOptions, HttpShared};
 use crate::imports::RunCtx;
+use crate::otel::Telemetry;
 use crate::plugin::{self, EngineOptions, Plugin, WasmUsers};
 use crate::report::{console, json};
 use crate::runner::{self, Plan, StopReason};
@@ -13,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub async fn run(args: RunArgs) -> Result<i32, Fatal> {
+pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal> {
     let cfg = RunConfig::from_args(&args)?;
     // Each user may hold a connection: allow as many open files as the system lets us.
     match rlimit::increase_nofile_limit(u64::MAX) {
@@ -53,6 +54,9 @@ pub async fn run(args: RunArgs) -> Result<i32, Fatal> {
         host: cfg.host.as_ref().map(|u| u.to_string()).unwrap_or_default(),
         start: Instant::now(),
         task_names,
+        request_duration: telemetry.meter_provider.as_ref().map(|mp| metrics::instruments(mp, &stats, &telemetry)),
+        telemetry: telemetry.clone(),
+        baggage_seed: cfg.baggage.clone(),
     });
     let factory = Arc::new(WasmUsers {
         plugin: plugin.clone(),
@@ -85,7 +89,13 @@ pub async fn run(args: RunArgs) -> Result<i32, Fatal> {
     live.abort();
     let _ = live.await;
 
+    // The measurements end with the load; the telemetry flush comes after.
     let snap = stats.snapshot();
+    let delivery = {
+        let t = telemetry.clone();
+        let timeout = cfg.telemetry_timeout;
+        tokio::task::spawn_blocking(move || t.shutdown(timeout)).await.unwrap_or_default()
+    };
     if outcome.interrupted > 0 {
         tracing::warn!("{} user(s) were cut short at the stop timeout", outcome.interrupted);
     }
@@ -102,7 +112,9 @@ pub async fn run(args: RunArgs) -> Result<i32, Fatal> {
     // A closed stdout (e.g. piped into `head`) must not turn into a panic.
     {
         use std::io::Write;
-        let _ = std::io::stdout().lock().write_all(console::summary(&snap, &plugin_name).as_bytes());
+        let mut text = console::summary(&snap, &plugin_name);
+        text.push_str(&console::telemetry(&delivery));
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
     }
     if let Some(path) = &cfg.json {
         let reason = match outcome.reason {
@@ -110,7 +122,7 @@ pub async fn run(args: RunArgs) -> Result<i32, Fatal> {
             StopReason::Signal => "signal",
             StopReason::UsersDone => "users-done",
         };
-        let info = json::RunInfo { plugin: &plugin_name, behaviour: &b.name, stop_reason: reason, exit_code: code };
+        let info = json::RunInfo { plugin: &plugin_name, behaviour: &b.name, stop_reason: reason, exit_code: code, telemetry: &delivery };
         if let Err(e) = json::write(path, &json::report(&snap, &info)) {
             tracing::error!("cannot write {}: {e}", path.display());
         }
@@ -146,5 +158,60 @@ async fn live_console(stats: Arc<Stats>, cfg: RunConfig) {
                 let _ = std::io::stderr().lock().write_all(text.as_bytes());
             });
         }
+    }
+}
+
+/// The run's own metrics: the request duration histogram (recorded per
+/// request) and gauges read from the stats when the SDK collects.
+mod metrics {
+    use crate::otel::Telemetry;
+    use crate::stats::Stats;
+    use opentelemetry::metrics::{Histogram, MeterProvider as _};
+    use opentelemetry::KeyValue;
+    use opentelemetry_sdk::metrics::SdkMeterProvider;
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+
+    /// Bucket bounds the HTTP semantic conventions advise for durations, in seconds.
+    const BOUNDS: [f64; 14] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+
+    pub fn instruments(mp: &SdkMeterProvider, stats: &Arc<Stats>, telemetry: &Arc<Telemetry>) -> Histogram<f64> {
+        let meter = mp.meter("wasp");
+        let s = stats.clone();
+        meter
+            .i64_observable_gauge("wasp.users.active")
+            .with_description("Users running now")
+            .with_unit("{user}")
+            .with_callback(move |o| o.observe(s.users() as i64, &[]))
+            .build();
+        let s = stats.clone();
+        meter
+            .u64_observable_counter("wasp.task.runs")
+            .with_description("Task runs, by task and outcome")
+            .with_unit("{run}")
+            .with_callback(move |o| {
+                for t in s.tasks() {
+                    o.observe(t.runs - t.errors, &[KeyValue::new("wasp.task", t.name.clone()), KeyValue::new("outcome", "ok")]);
+                    o.observe(t.errors, &[KeyValue::new("wasp.task", t.name.clone()), KeyValue::new("outcome", "error")]);
+                }
+            })
+            .build();
+        let counts = telemetry.counts.clone();
+        meter
+            .u64_observable_gauge("wasp.telemetry.backlog")
+            .with_description("Spans and log records handed to export but not exported (yet): queued, in flight or dropped")
+            .with_unit("{item}")
+            .with_callback(move |o| {
+                let ld = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+                o.observe(ld(&counts.spans_ended).saturating_sub(ld(&counts.spans_exported)), &[KeyValue::new("signal", "traces")]);
+                o.observe(ld(&counts.logs_emitted).saturating_sub(ld(&counts.logs_exported)), &[KeyValue::new("signal", "logs")]);
+            })
+            .build();
+        meter
+            .f64_histogram(opentelemetry_semantic_conventions::metric::HTTP_CLIENT_REQUEST_DURATION)
+            .with_description("Duration of HTTP client requests")
+            .with_unit("s")
+            .with_boundaries(BOUNDS.to_vec())
+            .build()
     }
 }

@@ -231,6 +231,16 @@ impl Stats {
         s.users = s.users.max(users);
     }
 
+    /// Users running now.
+    pub fn users(&self) -> u64 {
+        self.lock().users
+    }
+
+    /// Runs and errors per task so far.
+    pub fn tasks(&self) -> Vec<TaskEntry> {
+        self.lock().tasks.clone()
+    }
+
     pub fn set_ramp_up(&self, took: Duration) {
         self.lock().ramp_up = Some(took);
     }

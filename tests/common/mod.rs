@@ -4,6 +4,8 @@
 //! ephemeral port and is stopped by the test that started it.
 #![allow(dead_code)]
 
+pub mod otlp;
+
 use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
@@ -33,8 +35,8 @@ pub struct Seen {
     pub last: Option<Instant>,
     /// `/whoami?u=X` answered with a cookie that was not X's.
     pub cookie_mismatches: u64,
-    /// Headers of every request, in arrival order.
-    pub headers: Vec<HeaderMap>,
+    /// Path and headers of every request, in arrival order.
+    pub headers: Vec<(String, HeaderMap)>,
 }
 
 #[derive(Clone)]
@@ -104,7 +106,7 @@ async fn record(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
         s.total += 1;
         s.first.get_or_insert(now);
         s.last = Some(now);
-        s.headers.push(req.headers().clone());
+        s.headers.push((req.uri().path().to_string(), req.headers().clone()));
     }
     next.run(req).await
 }
@@ -257,9 +259,15 @@ pub async fn finish(child: Child, json: Option<&Path>) -> Finished {
 
 /// Runs `wasp run PLUGIN ARGS... --json tmp` to completion.
 pub async fn run(plugin: &Path, args: &[&str]) -> Finished {
+    run_env(plugin, args, &[]).await
+}
+
+/// As [`run`], with environment variables.
+pub async fn run_env(plugin: &Path, args: &[&str], envs: &[(&str, &str)]) -> Finished {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("out.json");
     let child = wasp()
+        .envs(envs.iter().copied())
         .arg("run")
         .arg(plugin)
         .args(args)

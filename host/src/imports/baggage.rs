@@ -10,6 +10,10 @@ pub struct UserBaggage {
 }
 
 impl UserBaggage {
+    pub fn seeded(entries: &[(String, String)]) -> Self {
+        UserBaggage { entries: entries.to_vec() }
+    }
+
     pub fn set(&mut self, key: String, value: String) {
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some(e) => e.1 = value,

@@ -7,11 +7,15 @@
 //! forwards those calls to the jar of the user whose request is being polled,
 //! which the request future carries in a task-local.
 
-use super::UserCtx;
+use super::{RunCtx, UserCtx};
 use crate::bindings::wasp::plugin::http::Host;
 use crate::bindings::wasp::plugin::types::{HttpError, Method, Request, Response};
 use crate::error::one_line;
-use crate::stats::Stats;
+use opentelemetry::baggage::BaggageExt;
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer as _};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_semantic_conventions::attribute as semconv;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::sync::Arc;
@@ -104,6 +108,7 @@ pub struct HttpShared {
     allow: Arc<AllowList>,
     timeout: Duration,
     max_body: usize,
+    user_agent: String,
 }
 
 impl HttpShared {
@@ -124,11 +129,18 @@ impl HttpShared {
         let client = reqwest::Client::builder()
             .cookie_provider(Arc::new(PerUserCookies))
             .redirect(policy)
-            .user_agent(opts.user_agent)
+            .user_agent(opts.user_agent.clone())
             .pool_max_idle_per_host(usize::MAX)
             .tcp_nodelay(true)
             .build()?;
-        Ok(HttpShared { client, base: opts.base, allow, timeout: opts.timeout, max_body: opts.max_body })
+        Ok(HttpShared {
+            client,
+            base: opts.base,
+            allow,
+            timeout: opts.timeout,
+            max_body: opts.max_body,
+            user_agent: opts.user_agent,
+        })
     }
 
     /// Resolves a guest URL: absolute as is, anything else joined to `--host`.
@@ -152,7 +164,49 @@ struct Pending {
     elapsed_us: u64,
     bytes: u64,
     failure: Option<String>,
+    /// `error.type` when failed: the status code, or `check` for a guest verdict.
+    status: Option<u16>,
     at: Instant,
+    /// The request's CLIENT span, ended when the outcome is final.
+    span: Context,
+    server: (String, u16),
+}
+
+impl Pending {
+    /// Counts the request in the stats and the duration metric, and ends its span.
+    fn finish(self, run: &RunCtx) {
+        let failure = self.failure.as_deref();
+        run.stats.request(self.method, &self.name, self.elapsed_us, self.bytes, failure, self.at);
+        let error_type = failure.map(|f| match (self.status, f.starts_with("HTTP ")) {
+            (Some(code), true) => code.to_string(),
+            (Some(_), false) => "check".to_string(),
+            (None, _) => f.split(':').next().unwrap_or("error").to_string(),
+        });
+        if let Some(h) = &run.request_duration {
+            let mut attrs = vec![
+                KeyValue::new(semconv::HTTP_REQUEST_METHOD, self.method),
+                KeyValue::new(semconv::SERVER_ADDRESS, self.server.0.clone()),
+                KeyValue::new(semconv::SERVER_PORT, self.server.1 as i64),
+                KeyValue::new("wasp.request.name", self.name.clone()),
+            ];
+            if let Some(code) = self.status {
+                attrs.push(KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, code as i64));
+            }
+            if let Some(t) = &error_type {
+                attrs.push(KeyValue::new(semconv::ERROR_TYPE, t.clone()));
+            }
+            h.record(self.elapsed_us as f64 / 1e6, &attrs);
+        }
+        let span = self.span.span();
+        if span.span_context().is_valid() {
+            if let (Some(t), Some(msg)) = (error_type, failure) {
+                span.set_attribute(KeyValue::new(semconv::ERROR_TYPE, t));
+                span.set_status(Status::error(msg.to_string()));
+            }
+            let end = std::time::SystemTime::now() - self.at.elapsed();
+            span.end_with_timestamp(end);
+        }
+    }
 }
 
 /// One user's HTTP state.
@@ -168,9 +222,9 @@ const MAX_PENDING: usize = 64;
 
 impl UserHttp {
     /// Counts every response still pending.
-    pub fn flush(&mut self, stats: &Stats) {
+    pub fn flush(&mut self, run: &RunCtx) {
         for p in self.pending.drain(..) {
-            stats.request(p.method, &p.name, p.elapsed_us, p.bytes, p.failure.as_deref(), p.at);
+            p.finish(run);
         }
     }
 
@@ -235,6 +289,7 @@ fn status_text(status: reqwest::StatusCode) -> String {
 
 struct Answer {
     status: reqwest::StatusCode,
+    version: &'static str,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     truncated: bool,
@@ -242,9 +297,18 @@ struct Answer {
     url: String,
 }
 
-async fn exchange(client: reqwest::Client, req: reqwest::Request, max_body: usize) -> Result<Answer, reqwest::Error> {
-    let mut resp = client.execute(req).await?;
+/// Sends and reads the answer. The error side is `Ok(reqwest error)` or, for a
+/// failure outside reqwest, `Err(already classified)`.
+async fn exchange(client: reqwest::Client, req: reqwest::Request, max_body: usize) -> Result<Answer, Result<reqwest::Error, HttpError>> {
+    let mut resp = client.execute(req).await.map_err(Ok)?;
     let status = resp.status();
+    let version = match resp.version() {
+        reqwest::Version::HTTP_09 => "0.9",
+        reqwest::Version::HTTP_10 => "1.0",
+        reqwest::Version::HTTP_2 => "2",
+        reqwest::Version::HTTP_3 => "3",
+        _ => "1.1",
+    };
     let url = resp.url().to_string();
     let headers = resp
         .headers()
@@ -255,7 +319,7 @@ async fn exchange(client: reqwest::Client, req: reqwest::Request, max_body: usiz
     let mut bytes = 0u64;
     let mut truncated = false;
     // Read the whole body (so the connection can be reused), keeping at most max_body.
-    while let Some(chunk) = resp.chunk().await? {
+    while let Some(chunk) = resp.chunk().await.map_err(Ok)? {
         bytes += chunk.len() as u64;
         let room = max_body.saturating_sub(body.len());
         if chunk.len() > room {
@@ -263,26 +327,58 @@ async fn exchange(client: reqwest::Client, req: reqwest::Request, max_body: usiz
         }
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
     }
-    Ok(Answer { status, headers, body, truncated, bytes, url })
+    Ok(Answer { status, version, headers, body, truncated, bytes, url })
 }
 
 impl Host for UserCtx {
     async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
-        let shared = &self.run.http;
+        let run = self.run.clone();
+        let shared = &run.http;
         let (m, method_name) = method(req.method);
         let url = shared.resolve(&req.url).map_err(HttpError::Invalid)?;
         let name = req.name.unwrap_or_else(|| url.path().to_string());
         if !shared.allow.allows(&url) {
             let msg = format!("{} is not an allowed origin (see --allow-host)", url.origin().ascii_serialization());
-            self.run.stats.user_error("http", &format!("denied: {msg}"));
+            run.stats.user_error("http", &format!("denied: {msg}"));
             return Err(HttpError::Denied(msg));
         }
-        let mut headers = HeaderMap::with_capacity(req.headers.len());
+        let mut headers = HeaderMap::with_capacity(req.headers.len() + 3);
         for (k, v) in &req.headers {
             let k = HeaderName::from_bytes(k.as_bytes()).map_err(|e| HttpError::Invalid(format!("header '{k}': {e}")))?;
             let v = HeaderValue::from_str(v).map_err(|e| HttpError::Invalid(format!("header value '{v}': {e}")))?;
             headers.append(k, v);
         }
+        let server = (url.host_str().unwrap_or("").to_string(), url.port_or_known_default().unwrap_or(0));
+
+        // The CLIENT span, child of the innermost open span, and the headers that carry it.
+        let parent = self.telemetry.current();
+        let cx = match run.telemetry.tracer.as_ref() {
+            Some(t) => {
+                let ua = headers
+                    .get(reqwest::header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(&shared.user_agent)
+                    .to_string();
+                let span = t
+                    .span_builder(format!("{method_name} {name}"))
+                    .with_kind(SpanKind::Client)
+                    .with_attributes([
+                        KeyValue::new(semconv::HTTP_REQUEST_METHOD, method_name),
+                        KeyValue::new(semconv::URL_FULL, url.to_string()),
+                        KeyValue::new(semconv::SERVER_ADDRESS, server.0.clone()),
+                        KeyValue::new(semconv::SERVER_PORT, server.1 as i64),
+                        KeyValue::new(semconv::USER_AGENT_ORIGINAL, ua),
+                        KeyValue::new("wasp.user.id", self.id as i64),
+                        KeyValue::new("wasp.request.name", name.clone()),
+                    ])
+                    .start_with_context(t, &parent);
+                parent.with_span(span)
+            }
+            None => parent,
+        };
+        let cx = cx.with_baggage(self.baggage.entries().iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())));
+        run.telemetry.propagator.inject_context(&cx, &mut opentelemetry_http::HeaderInjector(&mut headers));
+
         let mut request = reqwest::Request::new(m, url);
         *request.headers_mut() = headers;
         *request.timeout_mut() = Some(req.timeout_ms.map(|ms| Duration::from_millis(ms as u64)).unwrap_or(shared.timeout));
@@ -297,7 +393,7 @@ impl Host for UserCtx {
         let exchange = USER_JAR.scope(self.http.jar.clone(), exchange(shared.client.clone(), request, shared.max_body));
         let result = match tokio::spawn(exchange).await {
             Ok(r) => r,
-            Err(e) => return Err(HttpError::Protocol(format!("request task failed: {e}"))),
+            Err(e) => Err(Err(HttpError::Protocol(format!("request task failed: {e}")))),
         };
         let elapsed = t0.elapsed();
         self.host_wait += elapsed;
@@ -306,13 +402,26 @@ impl Host for UserCtx {
         match result {
             Ok(a) => {
                 if self.http.pending.len() >= MAX_PENDING {
-                    let stats = self.run.stats.clone();
-                    self.http.flush(&stats);
+                    self.http.flush(&run);
                 }
                 self.http.next_id += 1;
                 let id = self.http.next_id;
                 let failure = (a.status.as_u16() >= 400).then(|| status_text(a.status));
-                self.http.pending.push(Pending { id, method: method_name, name, elapsed_us, bytes: a.bytes, failure, at: now });
+                let span = cx.span();
+                span.set_attribute(KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, a.status.as_u16() as i64));
+                span.set_attribute(KeyValue::new(semconv::NETWORK_PROTOCOL_VERSION, a.version));
+                self.http.pending.push(Pending {
+                    id,
+                    method: method_name,
+                    name,
+                    elapsed_us,
+                    bytes: a.bytes,
+                    failure,
+                    status: Some(a.status.as_u16()),
+                    at: now,
+                    span: cx.clone(),
+                    server,
+                });
                 Ok(Response {
                     id,
                     status: a.status.as_u16(),
@@ -324,8 +433,23 @@ impl Host for UserCtx {
                 })
             }
             Err(e) => {
-                let err = classify(&e);
-                self.run.stats.request(method_name, &name, elapsed_us, 0, Some(&error_text(&err)), now);
+                let err = match e {
+                    Ok(e) => classify(&e),
+                    Err(err) => err,
+                };
+                let p = Pending {
+                    id: 0,
+                    method: method_name,
+                    name,
+                    elapsed_us,
+                    bytes: 0,
+                    failure: Some(error_text(&err)),
+                    status: None,
+                    at: now,
+                    span: cx.clone(),
+                    server,
+                };
+                p.finish(&run);
                 Err(err)
             }
         }
@@ -381,15 +505,27 @@ mod tests {
 
     #[test]
     fn verdicts_change_pending_outcomes_before_they_are_counted() {
-        let stats = Stats::new(&[]);
+        let run = crate::imports::tests::run_ctx();
+        let stats = run.stats.clone();
         let mut u = UserHttp::default();
         let now = Instant::now();
         for (id, failure) in [(1, None), (2, Some("HTTP 404 Not Found".to_string()))] {
-            u.pending.push(Pending { id, method: "GET", name: "/x".into(), elapsed_us: 10, bytes: 1, failure, at: now });
+            u.pending.push(Pending {
+                id,
+                method: "GET",
+                name: "/x".into(),
+                elapsed_us: 10,
+                bytes: 1,
+                failure,
+                status: Some(200),
+                at: now,
+                span: Context::new(),
+                server: ("h".into(), 80),
+            });
         }
         u.verdict(1, Some("wrong body".into()));
         u.verdict(2, None);
-        u.flush(&stats);
+        u.flush(&run);
         let snap = stats.snapshot();
         assert_eq!(snap.total.count, 2);
         assert_eq!(snap.total.failures, 1);

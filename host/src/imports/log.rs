@@ -8,6 +8,8 @@ impl Host for UserCtx {
     async fn log(&mut self, level: Level, message: String, attributes: Vec<(String, String)>) {
         let user = self.id;
         let task = self.phase_name();
+        // The record carries the trace and span ids of the innermost open span.
+        let _cx = self.telemetry.current().attach();
         let attrs: String = attributes.iter().map(|(k, v)| format!(" {k}={v}")).collect();
         match level {
             Level::Trace => tracing::trace!(target: "guest", user, task, "{message}{attrs}"),

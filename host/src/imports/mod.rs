@@ -7,8 +7,11 @@ pub mod baggage;
 pub mod context;
 pub mod http;
 pub mod log;
+pub mod telemetry;
 
+use crate::otel::Telemetry;
 use crate::stats::Stats;
+use opentelemetry::metrics::Histogram;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +23,43 @@ pub struct RunCtx {
     pub host: String,
     pub start: Instant,
     pub task_names: Vec<String>,
+    pub telemetry: Arc<Telemetry>,
+    /// `http.client.request.duration`, when metrics are exported.
+    pub request_duration: Option<Histogram<f64>>,
+    /// Baggage every user starts with (`synthetic_request=true`, `--baggage`).
+    pub baggage_seed: Vec<(String, String)>,
+}
+
+impl RunCtx {
+    /// A context for work outside a run (describing a plugin, tests): no
+    /// host, nothing reachable, no telemetry.
+    pub fn detached() -> RunCtx {
+        RunCtx {
+            stats: Arc::new(Stats::new(&[])),
+            http: http::HttpShared::new(http::HttpOptions {
+                base: None,
+                allow: Default::default(),
+                timeout: Duration::from_secs(1),
+                max_body: 0,
+                max_redirects: 0,
+                user_agent: String::new(),
+            })
+            .expect("a client with default settings builds"),
+            host: String::new(),
+            start: Instant::now(),
+            task_names: vec![],
+            telemetry: Arc::new(Telemetry::disabled()),
+            request_duration: None,
+            baggage_seed: vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    pub fn run_ctx() -> super::RunCtx {
+        super::RunCtx::detached()
+    }
 }
 
 /// Where a user is: which export call runs now.
@@ -37,6 +77,7 @@ pub struct UserCtx {
     pub run: Arc<RunCtx>,
     pub http: http::UserHttp,
     pub baggage: baggage::UserBaggage,
+    pub telemetry: telemetry::UserTelemetry,
     pub phase: Phase,
     /// When the current export call began, and how long of it was spent
     /// waiting on the host (network), which does not count against the budget.
@@ -48,9 +89,10 @@ impl UserCtx {
     pub fn new(id: u64, run: Arc<RunCtx>) -> Self {
         UserCtx {
             id,
+            baggage: baggage::UserBaggage::seeded(&run.baggage_seed),
             run,
             http: http::UserHttp::default(),
-            baggage: baggage::UserBaggage::default(),
+            telemetry: telemetry::UserTelemetry::default(),
             phase: Phase::Idle,
             call_started: Instant::now(),
             host_wait: Duration::ZERO,
@@ -67,15 +109,25 @@ impl UserCtx {
         }
     }
 
+    /// Starts an export call: its span opens (named `on_start`, the task, `on_stop`).
     pub fn begin(&mut self, phase: Phase) {
         self.phase = phase;
         self.call_started = Instant::now();
         self.host_wait = Duration::ZERO;
+        let name = match phase {
+            Phase::Start => "on_start",
+            Phase::Stop => "on_stop",
+            _ => self.phase_name(),
+        }
+        .to_string();
+        self.telemetry.begin(self.run.telemetry.tracer.as_ref(), &name, self.id);
     }
 
-    /// Ends an export call: responses not yet counted are counted now.
-    pub fn end(&mut self) {
-        self.http.flush(&self.run.stats);
+    /// Ends an export call: responses not yet counted are counted (and their
+    /// spans ended), then the call's span ends, failed if `error`.
+    pub fn end(&mut self, error: Option<&str>) {
+        self.http.flush(&self.run);
+        self.telemetry.end(error);
         self.phase = Phase::Idle;
     }
 

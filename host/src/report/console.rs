@@ -109,6 +109,19 @@ pub fn summary(snap: &Snapshot, plugin: &str) -> String {
     out
 }
 
+/// What telemetry got out, for the end of the summary.
+pub fn telemetry(d: &crate::otel::Delivery) -> String {
+    let mut out = String::new();
+    if d.traces == "none" && d.metrics == "none" && d.logs == "none" {
+        return out;
+    }
+    let _ = writeln!(out, "\nTelemetry (traces: {}, metrics: {}, logs: {})", d.traces, d.metrics, d.logs);
+    let _ = writeln!(out, "  spans exported {:>10}   dropped {:>10}", d.spans_exported, d.spans_dropped);
+    let _ = writeln!(out, "  logs  exported {:>10}   dropped {:>10}", d.logs_exported, d.logs_dropped);
+    let _ = writeln!(out, "  metric exports ok {:>7}   failed  {:>10}", d.metric_exports_ok, d.metric_exports_failed);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

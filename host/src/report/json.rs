@@ -68,6 +68,7 @@ pub struct Report {
     pub tasks: Vec<TaskStats>,
     pub errors: Vec<ErrorStats>,
     pub timeline: Vec<Second>,
+    pub telemetry: crate::otel::Delivery,
 }
 
 fn ms(us: u64) -> f64 {
@@ -98,6 +99,7 @@ pub struct RunInfo<'a> {
     pub behaviour: &'a str,
     pub stop_reason: &'a str,
     pub exit_code: i32,
+    pub telemetry: &'a crate::otel::Delivery,
 }
 
 pub fn report(snap: &Snapshot, info: &RunInfo) -> Report {
@@ -129,6 +131,7 @@ pub fn report(snap: &Snapshot, info: &RunInfo) -> Report {
             .enumerate()
             .map(|(i, s)| Second { second: i, requests: s.requests, failures: s.failures, users: s.users })
             .collect(),
+        telemetry: info.telemetry.clone(),
     }
 }
 

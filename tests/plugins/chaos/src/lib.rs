@@ -68,10 +68,22 @@ impl User for Chaos {
             })
             .tag("denied"),
             task("guest_error", 1, |_| Err("guest said no".into())).tag("guest-error"),
+            task("traced", 1, |_| {
+                telemetry::set_span_name("user_traced");
+                telemetry::set_attribute("item.count", 2);
+                baggage::set("tenant", &format!("t{}", me()));
+                log::info("traced task");
+                hello()?;
+                let _inner = telemetry::span("inner");
+                http::get("/landing").send()?;
+                Ok(())
+            })
+            .tag("otel"),
         ]
     }
 
     fn on_start(&mut self) -> TaskResult {
+        baggage::set("session.id", &random::uuid_v4());
         http::get(&format!("/start?u={}", me())).name("/start").send()?;
         log::info("started");
         Ok(())
