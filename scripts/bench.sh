@@ -19,11 +19,25 @@ cargo build --release --target wasm32-wasip2 -p quickstart
 W="$ROOT/target/release/wasp"
 P="$ROOT/target/wasm32-wasip2/release/quickstart.wasm"
 
+THR="$W run $P -H {URL} -u {CONNS} -r 10000 -t {DURATION_S}s --wait none -E write --only-summary"
 if [[ "${SKIP_PEERS:-0}" != 1 ]]; then
   export OUR_TOOL_NAME=wasp
-  export OUR_TOOL_CMD="$W run $P -H {URL} -u {CONNS} -r 10000 -t {DURATION_S}s --wait none -E write --only-summary"
+  export OUR_TOOL_CMD="$THR"
   export OUR_TOOL_MEM_CMD="$W run $P -H {URL} -u {USERS} -r 10000 -t {DURATION_S}s --wait {WAIT_MS}ms -E write --only-summary"
   TOOLS="${TOOLS:-wrk,ours}" RUNS="$RUNS" OUT="$OUT/peers" bash "$SHARED/run-peers.sh"
+fi
+
+# ---- every request traced and exported (OTLP/gRPC) to a local receiver, beside wrk
+if [[ "${SKIP_TRACED:-0}" != 1 ]]; then
+  cargo build --release -p wasp --example otlp_sink
+  coproc SINK { exec taskset -c 0 "$ROOT/target/release/examples/otlp_sink" 2>"$OUT/otlp_sink.log"; }
+  SINK_PID=$SINK_PID
+  read -r grpc_port _ <&"${SINK[0]}"
+  export OUR_TOOL_NAME=wasp+otlp
+  export OUR_TOOL_CMD="env OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$grpc_port $THR"
+  TOOLS="wrk,ours" MODES=thr RUNS="$RUNS" OUT="$OUT/traced" bash "$SHARED/run-peers.sh"
+  kill -TERM "$SINK_PID" 2>/dev/null || true
+  wait "$SINK_PID" 2>/dev/null || true
 fi
 
 # ---- users sweep, against our own nginx (port 18081) with a higher connection limit

@@ -119,6 +119,16 @@ pub struct RunArgs {
     #[arg(long, env = "WASP_TELEMETRY_TIMEOUT", value_parser = parse_duration, default_value = "5s", value_name = "TIME")]
     pub telemetry_timeout: Duration,
 
+    /// A pass/fail criterion, repeatable: `p95<300ms`, `p99<1s`, `avg<100ms`,
+    /// `fail_ratio<0.01`, `rps>100`, or for one name: `"GET /api/cart: p95<200ms"`.
+    /// Any failed threshold makes the exit code 1.
+    #[arg(long = "threshold", env = "WASP_THRESHOLD", value_delimiter = ';', value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+
+    /// Stop the run as soon as a threshold fails (checked every second, after the first 2 s).
+    #[arg(long, env = "WASP_ABORT_ON_THRESHOLD")]
+    pub abort_on_threshold: bool,
+
     /// Write the results as JSON to this file.
     #[arg(long, env = "WASP_JSON", value_name = "FILE")]
     pub json: Option<PathBuf>,

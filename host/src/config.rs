@@ -32,6 +32,8 @@ pub struct RunConfig {
     pub wait: Option<crate::behaviour::Wait>,
     pub baggage: Vec<(String, String)>,
     pub telemetry_timeout: Duration,
+    pub thresholds: Vec<crate::thresholds::Threshold>,
+    pub abort_on_threshold: bool,
 }
 
 impl RunConfig {
@@ -59,6 +61,16 @@ impl RunConfig {
         }
         if a.max_user_memory < 64 << 10 {
             return Err(Fatal::usage("--max-user-memory must be at least 64KiB (one Wasm page)"));
+        }
+        let thresholds = a
+            .thresholds
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| t.parse::<crate::thresholds::Threshold>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Fatal::usage)?;
+        if a.abort_on_threshold && thresholds.is_empty() {
+            return Err(Fatal::usage("--abort-on-threshold needs at least one --threshold"));
         }
         let capacity = a.max_users.unwrap_or(a.users.min(u32::MAX as u64) as u32).max(a.users.min(u32::MAX as u64) as u32);
         Ok(RunConfig {
@@ -94,6 +106,8 @@ impl RunConfig {
                 b
             },
             telemetry_timeout: a.telemetry_timeout,
+            thresholds,
+            abort_on_threshold: a.abort_on_threshold,
         })
     }
 }

@@ -16,3 +16,4 @@ pub mod run;
 pub mod runner;
 pub mod signals;
 pub mod stats;
+pub mod thresholds;

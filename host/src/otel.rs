@@ -20,7 +20,7 @@ use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracer, SdkTracerProvider, SpanData, SpanExporter, SpanProcessor};
 use opentelemetry_sdk::Resource;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -237,12 +237,15 @@ fn build_err(signal: &str, e: impl std::fmt::Display) -> Fatal {
 
 /// The run's telemetry. Cheap to share: everything inside is a handle.
 pub struct Telemetry {
-    /// None when `OTEL_SDK_DISABLED=true`: no spans, hence no `traceparent`.
+    /// Records spans; only when traces are exported somewhere.
     pub tracer: Option<SdkTracer>,
+    /// Without a tracer, requests still carry a `traceparent`: span contexts
+    /// with fresh ids, nothing recorded. None when `OTEL_SDK_DISABLED=true`.
+    pub ids: Option<RandomIdGenerator>,
     pub propagator: TextMapCompositePropagator,
     pub meter_provider: Option<SdkMeterProvider>,
-    tracer_provider: Option<SdkTracerProvider>,
-    logger_provider: Option<SdkLoggerProvider>,
+    pub(crate) tracer_provider: Option<SdkTracerProvider>,
+    pub(crate) logger_provider: Option<SdkLoggerProvider>,
     pub counts: Arc<Counts>,
     pub kinds: (Exporter, Exporter, Exporter),
 }
@@ -252,6 +255,7 @@ impl Telemetry {
     pub fn disabled() -> Telemetry {
         Telemetry {
             tracer: None,
+            ids: None,
             propagator: TextMapCompositePropagator::new(vec![Box::new(BaggagePropagator::new())]),
             meter_provider: None,
             tracer_provider: None,
@@ -277,7 +281,8 @@ impl Telemetry {
         );
         let resource = resource();
 
-        // Traces: a provider even with no exporter, so requests still carry a traceparent.
+        // Traces: a provider only when spans go somewhere; otherwise requests
+        // get span contexts without any recording (see `ids`).
         let mut tb = SdkTracerProvider::builder().with_resource(resource.clone());
         fn batch<E: SpanExporter + 'static>(e: E, counts: &Arc<Counts>) -> impl SpanProcessor {
             let counted = Counted { inner: e, counts: counts.clone() };
@@ -295,10 +300,10 @@ impl Telemetry {
             }
             Exporter::None => {}
         }
-        let tracer_provider = tb.build();
-        let tracer = tracer_provider.tracer_with_scope(
-            InstrumentationScope::builder("wasp").with_version(env!("CARGO_PKG_VERSION")).build(),
-        );
+        let tracer_provider = (kinds.0 != Exporter::None).then(|| tb.build());
+        let tracer = tracer_provider.as_ref().map(|p| {
+            p.tracer_with_scope(InstrumentationScope::builder("wasp").with_version(env!("CARGO_PKG_VERSION")).build())
+        });
 
         let meter_provider = match kinds.1 {
             Exporter::None => None,
@@ -350,10 +355,11 @@ impl Telemetry {
         };
 
         Ok(Telemetry {
-            tracer: Some(tracer),
+            tracer,
+            ids: Some(RandomIdGenerator::default()),
             propagator,
             meter_provider,
-            tracer_provider: Some(tracer_provider),
+            tracer_provider,
             logger_provider,
             counts,
             kinds,

@@ -83,11 +83,15 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         "starting"
     );
 
-    let signals = crate::signals::listen();
+    let (signals, stop) = crate::signals::listen();
     let live = tokio::spawn(live_console(stats.clone(), cfg.clone()));
+    let watch = cfg.abort_on_threshold.then(|| tokio::spawn(abort_on_threshold(stats.clone(), cfg.thresholds.clone(), stop)));
     let outcome = runner::run(factory, plan, stats.clone(), signals).await;
     live.abort();
     let _ = live.await;
+    if let Some(w) = watch {
+        w.abort();
+    }
 
     // The measurements end with the load; the telemetry flush comes after.
     let snap = stats.snapshot();
@@ -101,8 +105,12 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     }
     let measured = snap.total.count > 0 || snap.tasks.iter().any(|t| t.runs > 0);
     let had_errors = snap.total.failures > 0 || !snap.errors.is_empty() || snap.tasks.iter().any(|t| t.errors > 0);
+    let verdicts: Vec<_> = cfg.thresholds.iter().map(|t| t.evaluate(&snap)).collect();
+    // With thresholds, they alone decide; without, any failure does (Locust's rule).
     let code = if outcome.reason == StopReason::Signal && !measured {
         exit::ABORTED
+    } else if !verdicts.is_empty() {
+        if verdicts.iter().all(|v| v.passed) { exit::OK } else { exit::FAILED }
     } else if had_errors {
         cfg.exit_code_on_error
     } else {
@@ -113,6 +121,7 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     {
         use std::io::Write;
         let mut text = console::summary(&snap, &plugin_name);
+        text.push_str(&console::thresholds(&verdicts));
         text.push_str(&console::telemetry(&delivery));
         let _ = std::io::stdout().lock().write_all(text.as_bytes());
     }
@@ -121,13 +130,36 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
             StopReason::RunTime => "run-time",
             StopReason::Signal => "signal",
             StopReason::UsersDone => "users-done",
+            StopReason::Aborted => "threshold",
         };
-        let info = json::RunInfo { plugin: &plugin_name, behaviour: &b.name, stop_reason: reason, exit_code: code, telemetry: &delivery };
+        let info = json::RunInfo {
+            plugin: &plugin_name,
+            behaviour: &b.name,
+            stop_reason: reason,
+            exit_code: code,
+            telemetry: &delivery,
+            thresholds: &verdicts,
+        };
         if let Err(e) = json::write(path, &json::report(&snap, &info)) {
             tracing::error!("cannot write {}: {e}", path.display());
         }
     }
     Ok(code)
+}
+
+/// Stops the run once any threshold fails (after 2 s of data, checked every second).
+async fn abort_on_threshold(stats: Arc<Stats>, thresholds: Vec<crate::thresholds::Threshold>, stop: tokio::sync::mpsc::Sender<runner::Signal>) {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let snap = stats.snapshot();
+        if let Some(lost) = thresholds.iter().map(|t| t.evaluate(&snap)).find(|v| v.measured.is_some() && !v.passed) {
+            tracing::warn!("threshold {} failed (measured {:.3}{}): stopping the run", lost.threshold, lost.measured.unwrap_or(0.0), lost.unit);
+            let _ = stop.send(runner::Signal::Abort).await;
+            return;
+        }
+    }
 }
 
 /// Prints the table every interval and keeps a progress bar (on a terminal).

@@ -64,6 +64,8 @@ pub enum Signal {
     Stop,
     /// Second Ctrl-C: stop now.
     Kill,
+    /// A threshold failed: stop gracefully.
+    Abort,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +74,8 @@ pub enum StopReason {
     Signal,
     /// Every user ended by itself (all retired).
     UsersDone,
+    /// `--abort-on-threshold`.
+    Aborted,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +185,7 @@ pub async fn run<F: UserFactory>(
             _ = sleep_until(next_spawn.unwrap_or(start)), if next_spawn.is_some() => {}
             _ = sleep_until(deadline.unwrap_or(start)), if deadline.is_some() => break StopReason::RunTime,
             s = signals.recv(), if signals_open => match s {
+                Some(Signal::Abort) => break StopReason::Aborted,
                 Some(_) => break StopReason::Signal,
                 None => signals_open = false,
             },
@@ -205,6 +210,7 @@ pub async fn run<F: UserFactory>(
                 killed = true;
             }
             s = signals.recv(), if signals_open => match s {
+                Some(Signal::Abort) => {}
                 Some(_) => {
                     let _ = phase_tx.send(Phase::Interrupt);
                     users.abort_all();

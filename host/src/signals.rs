@@ -3,9 +3,11 @@
 use crate::runner::Signal;
 use tokio::sync::mpsc;
 
-/// Listens for SIGINT/SIGTERM and forwards them as [`Signal`]s.
-pub fn listen() -> mpsc::Receiver<Signal> {
+/// Listens for SIGINT/SIGTERM and forwards them as [`Signal`]s. The sender
+/// returned lets others (threshold checks) stop the run the same way.
+pub fn listen() -> (mpsc::Receiver<Signal>, mpsc::Sender<Signal>) {
     let (tx, rx) = mpsc::channel(4);
+    let other = tx.clone();
     tokio::spawn(async move {
         let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(s) => s,
@@ -33,5 +35,5 @@ pub fn listen() -> mpsc::Receiver<Signal> {
             }
         }
     });
-    rx
+    (rx, other)
 }

@@ -35,6 +35,9 @@ pub struct Seen {
     pub last: Option<Instant>,
     /// `/whoami?u=X` answered with a cookie that was not X's.
     pub cookie_mismatches: u64,
+    /// The delay each `/delay` and `/bimodal` request actually got (timed around the sleep), in µs.
+    pub delays: Vec<u64>,
+    bimodal: u64,
     /// Path and headers of every request, in arrival order.
     pub headers: Vec<(String, HeaderMap)>,
 }
@@ -137,6 +140,28 @@ async fn whoami(State(ctx): State<Ctx>, Query(q): Query<HashMap<String, String>>
     }
 }
 
+/// Sleeps `ms` (query), records the delay.
+async fn delay(State(ctx): State<Ctx>, Query(q): Query<HashMap<String, String>>) -> &'static str {
+    let ms: u64 = q.get("ms").and_then(|v| v.parse().ok()).unwrap_or(50);
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    ctx.seen.lock().unwrap().delays.push(t0.elapsed().as_micros() as u64);
+    "waited"
+}
+
+/// Sleeps 10 ms or 200 ms, alternately (by arrival), records the delay.
+async fn bimodal(State(ctx): State<Ctx>) -> &'static str {
+    let ms = {
+        let mut s = ctx.seen.lock().unwrap();
+        s.bimodal += 1;
+        if s.bimodal % 2 == 0 { 10 } else { 200 }
+    };
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    ctx.seen.lock().unwrap().delays.push(t0.elapsed().as_micros() as u64);
+    "waited"
+}
+
 async fn items(body: String) -> StatusCode {
     match serde_json::from_str::<serde_json::Value>(&body) {
         Ok(v) if v.is_object() => StatusCode::CREATED,
@@ -169,6 +194,8 @@ pub async fn target() -> Target {
                 "slow"
             }),
         )
+        .route("/delay", get(delay))
+        .route("/bimodal", get(bimodal))
         .route("/refused-port", get(|State(c): State<Ctx>| async move { c.refused_port.to_string() }))
         .layer(middleware::from_fn_with_state(ctx.clone(), record))
         .with_state(ctx);

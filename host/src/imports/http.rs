@@ -374,7 +374,10 @@ impl Host for UserCtx {
                     .start_with_context(t, &parent);
                 parent.with_span(span)
             }
-            None => parent,
+            None => match &run.telemetry.ids {
+                Some(ids) => super::telemetry::unrecorded_child(ids, &parent),
+                None => parent,
+            },
         };
         let cx = cx.with_baggage(self.baggage.entries().iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())));
         run.telemetry.propagator.inject_context(&cx, &mut opentelemetry_http::HeaderInjector(&mut headers));

@@ -120,7 +120,7 @@ impl UserCtx {
             _ => self.phase_name(),
         }
         .to_string();
-        self.telemetry.begin(self.run.telemetry.tracer.as_ref(), &name, self.id);
+        self.telemetry.begin(&self.run.telemetry, &name, self.id);
     }
 
     /// Ends an export call: responses not yet counted are counted (and their

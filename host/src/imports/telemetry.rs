@@ -4,9 +4,10 @@
 
 use super::UserCtx;
 use crate::bindings::wasp::plugin::telemetry::{Host, Value};
-use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer as _};
+use crate::otel::Telemetry;
+use opentelemetry::trace::{SpanContext, SpanKind, Status, TraceContextExt, TraceFlags, TraceState, Tracer as _};
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::trace::SdkTracer;
+use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator, SdkTracer};
 
 #[derive(Default)]
 pub struct UserTelemetry {
@@ -22,11 +23,24 @@ fn value(v: Value) -> opentelemetry::Value {
     }
 }
 
+/// A span context with a fresh span id in `parent`'s trace (a new trace
+/// without one), recording nothing: what requests carry when no spans are exported.
+pub fn unrecorded_child(ids: &RandomIdGenerator, parent: &Context) -> Context {
+    let p = parent.span().span_context().clone();
+    let trace = if p.is_valid() { p.trace_id() } else { ids.new_trace_id() };
+    parent.with_remote_span_context(SpanContext::new(trace, ids.new_span_id(), TraceFlags::SAMPLED, false, TraceState::default()))
+}
+
 impl UserTelemetry {
     /// Opens the span of an export call (a root span: each task is its own trace).
-    pub fn begin(&mut self, tracer: Option<&SdkTracer>, name: &str, user: u64) {
+    pub fn begin(&mut self, tel: &Telemetry, name: &str, user: u64) {
         self.stack.clear();
-        if let Some(t) = tracer {
+        if tel.tracer.is_none() {
+            if let Some(ids) = &tel.ids {
+                self.stack.push(unrecorded_child(ids, &Context::new()));
+            }
+        }
+        if let Some(t) = tel.tracer.as_ref() {
             let span = t
                 .span_builder(name.to_string())
                 .with_kind(SpanKind::Internal)
@@ -73,10 +87,15 @@ impl Host for UserCtx {
     }
 
     async fn start_span(&mut self, name: String) {
-        if let Some(t) = self.run.telemetry.tracer.as_ref() {
-            if !self.telemetry.stack.is_empty() {
-                self.telemetry.push(t, name);
-            }
+        if self.telemetry.stack.is_empty() {
+            return;
+        }
+        let tel = &self.run.telemetry;
+        if let Some(t) = tel.tracer.as_ref() {
+            self.telemetry.push(t, name);
+        } else if let Some(ids) = &tel.ids {
+            let child = unrecorded_child(ids, &self.telemetry.current());
+            self.telemetry.stack.push(child);
         }
     }
 
@@ -113,7 +132,8 @@ mod tests {
         let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
         let tracer = provider.tracer("t");
         let mut u = UserTelemetry::default();
-        u.begin(Some(&tracer), "checkout", 7);
+        let tel = Telemetry { tracer: Some(tracer.clone()), ..Telemetry::disabled() };
+        u.begin(&tel, "checkout", 7);
         u.push(&tracer, "user_add_to_cart".into());
         let inner = u.current();
         u.end(Some("boom"));
@@ -126,6 +146,24 @@ mod tests {
         assert_eq!(inner.span().span_context().span_id(), child.span_context.span_id());
         assert!(matches!(task.status, Status::Error { .. }));
         assert!(task.attributes.iter().any(|kv| kv.key.as_str() == "wasp.user.id" && kv.value == 7i64.into()));
-        assert!(u.current().span().span_context().is_valid() == false);
+        assert!(!u.current().span().span_context().is_valid());
+    }
+
+    #[test]
+    fn without_a_tracer_requests_still_get_span_contexts() {
+        let tel = Telemetry { ids: Some(RandomIdGenerator::default()), ..Telemetry::disabled() };
+        let mut u = UserTelemetry::default();
+        u.begin(&tel, "index", 1);
+        let task = u.current().span().span_context().clone();
+        assert!(task.is_valid() && task.is_sampled());
+        let req = unrecorded_child(tel.ids.as_ref().unwrap(), &u.current());
+        let rc = req.span().span_context().clone();
+        assert_eq!(rc.trace_id(), task.trace_id());
+        assert_ne!(rc.span_id(), task.span_id());
+        u.end(None);
+        // SDK disabled: nothing at all
+        let mut off = UserTelemetry::default();
+        off.begin(&Telemetry::disabled(), "index", 1);
+        assert!(!off.current().span().span_context().is_valid());
     }
 }

@@ -109,6 +109,23 @@ pub fn summary(snap: &Snapshot, plugin: &str) -> String {
     out
 }
 
+/// Each threshold with its measured value and verdict.
+pub fn thresholds(verdicts: &[crate::thresholds::Outcome]) -> String {
+    let mut out = String::new();
+    if verdicts.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "\nThresholds");
+    for v in verdicts {
+        let measured = match v.measured {
+            Some(m) => format!("{m:.3}{}", v.unit),
+            None => "no data".to_string(),
+        };
+        let _ = writeln!(out, "  {}  {:<40} measured {measured}", if v.passed { "PASS" } else { "FAIL" }, v.threshold);
+    }
+    out
+}
+
 /// What telemetry got out, for the end of the summary.
 pub fn telemetry(d: &crate::otel::Delivery) -> String {
     let mut out = String::new();

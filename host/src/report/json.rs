@@ -69,6 +69,7 @@ pub struct Report {
     pub errors: Vec<ErrorStats>,
     pub timeline: Vec<Second>,
     pub telemetry: crate::otel::Delivery,
+    pub thresholds: Vec<crate::thresholds::Outcome>,
 }
 
 fn ms(us: u64) -> f64 {
@@ -100,6 +101,7 @@ pub struct RunInfo<'a> {
     pub stop_reason: &'a str,
     pub exit_code: i32,
     pub telemetry: &'a crate::otel::Delivery,
+    pub thresholds: &'a [crate::thresholds::Outcome],
 }
 
 pub fn report(snap: &Snapshot, info: &RunInfo) -> Report {
@@ -132,6 +134,7 @@ pub fn report(snap: &Snapshot, info: &RunInfo) -> Report {
             .map(|(i, s)| Second { second: i, requests: s.requests, failures: s.failures, users: s.users })
             .collect(),
         telemetry: info.telemetry.clone(),
+        thresholds: info.thresholds.to_vec(),
     }
 }
 

@@ -68,6 +68,16 @@ impl User for Chaos {
             })
             .tag("denied"),
             task("guest_error", 1, |_| Err("guest said no".into())).tag("guest-error"),
+            task("delay50", 1, |_| {
+                http::get("/delay?ms=50").name("/delay").send()?;
+                Ok(())
+            })
+            .tag("delay"),
+            task("bimodal", 1, |_| {
+                http::get("/bimodal").send()?;
+                Ok(())
+            })
+            .tag("bimodal"),
             task("traced", 1, |_| {
                 telemetry::set_span_name("user_traced");
                 telemetry::set_attribute("item.count", 2);
