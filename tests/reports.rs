@@ -95,3 +95,93 @@ async fn malformed_thresholds_are_usage_errors() {
     let r = finish(wasp().arg("run").arg(&qs).arg("--abort-on-threshold").spawn().unwrap(), None).await;
     assert_eq!(r.code, 2);
 }
+
+const STATS_HEADER: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
+const HISTORY_HEADER: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size";
+
+/// Parses a CSV file with Python's csv module; returns its rows as JSON.
+fn python_rows(path: &std::path::Path) -> Vec<Vec<String>> {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import csv, json, sys; print(json.dumps(list(csv.reader(open(sys.argv[1], newline='')))))"])
+        .arg(path)
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every CSV file exists, has Locust's header byte for byte, and parses; the
+/// numbers agree with the JSON report.
+fn check_csv(prefix: &std::path::Path, json: &serde_json::Value) {
+    let file = |s: &str| std::path::PathBuf::from(format!("{}_{s}.csv", prefix.display()));
+    for (name, header) in [
+        ("stats", STATS_HEADER),
+        ("stats_history", HISTORY_HEADER),
+        ("failures", "Method,Name,Error,Occurrences"),
+        ("exceptions", "Count,Message,Traceback,Nodes"),
+    ] {
+        let text = std::fs::read_to_string(file(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(text.lines().next(), Some(header), "{name} header");
+        let rows = python_rows(&file(name));
+        let width = header.split(',').count();
+        assert!(rows.iter().all(|r| r.len() == width), "{name}: every row has {width} fields");
+    }
+    let stats = python_rows(&file("stats"));
+    let agg = stats.last().unwrap();
+    assert_eq!((agg[0].as_str(), agg[1].as_str()), ("", "Aggregated"));
+    assert_eq!(agg[2], json["total"]["count"].to_string());
+    assert_eq!(agg[3], json["total"]["failures"].to_string());
+    let p50: f64 = agg[11].parse().unwrap();
+    assert!((p50 - json["total"]["p50_ms"].as_f64().unwrap()).abs() <= 0.5, "ms, rounded as Locust does");
+    let history = python_rows(&file("stats_history"));
+    let aggregated: Vec<_> = history[1..].iter().filter(|r| r[3] == "Aggregated").collect();
+    assert!(aggregated.len() >= 2, "an Aggregated row per second: {}", aggregated.len());
+    let last_total: u64 = aggregated.last().unwrap()[17].parse().unwrap();
+    assert_eq!(last_total, json["total"]["count"].as_u64().unwrap(), "the last history row is the final total");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_files_are_locusts() {
+    let t = target().await;
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("run");
+    let r = run(&plugin("chaos"), &["-H", &t.url(), "-T", "errors,hello", "-u", "3", "-t", "3s", "--wait", "20ms", "--csv", prefix.to_str().unwrap()]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    check_csv(&prefix, &r.json);
+    let failures = python_rows(&std::path::PathBuf::from(format!("{}_failures.csv", prefix.display())));
+    assert!(failures.iter().any(|f| f[0] == "GET" && f[1] == "/status/500" && f[2] == "HTTP 500 Internal Server Error"), "{failures:?}");
+    let exceptions = python_rows(&std::path::PathBuf::from(format!("{}_exceptions.csv", prefix.display())));
+    assert!(exceptions.iter().skip(1).any(|e| e[1].starts_with("refused: ")), "{exceptions:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_files_are_complete_after_sigint() {
+    let t = target().await;
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("run");
+    let json = dir.path().join("out.json");
+    let child = wasp()
+        .arg("run")
+        .arg(plugin("chaos"))
+        .args(["-H", &t.url(), "-T", "hello", "-u", "3", "--wait", "20ms", "--only-summary", "--csv-full-history"])
+        .arg("--csv")
+        .arg(&prefix)
+        .arg("--json")
+        .arg(&json)
+        .spawn()
+        .unwrap();
+    // Wait for at least two history rows (they are flushed every second).
+    let history = std::path::PathBuf::from(format!("{}_stats_history.csv", prefix.display()));
+    let t0 = Instant::now();
+    while std::fs::read_to_string(&history).map(|s| s.lines().count()).unwrap_or(0) < 4 {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no history rows");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    std::process::Command::new("kill").args(["-INT", &child.id().unwrap().to_string()]).status().unwrap();
+    let r = finish(child, Some(&json)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json["stop_reason"], "signal");
+    check_csv(&prefix, &r.json);
+    let rows = python_rows(&history);
+    assert!(rows.iter().any(|r| r[2] == "GET" && r[3] == "/hello"), "full history has per-name rows");
+}

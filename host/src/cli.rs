@@ -17,7 +17,8 @@ use std::time::Duration;
         Every option can also be set in the environment as WASP_<OPTION> (e.g. WASP_USERS); \
         options that Locust has also read Locust's variable (LOCUST_USERS, LOCUST_SPAWN_RATE, \
         LOCUST_HOST, LOCUST_RUN_TIME, LOCUST_STOP_TIMEOUT, LOCUST_TAGS, LOCUST_EXCLUDE_TAGS, \
-        LOCUST_LOGLEVEL, LOCUST_ONLY_SUMMARY, LOCUST_EXIT_CODE_ON_ERROR). The command line wins \
+        LOCUST_LOGLEVEL, LOCUST_ONLY_SUMMARY, LOCUST_EXIT_CODE_ON_ERROR, LOCUST_CSV, \
+        LOCUST_CSV_FULL_HISTORY). The command line wins \
         over WASP_*, which wins over LOCUST_*.\n\n\
         Exit codes: 0 passed, 1 failures or errors (see --exit-code-on-error), 2 usage error, \
         3 plugin could not be loaded, 4 stopped by a signal before anything was measured."
@@ -129,6 +130,16 @@ pub struct RunArgs {
     #[arg(long, env = "WASP_ABORT_ON_THRESHOLD")]
     pub abort_on_threshold: bool,
 
+    /// Write Locust-compatible CSV files: PREFIX_stats.csv, PREFIX_stats_history.csv
+    /// (appended every second), PREFIX_failures.csv, PREFIX_exceptions.csv. [also LOCUST_CSV]
+    #[arg(long, env = "WASP_CSV", value_name = "PREFIX")]
+    pub csv: Option<PathBuf>,
+
+    /// In the history CSV, a row per request name each interval, not only the
+    /// Aggregated one. [also LOCUST_CSV_FULL_HISTORY]
+    #[arg(long, env = "WASP_CSV_FULL_HISTORY")]
+    pub csv_full_history: bool,
+
     /// Write the results as JSON to this file.
     #[arg(long, env = "WASP_JSON", value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -163,6 +174,8 @@ pub const LOCUST_ALIASES: &[(&str, &str)] = &[
     ("WASP_LOG_LEVEL", "LOCUST_LOGLEVEL"),
     ("WASP_ONLY_SUMMARY", "LOCUST_ONLY_SUMMARY"),
     ("WASP_EXIT_CODE_ON_ERROR", "LOCUST_EXIT_CODE_ON_ERROR"),
+    ("WASP_CSV", "LOCUST_CSV"),
+    ("WASP_CSV_FULL_HISTORY", "LOCUST_CSV_FULL_HISTORY"),
 ];
 
 /// Fills unset WASP_* variables from their Locust equivalents. Call before

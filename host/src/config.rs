@@ -34,6 +34,8 @@ pub struct RunConfig {
     pub telemetry_timeout: Duration,
     pub thresholds: Vec<crate::thresholds::Threshold>,
     pub abort_on_threshold: bool,
+    pub csv: Option<PathBuf>,
+    pub csv_full_history: bool,
 }
 
 impl RunConfig {
@@ -108,6 +110,8 @@ impl RunConfig {
             telemetry_timeout: a.telemetry_timeout,
             thresholds,
             abort_on_threshold: a.abort_on_threshold,
+            csv: a.csv.clone(),
+            csv_full_history: a.csv_full_history,
         })
     }
 }

@@ -7,7 +7,7 @@ use crate::imports::http::{HttpOptions, HttpShared};
 use crate::imports::RunCtx;
 use crate::otel::Telemetry;
 use crate::plugin::{self, EngineOptions, Plugin, WasmUsers};
-use crate::report::{console, json};
+use crate::report::{console, csv, json};
 use crate::runner::{self, Plan, StopReason};
 use crate::stats::{Snapshot, Stats};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -83,6 +83,15 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         "starting"
     );
 
+    let history = match &cfg.csv {
+        Some(prefix) => Some(
+            csv::History::create(prefix, cfg.csv_full_history)
+                .map_err(|e| Fatal::usage(format!("cannot write {}: {e}", csv::path(prefix, "stats_history").display())))?,
+        ),
+        None => None,
+    };
+    let history = history.map(|h| Arc::new(std::sync::Mutex::new(h)));
+    let history_task = history.clone().map(|h| tokio::spawn(csv_history(stats.clone(), h)));
     let (signals, stop) = crate::signals::listen();
     let live = tokio::spawn(live_console(stats.clone(), cfg.clone()));
     let watch = cfg.abort_on_threshold.then(|| tokio::spawn(abort_on_threshold(stats.clone(), cfg.thresholds.clone(), stop)));
@@ -91,6 +100,10 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     let _ = live.await;
     if let Some(w) = watch {
         w.abort();
+    }
+    if let Some(t) = history_task {
+        t.abort();
+        let _ = t.await;
     }
 
     // The measurements end with the load; the telemetry flush comes after.
@@ -125,6 +138,13 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         text.push_str(&console::telemetry(&delivery));
         let _ = std::io::stdout().lock().write_all(text.as_bytes());
     }
+    if let (Some(prefix), Some(h)) = (&cfg.csv, &history) {
+        let mut h = h.lock().unwrap_or_else(|e| e.into_inner());
+        let written = h.append(&snap, unix_now()).and_then(|_| csv::finish(&mut h)).and_then(|_| csv::write_final(prefix, &snap));
+        if let Err(e) = written {
+            tracing::error!("cannot write the CSV files {}_*.csv: {e}", prefix.display());
+        }
+    }
     if let Some(path) = &cfg.json {
         let reason = match outcome.reason {
             StopReason::RunTime => "run-time",
@@ -145,6 +165,25 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         }
     }
     Ok(code)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Appends a history row every second (Locust's CSV_STATS_INTERVAL_SEC).
+async fn csv_history(stats: Arc<Stats>, history: Arc<std::sync::Mutex<csv::History>>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let snap = stats.snapshot();
+        let mut h = history.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = h.append(&snap, unix_now()) {
+            tracing::error!("cannot append to the history CSV: {e}");
+            return;
+        }
+    }
 }
 
 /// Stops the run once any threshold fails (after 2 s of data, checked every second).
