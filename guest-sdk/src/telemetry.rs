@@ -21,36 +21,6 @@ impl From<String> for Value {
         Value::Str(v)
     }
 }
-impl From<&String> for Value {
-    fn from(v: &String) -> Self {
-        Value::Str(v.clone())
-    }
-}
-impl From<i64> for Value {
-    fn from(v: i64) -> Self {
-        Value::Int(v)
-    }
-}
-impl From<i32> for Value {
-    fn from(v: i32) -> Self {
-        Value::Int(v as i64)
-    }
-}
-impl From<u32> for Value {
-    fn from(v: u32) -> Self {
-        Value::Int(v as i64)
-    }
-}
-impl From<u64> for Value {
-    fn from(v: u64) -> Self {
-        Value::Int(v as i64)
-    }
-}
-impl From<usize> for Value {
-    fn from(v: usize) -> Self {
-        Value::Int(v as i64)
-    }
-}
 impl From<f64> for Value {
     fn from(v: f64) -> Self {
         Value::Float(v)
@@ -61,6 +31,18 @@ impl From<bool> for Value {
         Value::Boolean(v)
     }
 }
+
+/// Integers become `int` attributes.
+macro_rules! int_values {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self {
+                Value::Int(v as i64)
+            }
+        }
+    )*};
+}
+int_values!(i32, i64, u32, u64, usize);
 
 /// Sets an attribute on the innermost open span.
 pub fn set_attribute(key: &str, value: impl Into<Value>) {

@@ -52,11 +52,11 @@ fn percentiles(e: &Entry) -> Vec<String> {
     QUANTILES.iter().map(|&q| if e.count == 0 { "N/A".to_string() } else { ms_round(e.quantile_us(q)) }).collect()
 }
 
-fn stats_row(kind: &str, e: &Entry, snap: &Snapshot) -> Vec<String> {
+/// Count, failures, median, average, min, max, average size: the columns
+/// both the stats file and the history's "Total" columns carry.
+fn totals(e: &Entry) -> [String; 7] {
     let avg_size = if e.count == 0 { 0.0 } else { e.bytes as f64 / e.count as f64 };
-    let mut row = vec![
-        kind.to_string(),
-        e.name.clone(),
+    [
         e.count.to_string(),
         e.failures.to_string(),
         ms_round(e.quantile_us(0.5)),
@@ -64,9 +64,14 @@ fn stats_row(kind: &str, e: &Entry, snap: &Snapshot) -> Vec<String> {
         ms(e.min() as f64),
         ms(e.max_us as f64),
         format!("{avg_size}"),
-        format!("{}", snap.rps(e.count)),
-        format!("{}", snap.rps(e.failures)),
-    ];
+    ]
+}
+
+fn stats_row(kind: &str, e: &Entry, snap: &Snapshot) -> Vec<String> {
+    let mut row = vec![kind.to_string(), e.name.clone()];
+    row.extend(totals(e));
+    row.push(format!("{}", snap.rps(e.count)));
+    row.push(format!("{}", snap.rps(e.failures)));
     row.extend(percentiles(e));
     row
 }
@@ -130,16 +135,7 @@ impl History {
         row.extend(QUANTILES.iter().map(|&q| {
             if recent.count == 0 { "N/A".to_string() } else { ms_round(recent.hist.value_at_quantile(q)) }
         }));
-        let avg_size = if now.count == 0 { 0.0 } else { now.bytes as f64 / now.count as f64 };
-        row.extend([
-            now.count.to_string(),
-            now.failures.to_string(),
-            ms_round(now.quantile_us(0.5)),
-            ms(now.avg_us()),
-            ms(now.min() as f64),
-            ms(now.max_us as f64),
-            format!("{avg_size}"),
-        ]);
+        row.extend(totals(now));
         self.out.write_record(row)?;
         Ok(())
     }
