@@ -13,7 +13,8 @@ fn truth(delays: &mut [u64], q: f64) -> f64 {
     delays[rank - 1] as f64 / 1000.0
 }
 
-/// The latency tests measure time: they never share the machine with each other.
+/// The latency tests measure time: every test here takes this lock, so they
+/// never share the machine with another run of this file.
 static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// wasp's p50/p95/p99 for `name` are within 1 ms + 2 % of the target's delays.
@@ -46,6 +47,7 @@ async fn percentiles_are_true_for_a_bimodal_delay() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thresholds_decide_the_exit_code() {
+    let _alone = ALONE.lock().await;
     let t = target().await;
     let base = ["-H", &t.url(), "-T", "hello", "-u", "2", "-t", "1s", "--wait", "20ms"];
     let pass = run(&plugin("chaos"), &[&base[..], &["--threshold", "p99<5s", "--threshold", "fail_ratio<0.01", "--threshold", "/hello: rps>1"]].concat()).await;
@@ -70,6 +72,7 @@ async fn thresholds_decide_the_exit_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abort_on_threshold_stops_early() {
+    let _alone = ALONE.lock().await;
     let t = target().await;
     let t0 = Instant::now();
     let r = run(
@@ -85,6 +88,7 @@ async fn abort_on_threshold_stops_early() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_thresholds_are_usage_errors() {
+    let _alone = ALONE.lock().await;
     let qs = plugin("quickstart");
     for bad in ["p95", "p95<fast", "latency<1s", "GET /x: p95"] {
         let r = finish(wasp().arg("run").arg(&qs).args(["--threshold", bad]).spawn().unwrap(), None).await;
@@ -142,6 +146,7 @@ fn check_csv(prefix: &std::path::Path, json: &serde_json::Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csv_files_are_locusts() {
+    let _alone = ALONE.lock().await;
     let t = target().await;
     let dir = tempfile::tempdir().unwrap();
     let prefix = dir.path().join("run");
@@ -156,6 +161,7 @@ async fn csv_files_are_locusts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_files_are_complete_after_sigint() {
+    let _alone = ALONE.lock().await;
     let t = target().await;
     let dir = tempfile::tempdir().unwrap();
     let prefix = dir.path().join("run");

@@ -13,14 +13,16 @@ use std::time::Duration;
     about = "Load testing with WebAssembly users",
     long_about = "Load testing with WebAssembly users.\n\n\
         Simulated users are WebAssembly components (world wasp:plugin/user) that the host runs \
-        by the thousand, each in its own sandbox, giving them HTTP, cookies, baggage and logs.\n\n\
+        by the thousand, each in its own sandbox, giving them HTTP, cookies, baggage, logs and spans. \
+        Every request is traced with OpenTelemetry, configured by the standard OTEL_* variables.\n\n\
         Every option can also be set in the environment as WASP_<OPTION> (e.g. WASP_USERS); \
         options that Locust has also read Locust's variable (LOCUST_USERS, LOCUST_SPAWN_RATE, \
         LOCUST_HOST, LOCUST_RUN_TIME, LOCUST_STOP_TIMEOUT, LOCUST_TAGS, LOCUST_EXCLUDE_TAGS, \
         LOCUST_LOGLEVEL, LOCUST_ONLY_SUMMARY, LOCUST_EXIT_CODE_ON_ERROR, LOCUST_CSV, \
         LOCUST_CSV_FULL_HISTORY). The command line wins \
         over WASP_*, which wins over LOCUST_*.\n\n\
-        Exit codes: 0 passed, 1 failures or errors (see --exit-code-on-error), 2 usage error, \
+        Exit codes: 0 passed, 1 a threshold failed or (without thresholds) failures or errors \
+        (see --exit-code-on-error), 2 usage error, \
         3 plugin could not be loaded, 4 stopped by a signal before anything was measured."
 )]
 pub struct Cli {
