@@ -315,12 +315,9 @@ async fn user_life<F: UserFactory>(id: u64, factory: Arc<F>, shared: Arc<Shared>
                 _ = phase_reached(&mut phase, Phase::Stopping) => return,
             }
         }
-        // Graceful end: on-stop, unless the run is being dropped.
-        tokio::select! {
-            r = user.on_stop() => if let Err(e) = r {
-                stats.user_error("on-stop", &e.message);
-            },
-            _ = phase_reached(&mut phase, Phase::Interrupt), if false => {}
+        // Graceful end: on-stop. A hung on-stop is dropped by the runner after ON_STOP_GRACE.
+        if let Err(e) = user.on_stop().await {
+            stats.user_error("on-stop", &e.message);
         }
         shared.user_down();
         return;
