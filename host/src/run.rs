@@ -218,10 +218,16 @@ async fn live_console(stats: Arc<Stats>, cfg: RunConfig) {
     let mut last_table = Instant::now();
     loop {
         tick.tick().await;
+        // A snapshot clones every histogram under the stats lock: take one only
+        // when something will be shown (a visible bar, or a table that is due).
+        let table_due = cfg.live && last_table.elapsed() >= cfg.stats_interval;
+        if bar.is_hidden() && !table_due {
+            continue;
+        }
         let snap: Snapshot = stats.snapshot();
         bar.set_position(snap.elapsed.as_secs());
         bar.set_message(console::status_line(&snap));
-        if cfg.live && last_table.elapsed() >= cfg.stats_interval {
+        if table_due {
             last_table = Instant::now();
             let text = format!("{}\n{}\n", console::status_line(&snap), console::table(&snap));
             bar.suspend(|| {

@@ -185,9 +185,9 @@ impl Pending {
         if let Some(h) = &run.request_duration {
             let mut attrs = vec![
                 KeyValue::new(semconv::HTTP_REQUEST_METHOD, self.method),
-                KeyValue::new(semconv::SERVER_ADDRESS, self.server.0.clone()),
+                KeyValue::new(semconv::SERVER_ADDRESS, self.server.0),
                 KeyValue::new(semconv::SERVER_PORT, self.server.1 as i64),
-                KeyValue::new("wasp.request.name", self.name.clone()),
+                KeyValue::new("wasp.request.name", self.name),
             ];
             if let Some(code) = self.status {
                 attrs.push(KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, code as i64));
@@ -297,10 +297,8 @@ struct Answer {
     url: String,
 }
 
-/// Sends and reads the answer. The error side is `Ok(reqwest error)` or, for a
-/// failure outside reqwest, `Err(already classified)`.
-async fn exchange(client: reqwest::Client, req: reqwest::Request, max_body: usize) -> Result<Answer, Result<reqwest::Error, HttpError>> {
-    let mut resp = client.execute(req).await.map_err(Ok)?;
+async fn exchange(client: reqwest::Client, req: reqwest::Request, max_body: usize) -> Result<Answer, reqwest::Error> {
+    let mut resp = client.execute(req).await?;
     let status = resp.status();
     let version = match resp.version() {
         reqwest::Version::HTTP_09 => "0.9",
@@ -319,7 +317,7 @@ async fn exchange(client: reqwest::Client, req: reqwest::Request, max_body: usiz
     let mut bytes = 0u64;
     let mut truncated = false;
     // Read the whole body (so the connection can be reused), keeping at most max_body.
-    while let Some(chunk) = resp.chunk().await.map_err(Ok)? {
+    while let Some(chunk) = resp.chunk().await? {
         bytes += chunk.len() as u64;
         let room = max_body.saturating_sub(body.len());
         if chunk.len() > room {
@@ -395,8 +393,8 @@ impl Host for UserCtx {
         // keeps (and keeps resident) between calls.
         let exchange = USER_JAR.scope(self.http.jar.clone(), exchange(shared.client.clone(), request, shared.max_body));
         let result = match tokio::spawn(exchange).await {
-            Ok(r) => r,
-            Err(e) => Err(Err(HttpError::Protocol(format!("request task failed: {e}")))),
+            Ok(r) => r.map_err(|e| classify(&e)),
+            Err(e) => Err(HttpError::Protocol(format!("request task failed: {e}"))),
         };
         let elapsed = t0.elapsed();
         self.host_wait += elapsed;
@@ -435,11 +433,7 @@ impl Host for UserCtx {
                     elapsed_us,
                 })
             }
-            Err(e) => {
-                let err = match e {
-                    Ok(e) => classify(&e),
-                    Err(err) => err,
-                };
+            Err(err) => {
                 let p = Pending {
                     id: 0,
                     method: method_name,
