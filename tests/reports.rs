@@ -174,6 +174,8 @@ async fn report_files_are_complete_after_sigint() {
         .arg(&prefix)
         .arg("--json")
         .arg(&json)
+        .arg("--html")
+        .arg(dir.path().join("out.html"))
         .spawn()
         .unwrap();
     // Wait for at least two history rows (they are flushed every second).
@@ -190,4 +192,224 @@ async fn report_files_are_complete_after_sigint() {
     check_csv(&prefix, &r.json);
     let rows = python_rows(&history);
     assert!(rows.iter().any(|r| r[2] == "GET" && r[3] == "/hello"), "full history has per-name rows");
+    let page = std::fs::read_to_string(dir.path().join("out.html")).unwrap();
+    assert!(page.ends_with("</html>\n") && page.contains("/hello"), "the HTML report is whole");
+}
+
+/// `wasp merge` of three runs equals one histogram of all their samples, per
+/// name and in total, to the microsecond; its CSV and HTML come out too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_of_three_runs_is_one_histogram_of_all_samples() {
+    let _alone = ALONE.lock().await;
+    let t = target().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = vec![];
+    for i in 0..3 {
+        let json = dir.path().join(format!("run{i}.json"));
+        let child = wasp()
+            .arg("run")
+            .arg(plugin("chaos"))
+            .args(["-H", &t.url(), "-T", "hello,bimodal", "-u", "4", "-r", "50", "-t", "2s", "--wait", "5ms", "--stop-timeout", "5s", "--only-summary"])
+            .args(["--seed", &i.to_string(), "--threshold", "p99<5s"])
+            .arg("--json")
+            .arg(&json)
+            .spawn()
+            .unwrap();
+        let r = finish(child, Some(&json)).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        inputs.push((json, r.json));
+    }
+    let merged = dir.path().join("merged.json");
+    let html = dir.path().join("merged.html");
+    let prefix = dir.path().join("merged");
+    let child = wasp()
+        .arg("merge")
+        .args(inputs.iter().map(|i| &i.0))
+        .arg("--json")
+        .arg(&merged)
+        .arg("--html")
+        .arg(&html)
+        .arg("--csv")
+        .arg(&prefix)
+        .spawn()
+        .unwrap();
+    let m = finish(child, Some(&merged)).await;
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    assert_eq!(m.json["total"]["count"], t.total(), "the merge holds every request the target saw");
+    assert_eq!(m.json["thresholds"][0]["threshold"], "p99<5s", "the inputs' thresholds are judged on the merge");
+
+    // One histogram of every sample, built from the inputs' own histograms.
+    let quantiles: Vec<(String, f64)> = m.json["total"]["percentiles_us"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| (k.clone(), k.parse::<f64>().unwrap() / 100.0))
+        .collect();
+    for name in [None, Some("/hello"), Some("/bimodal")] {
+        let pick = |doc: &serde_json::Value| -> serde_json::Value {
+            match name {
+                None => doc["total"].clone(),
+                Some(n) => doc["requests"].as_array().unwrap().iter().find(|e| e["name"] == n).unwrap().clone(),
+            }
+        };
+        let mut all = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+        let (mut min, mut max, mut sum) = (u64::MAX, 0, 0);
+        for (_, doc) in &inputs {
+            let e = pick(doc);
+            let h = wasp::report::json::decode(e["histogram"].as_str().unwrap()).unwrap();
+            for v in h.iter_recorded() {
+                all.record_n(v.value_iterated_to(), v.count_at_value()).unwrap();
+            }
+            min = min.min(e["min_us"].as_u64().unwrap());
+            max = max.max(e["max_us"].as_u64().unwrap());
+            sum += e["sum_us"].as_u64().unwrap();
+        }
+        let got = pick(&m.json);
+        assert_eq!(got["count"].as_u64().unwrap(), all.len(), "{name:?}");
+        assert!(all.len() > 100, "{name:?}: {} samples", all.len());
+        for (key, q) in &quantiles {
+            assert_eq!(got["percentiles_us"][key].as_u64().unwrap(), all.value_at_quantile(*q), "{name:?} p{key}");
+        }
+        assert_eq!((got["min_us"].as_u64().unwrap(), got["max_us"].as_u64().unwrap(), got["sum_us"].as_u64().unwrap()), (min, max, sum));
+    }
+    check_csv(&prefix, &m.json);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("merged from") && page.ends_with("</html>\n"));
+}
+
+/// The HTML report refers to nothing outside itself and renders, charts and
+/// all, in headless Chromium.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_report_is_self_contained_and_renders() {
+    let _alone = ALONE.lock().await;
+    let t = target().await;
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let r = run(
+        &plugin("chaos"),
+        &["-H", &t.url(), "-T", "hello,errors", "-u", "6", "-r", "6", "-t", "4s", "--wait", "20ms", "--threshold", "p95<2s", "--html", html.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(r.code, 0, "thresholds decide: {}", r.stderr);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
+    for external in ["<script", "<link", "<img", "<iframe", "<object", "<embed", " src=", " href="] {
+        assert!(!page.contains(external), "the page holds {external}");
+    }
+    let style = &page[page.find("<style>").unwrap()..page.find("</style>").unwrap()];
+    assert!(!style.contains("url(") && !style.contains("@import"), "the CSS fetches nothing");
+    // Addresses appear only as text (the target, error messages), never inside
+    // a tag: nothing is fetched.
+    let mut shown = 0;
+    for scheme in ["http://", "https://"] {
+        for (i, _) in page.match_indices(scheme) {
+            let in_tag = page[..i].rfind('<') > page[..i].rfind('>');
+            assert!(!in_tag, "an address inside a tag: {}", &page[i.saturating_sub(30)..(i + 30).min(page.len())]);
+            shown += 1;
+        }
+    }
+    assert!(shown >= 1 && page.contains(&format!("http://{}", t.addr)), "the target's address is shown as text");
+    assert_eq!(page.matches("<svg").count(), 4, "four charts");
+    for text in ["/status/500", "HTTP 500 Internal Server Error", "p95&lt;2s"] {
+        assert!(page.contains(text), "the page shows {text}");
+    }
+
+    let png = dir.path().join("shot.png");
+    screenshot(&html, &png, dir.path()).await;
+    let (w, h, pixels) = decode_png(&png);
+    assert!(w >= 1200 && h >= 1500, "{w}x{h}");
+    let distinct: std::collections::HashSet<[u8; 3]> = pixels.iter().copied().collect();
+    assert!(distinct.len() > 50, "the screenshot is not blank: {} colours", distinct.len());
+    // Each chart's series colour is drawn (lines are 2 px wide, so anti-aliased
+    // edges aside, plenty of pixels carry the exact colour).
+    for (name, rgb) in [
+        ("requests", [37, 99, 235]),
+        ("failures", [220, 38, 38]),
+        ("p50", [22, 163, 74]),
+        ("p95", [217, 119, 6]),
+        ("p99", [147, 51, 234]),
+        ("users", [8, 145, 178]),
+    ] {
+        let n = pixels.iter().filter(|p| p.iter().zip(rgb).all(|(a, b)| a.abs_diff(b) <= 10)).count();
+        assert!(n >= 30, "{name} series: {n} pixels of its colour");
+    }
+}
+
+/// Debian's Chromium: WASP_CHROMIUM, else `chromium` on the PATH (.ci/run installs it).
+async fn screenshot(html: &std::path::Path, png: &std::path::Path, profile: &std::path::Path) {
+    let exe = std::env::var("WASP_CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let mut cmd = tokio::process::Command::new(&exe);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--window-size=1400,2200",
+    ])
+    .arg(format!("--user-data-dir={}", profile.join("chromium").display()))
+    .arg(format!("--screenshot={}", png.display()))
+    .arg(format!("file://{}", html.display()))
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .kill_on_drop(true);
+    let status = tokio::time::timeout(Duration::from_secs(60), cmd.status())
+        .await
+        .expect("chromium finished within 60 s")
+        .unwrap_or_else(|e| panic!("cannot start {exe} ({e}): install Debian's chromium, as .ci/run does"));
+    assert!(status.success() && png.exists(), "chromium made no screenshot");
+}
+
+fn decode_png(path: &std::path::Path) -> (u32, u32, Vec<[u8; 3]>) {
+    let mut reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap())).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let pixels = buf[..info.buffer_size()].chunks(channels).map(|c| [c[0], c[1], c[2]]).collect();
+    (info.width, info.height, pixels)
+}
+
+/// When the target goes away mid-run, the run goes on (counting the refusals)
+/// and every report file is still whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_are_whole_when_the_target_goes_away() {
+    let _alone = ALONE.lock().await;
+    let t = target().await;
+    let url = t.url();
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("run");
+    let json = dir.path().join("out.json");
+    let html = dir.path().join("out.html");
+    let child = wasp()
+        .arg("run")
+        .arg(plugin("chaos"))
+        .args(["-H", &url, "-T", "hello", "-u", "3", "-r", "10", "-t", "4s", "--wait", "20ms", "--only-summary"])
+        .arg("--csv")
+        .arg(&prefix)
+        .arg("--json")
+        .arg(&json)
+        .arg("--html")
+        .arg(&html)
+        .spawn()
+        .unwrap();
+    t.wait_for_requests(50, Duration::from_secs(20)).await;
+    let served = {
+        let seen = t.seen.clone();
+        tokio::time::timeout(Duration::from_secs(10), t.stop()).await.expect("the target stops");
+        let n = seen.lock().unwrap().total;
+        n
+    };
+    let r = finish(child, Some(&json)).await;
+    assert_eq!(r.code, 1, "refused requests are failures: {}", r.stderr);
+    let ok = r.json["total"]["count"].as_u64().unwrap() - r.json["total"]["failures"].as_u64().unwrap();
+    assert_eq!(ok, served, "every request the target answered is counted as a success");
+    assert!(failures(&r.json).iter().any(|(_, e, _)| e.starts_with("connect")), "{:?}", failures(&r.json));
+    check_csv(&prefix, &r.json);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.ends_with("</html>\n") && page.contains("connect"));
 }

@@ -34,6 +34,32 @@ pub struct Cli {
 pub enum Command {
     /// Run a plugin's users against a target.
     Run(RunArgs),
+    /// Merge the --json results of several runs (e.g. one per machine) into one,
+    /// exactly: merged percentiles are those of all samples together.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// Result files written by `wasp run --json` (or by an earlier merge).
+    #[arg(required = true, value_name = "RESULT.json")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Write the merged result as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Write the merged HTML report.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write Locust-compatible CSV files of the merged result.
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<PathBuf>,
+
+    /// More pass/fail criteria for the merged result, besides the inputs' own.
+    #[arg(long = "threshold", value_delimiter = ';', value_name = "EXPR")]
+    pub thresholds: Vec<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -145,6 +171,10 @@ pub struct RunArgs {
     /// Write the results as JSON to this file.
     #[arg(long, env = "WASP_JSON", value_name = "FILE")]
     pub json: Option<PathBuf>,
+
+    /// Write a self-contained HTML report (charts, tables, thresholds) to this file.
+    #[arg(long, env = "WASP_HTML", value_name = "FILE")]
+    pub html: Option<PathBuf>,
 
     /// Print only the final summary, no live table. [also LOCUST_ONLY_SUMMARY]
     #[arg(long, env = "WASP_ONLY_SUMMARY")]
@@ -278,7 +308,7 @@ mod tests {
     fn cli_is_consistent_and_short_forms_work() {
         Cli::command().debug_assert();
         let cli = Cli::try_parse_from(["wasp", "run", "p.wasm", "-H", "http://x", "-u", "5", "-r", "2.5", "-t", "1h30m", "-T", "a,b"]).unwrap();
-        let Command::Run(a) = cli.command;
+        let Command::Run(a) = cli.command else { panic!("run") };
         assert_eq!(a.host.as_deref(), Some("http://x"));
         assert_eq!((a.users, a.spawn_rate), (5, 2.5));
         assert_eq!(a.run_time, Some(Duration::from_secs(5400)));

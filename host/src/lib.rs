@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod imports;
+pub mod merge;
 pub mod otel;
 pub mod plugin;
 pub mod report;

@@ -49,7 +49,17 @@ fn main() -> ExitCode {
     }));
     apply_locust_aliases();
     let cli = Cli::parse();
-    let Command::Run(args) = cli.command;
+    let args = match cli.command {
+        Command::Run(args) => args,
+        Command::Merge(args) => {
+            init_logging(None, None);
+            let code = wasp::merge::main(args).unwrap_or_else(|fatal| {
+                let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");
+                fatal.code
+            });
+            return ExitCode::from(code.clamp(0, 255) as u8);
+        }
+    };
     if let Some(l) = &args.log_level {
         if EnvFilter::try_new(l.to_ascii_lowercase()).is_err() {
             let _ = writeln!(std::io::stderr(), "wasp: error: --log-level '{l}' is not a level (error, warn, info, debug, trace) or filter");

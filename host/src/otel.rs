@@ -38,7 +38,7 @@ pub struct Counts {
 }
 
 /// The telemetry part of a run's report.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Delivery {
     pub traces: String,
     pub metrics: String,

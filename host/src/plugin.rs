@@ -100,6 +100,8 @@ pub struct Plugin {
     pub engine: Engine,
     pub pre: UserPre<UserState>,
     pub behaviour: Behaviour,
+    /// SHA-256 of the component's bytes, hex.
+    pub sha256: String,
 }
 
 fn linker(engine: &Engine) -> wasmtime::Result<Linker<UserState>> {
@@ -115,7 +117,7 @@ fn root(e: &wasmtime::Error) -> String {
 
 /// Reads and compiles a component, refusing anything that is not a
 /// `wasp:plugin@0.1.0` user with a one-line reason.
-pub fn compile(engine: &Engine, path: &Path) -> Result<Component, Fatal> {
+pub fn compile(engine: &Engine, path: &Path) -> Result<(Component, String), Fatal> {
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Fatal::plugin(format!("plugin not found: {shown}")),
@@ -136,7 +138,16 @@ pub fn compile(engine: &Engine, path: &Path) -> Result<Component, Fatal> {
     let component = Component::new(engine, &bytes)
         .map_err(|e| Fatal::plugin(format!("{shown} is not a valid component: {}", root(&e))))?;
     check_world(engine, &component).map_err(|m| Fatal::plugin(format!("{shown}: {m}")))?;
-    Ok(component)
+    Ok((component, sha256_hex(&bytes)))
+}
+
+/// The wasmtime this host was built with.
+pub const WASMTIME_VERSION: &str = env!("WASP_WASMTIME_VERSION");
+
+/// The plugin's identity in reports: SHA-256 of its bytes, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Checks the component's exports name our world and version.
@@ -166,7 +177,7 @@ impl Plugin {
     /// Loads, links and describes a plugin. Every failure is one line, exit code 3.
     pub async fn load(engine: &Engine, path: &Path) -> Result<Plugin, Fatal> {
         let shown = path.display().to_string();
-        let component = compile(engine, path)?;
+        let (component, sha256) = compile(engine, path)?;
         let linker = linker(engine).map_err(|e| Fatal::plugin(format!("host linker: {e:#}")))?;
         let instance_pre = linker
             .instantiate_pre(&component)
@@ -176,7 +187,7 @@ impl Plugin {
         let behaviour = describe(engine, &pre)
             .await
             .map_err(|e| Fatal::plugin(format!("{shown}: describe failed: {e}")))?;
-        Ok(Plugin { path: path.to_path_buf(), engine: engine.clone(), pre, behaviour })
+        Ok(Plugin { path: path.to_path_buf(), engine: engine.clone(), pre, behaviour, sha256 })
     }
 }
 

@@ -27,6 +27,7 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     let engine = plugin::engine(&EngineOptions { capacity: cfg.capacity, max_user_memory: cfg.max_user_memory })
         .map_err(|e| Fatal::plugin(format!("cannot start the Wasm engine: {e:#}")))?;
     let plugin = Arc::new(Plugin::load(&engine, &cfg.plugin).await?);
+    let started_at = unix_now_ms();
     let b = &plugin.behaviour;
     let selectable = b.selectable(&cfg.tags, &cfg.exclude_tags);
     if selectable.is_empty() {
@@ -145,7 +146,7 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
             tracing::error!("cannot write the CSV files {}_*.csv: {e}", prefix.display());
         }
     }
-    if let Some(path) = &cfg.json {
+    if cfg.json.is_some() || cfg.html.is_some() {
         let reason = match outcome.reason {
             StopReason::RunTime => "run-time",
             StopReason::Signal => "signal",
@@ -153,18 +154,62 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
             StopReason::Aborted => "threshold",
         };
         let info = json::RunInfo {
-            plugin: &plugin_name,
-            behaviour: &b.name,
+            meta: meta(&cfg, &plugin, started_at),
             stop_reason: reason,
             exit_code: code,
             telemetry: &delivery,
             thresholds: &verdicts,
         };
-        if let Err(e) = json::write(path, &json::report(&snap, &info)) {
-            tracing::error!("cannot write {}: {e}", path.display());
+        let doc = json::report(&snap, &stats.second_histograms(), info);
+        for e in crate::report::write_documents(&doc, cfg.json.as_deref(), cfg.html.as_deref()) {
+            tracing::error!("{e}");
         }
     }
     Ok(code)
+}
+
+/// What the result files say about the run besides its numbers.
+fn meta(cfg: &RunConfig, plugin: &Plugin, started_at: u64) -> json::Meta {
+    let mut options = std::collections::BTreeMap::new();
+    let mut opt = |k: &str, v: String| {
+        options.insert(k.to_string(), v);
+    };
+    opt("users", cfg.users.to_string());
+    opt("spawn-rate", cfg.spawn_rate.to_string());
+    opt("run-time", cfg.run_time.map(|d| humantime::format_duration(d).to_string()).unwrap_or_else(|| "until stopped".into()));
+    opt("stop-timeout", humantime::format_duration(cfg.stop_timeout).to_string());
+    opt("wait", cfg.wait.map(|w| format!("{w:?}")).unwrap_or_else(|| format!("{:?} (plugin)", plugin.behaviour.wait)));
+    if let Some(seed) = cfg.seed {
+        opt("seed", seed.to_string());
+    }
+    if !cfg.tags.is_empty() {
+        opt("tags", cfg.tags.join(","));
+    }
+    if !cfg.exclude_tags.is_empty() {
+        opt("exclude-tags", cfg.exclude_tags.join(","));
+    }
+    opt("request-timeout", humantime::format_duration(cfg.request_timeout).to_string());
+    opt("task-budget", humantime::format_duration(cfg.task_budget).to_string());
+    opt("max-user-memory", cfg.max_user_memory.to_string());
+    if !cfg.thresholds.is_empty() {
+        opt("threshold", cfg.thresholds.iter().map(|t| t.text.clone()).collect::<Vec<_>>().join("; "));
+    }
+    json::Meta {
+        wasp_version: env!("CARGO_PKG_VERSION").to_string(),
+        wasmtime_version: plugin::WASMTIME_VERSION.to_string(),
+        plugin: cfg.plugin.display().to_string(),
+        plugin_sha256: plugin.sha256.clone(),
+        behaviour: plugin.behaviour.name.clone(),
+        host: cfg.host.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+        started_at_unix_ms: started_at,
+        hostname: std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default(),
+        options,
+        merged_from: vec![],
+    }
+}
+
+fn unix_now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 fn unix_now() -> u64 {

@@ -3,9 +3,10 @@
 //! and errors; a per-second timeline. Knows nothing of HTTP clients or Wasm: the
 //! recorders take plain values.
 
+use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Significant digits kept by every histogram.
@@ -14,6 +15,30 @@ pub const SIGFIGS: u8 = 3;
 pub fn new_histogram() -> Histogram<u64> {
     // Auto-resizing: starts small, grows to the largest value seen.
     Histogram::new(SIGFIGS).expect("3 significant figures is a valid histogram precision")
+}
+
+/// Records `v`, growing the histogram to fit (saturating only if even that fails).
+fn put(h: &mut Histogram<u64>, v: u64) {
+    if h.record(v).is_err() {
+        h.saturating_record(v);
+    }
+}
+
+/// A histogram in HdrHistogram's standard compressed form (V2 + deflate, the
+/// bytes `HISTFAAA…` base64 stands for): what the JSON report carries.
+pub fn encode(h: &Histogram<u64>) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and every u64 histogram is serializable.
+    let _ = V2DeflateSerializer::new().serialize(h, &mut out);
+    out
+}
+
+/// The inverse of [`encode`]; the result grows to fit anything added to it.
+pub fn decode(bytes: &[u8]) -> Result<Histogram<u64>, String> {
+    let mut h: Histogram<u64> =
+        Deserializer::new().deserialize(&mut &bytes[..]).map_err(|e| format!("not an HDR histogram: {e:?}"))?;
+    h.auto(true);
+    Ok(h)
 }
 
 #[derive(Clone, Debug)]
@@ -30,7 +55,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    fn new(method: &str, name: &str) -> Self {
+    pub fn new(method: &str, name: &str) -> Self {
         Entry {
             method: method.to_string(),
             name: name.to_string(),
@@ -52,10 +77,7 @@ impl Entry {
         self.sum_us += v;
         self.min_us = self.min_us.min(v);
         self.max_us = self.max_us.max(v);
-        // Auto-resizing: `record` grows the histogram to fit any value.
-        if self.hist.record(v).is_err() {
-            self.hist.saturating_record(v);
-        }
+        put(&mut self.hist, v);
     }
 
     /// Adds another entry's samples (exact: histograms add bucket by bucket).
@@ -144,6 +166,41 @@ struct Inner {
     timeline: Vec<Second>,
     users: u64,
     ramp_up: Option<Duration>,
+    /// All requests' times for the seconds still open (the newest two), by second.
+    open: Vec<(usize, Histogram<u64>)>,
+    /// The same for closed seconds, encoded (about a kilobyte each); index = second.
+    closed: Vec<Option<Arc<[u8]>>>,
+}
+
+impl Inner {
+    /// Adds a time to its second's histogram. A late sample (its second already
+    /// closed) goes to the oldest open second.
+    fn record_second(&mut self, idx: usize, v: u64) {
+        if let Some((_, h)) = self.open.iter_mut().find(|(i, _)| *i == idx) {
+            put(h, v);
+            return;
+        }
+        let newest = self.open.iter().map(|(i, _)| *i).max();
+        if newest.is_some_and(|n| idx < n) {
+            if let Some((_, h)) = self.open.iter_mut().min_by_key(|(i, _)| *i) {
+                put(h, v);
+            }
+            return;
+        }
+        for (i, h) in std::mem::take(&mut self.open) {
+            if i + 1 >= idx {
+                self.open.push((i, h));
+            } else {
+                if self.closed.len() <= i {
+                    self.closed.resize(i + 1, None);
+                }
+                self.closed[i] = Some(encode(&h).into());
+            }
+        }
+        let mut h = new_histogram();
+        put(&mut h, v);
+        self.open.push((idx, h));
+    }
 }
 
 pub struct Stats {
@@ -202,6 +259,23 @@ impl Stats {
         let s = Self::second(inner, self.start, at);
         s.requests += 1;
         s.failures += failure.is_some() as u64;
+        let idx = at.saturating_duration_since(self.start).as_secs() as usize;
+        inner.record_second(idx, elapsed_us.max(1));
+    }
+
+    /// Per second of the run, the histogram of every request's time (None for
+    /// seconds without requests).
+    pub fn second_histograms(&self) -> Vec<Option<Histogram<u64>>> {
+        let g = self.lock();
+        let mut out: Vec<Option<Histogram<u64>>> =
+            g.closed.iter().map(|b| b.as_ref().and_then(|b| decode(b).ok())).collect();
+        for (i, h) in &g.open {
+            if out.len() <= *i {
+                out.resize(*i + 1, None);
+            }
+            out[*i] = Some(h.clone());
+        }
+        out
     }
 
     /// Records a finished task run; `error` is the guest's error, trap or kill message.

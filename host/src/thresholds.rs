@@ -41,12 +41,12 @@ pub struct Threshold {
     pub value: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub threshold: String,
     /// The measured value, in the threshold's unit (ms for times); None if nothing matched.
     pub measured: Option<f64>,
-    pub unit: &'static str,
+    pub unit: String,
     pub passed: bool,
 }
 
@@ -155,7 +155,7 @@ impl Threshold {
     }
 
     pub fn evaluate(&self, snap: &Snapshot) -> Outcome {
-        let unit = if self.metric.is_time() { "ms" } else { "" };
+        let unit = if self.metric.is_time() { "ms" } else { "" }.to_string();
         let measured = self.entry(snap).filter(|e| e.count > 0).map(|e| match self.metric {
             Metric::Quantile(q) => e.quantile_us(q) as f64,
             Metric::Avg => e.avg_us(),

@@ -8,6 +8,7 @@
 //! - `PREFIX_failures.csv`, `PREFIX_exceptions.csv`
 
 use crate::stats::{Entry, Snapshot};
+use hdrhistogram::Histogram;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io;
@@ -166,6 +167,38 @@ impl History {
         }
         Ok(())
     }
+}
+
+/// The history of a finished result (a merge): an `Aggregated` row per second,
+/// rebuilt from the per-second histograms. Content sizes there are the run's average.
+pub fn write_history(prefix: &Path, snap: &Snapshot, seconds: &[Option<Histogram<u64>>], start_unix_s: u64) -> io::Result<()> {
+    let mut h = History::create(prefix, false)?;
+    let avg_size = if snap.total.count == 0 { 0.0 } else { snap.total.bytes as f64 / snap.total.count as f64 };
+    let mut cum = Entry::new("", "Aggregated");
+    for (i, s) in snap.timeline.iter().enumerate() {
+        if let Some(Some(x)) = seconds.get(i) {
+            cum.hist.add(x).map_err(|e| io::Error::other(format!("{e:?}")))?;
+            cum.sum_us += (x.mean() * x.len() as f64).round() as u64;
+            cum.min_us = cum.min_us.min(x.min());
+            cum.max_us = cum.max_us.max(x.max());
+        }
+        cum.count += s.requests;
+        cum.failures += s.failures;
+        cum.bytes = (avg_size * cum.count as f64).round() as u64;
+        let view = Snapshot {
+            elapsed: std::time::Duration::from_secs(i as u64 + 1),
+            users: s.users,
+            entries: vec![],
+            total: cum.clone(),
+            failures: vec![],
+            tasks: vec![],
+            errors: vec![],
+            timeline: vec![],
+            ramp_up: None,
+        };
+        h.append(&view, start_unix_s + i as u64 + 1)?;
+    }
+    finish(&mut h)
 }
 
 /// Flushes the history file (the csv writer flushes the file under it).
