@@ -142,17 +142,59 @@ pub fn wait_time(wait: Wait, rng: &mut impl rand::Rng, took: Duration) -> Durati
     }
 }
 
+/// Live controls of a running pool: how many users it should have and
+/// whether they may run tasks. The flag poller (or any other control) holds a
+/// clone; changes apply at once, users being started or stopped at the spawn rate.
+#[derive(Clone)]
+pub struct Controls {
+    users: Arc<watch::Sender<u64>>,
+    paused: Arc<watch::Sender<bool>>,
+}
+
+impl Controls {
+    pub fn new(users: u64) -> Self {
+        Controls { users: Arc::new(watch::channel(users).0), paused: Arc::new(watch::channel(false).0) }
+    }
+
+    /// Sets the number of users the pool should have.
+    pub fn resize(&self, users: u64) {
+        self.users.send_if_modified(|u| std::mem::replace(u, users) != users);
+    }
+
+    /// Paused users finish the task they are in and start no other until resumed.
+    pub fn pause(&self, paused: bool) {
+        self.paused.send_if_modified(|p| std::mem::replace(p, paused) != paused);
+    }
+
+    pub fn users(&self) -> u64 {
+        *self.users.borrow()
+    }
+
+    pub fn paused(&self) -> bool {
+        *self.paused.borrow()
+    }
+}
+
 /// Runs the plan until the run time is over, a signal comes, or every user has
 /// ended; then stops users as the plan says.
-pub async fn run<F: UserFactory>(
+pub async fn run<F: UserFactory>(factory: Arc<F>, plan: Plan, stats: Arc<Stats>, signals: mpsc::Receiver<Signal>) -> Outcome {
+    let controls = Controls::new(plan.users);
+    run_with(factory, plan, stats, signals, controls).await
+}
+
+/// As [`run`], with the pool's size and pause switch under `controls`.
+pub async fn run_with<F: UserFactory>(
     factory: Arc<F>,
     plan: Plan,
     stats: Arc<Stats>,
     mut signals: mpsc::Receiver<Signal>,
+    controls: Controls,
 ) -> Outcome {
     assert!(!plan.tasks.is_empty(), "the caller checks that some task can be picked");
     let pick = WeightedIndex::new(plan.tasks.iter().map(|t| t.1)).expect("weights were checked to be positive");
     let (phase_tx, phase_rx) = watch::channel(Phase::Running);
+    // Users in slots above `allowed` finish their task and leave.
+    let (allowed_tx, allowed_rx) = watch::channel(0u64);
     let shared = Arc::new(Shared {
         plan: plan.clone(),
         stats,
@@ -161,37 +203,67 @@ pub async fn run<F: UserFactory>(
         interrupted: AtomicU64::new(0),
         ramped: AtomicBool::new(false),
     });
-    let mut users = JoinSet::new();
+    let mut target_rx = controls.users.subscribe();
+    let paused_rx = controls.paused.subscribe();
+    let mut users: JoinSet<(u64, bool)> = JoinSet::new();
     let start = Instant::now();
     let deadline = plan.run_time.map(|t| start + t);
     let rate = if plan.spawn_rate > 0.0 { plan.spawn_rate } else { f64::INFINITY };
-    let mut spawned: u64 = 0;
+    // Live slots (1-based) and slots whose user was retired (never refilled).
+    let mut live = std::collections::BTreeSet::new();
+    let mut retired = std::collections::BTreeSet::new();
+    let mut next_id: u64 = 0;
+    let mut target = *target_rx.borrow_and_update();
+    // The ramp: since `ramp_at`, `allowed` moves from `ramp_from` toward the
+    // target by one slot per 1/rate seconds (the first step at once).
+    let (mut ramp_at, mut ramp_from) = (start, 0u64);
+    let mut allowed: u64;
     let mut signals_open = true;
+    let mut controls_open = true;
 
     let reason = loop {
-        // Start every user that is due by now: user k (from 0) starts at k / rate.
-        let elapsed = start.elapsed().as_secs_f64();
-        let due = if rate.is_infinite() { plan.users } else { plan.users.min((elapsed * rate).floor() as u64 + 1) };
-        while spawned < due {
-            spawned += 1;
-            users.spawn(user_life(spawned, factory.clone(), shared.clone(), phase_rx.clone()));
+        let steps = if rate.is_infinite() { u64::MAX } else { (ramp_at.elapsed().as_secs_f64() * rate).floor() as u64 + 1 };
+        allowed = if target >= ramp_from { target.min(ramp_from.saturating_add(steps)) } else { target.max(ramp_from.saturating_sub(steps)) };
+        allowed_tx.send_if_modified(|a| std::mem::replace(a, allowed) != allowed);
+        for slot in 1..=allowed {
+            if !live.contains(&slot) && !retired.contains(&slot) {
+                live.insert(slot);
+                next_id += 1;
+                let life = user_life(next_id, slot, factory.clone(), shared.clone(), phase_rx.clone(), allowed_rx.clone(), paused_rx.clone());
+                users.spawn(async move { (slot, life.await) });
+            }
         }
-        if spawned == plan.users && users.is_empty() {
+        if allowed == target && target > 0 && live.is_empty() && (1..=target).all(|s| retired.contains(&s)) {
             break StopReason::UsersDone;
         }
-        let next_spawn =
-            (spawned < plan.users).then(|| start + Duration::from_secs_f64(spawned as f64 / rate));
+        let next_step = (allowed != target && rate.is_finite()).then(|| ramp_at + Duration::from_secs_f64(steps as f64 / rate));
         tokio::select! {
-            _ = sleep_until(next_spawn.unwrap_or(start)), if next_spawn.is_some() => {}
+            _ = sleep_until(next_step.unwrap_or(start)), if next_step.is_some() => {}
             _ = sleep_until(deadline.unwrap_or(start)), if deadline.is_some() => break StopReason::RunTime,
             s = signals.recv(), if signals_open => match s {
                 Some(Signal::Abort) => break StopReason::Aborted,
                 Some(_) => break StopReason::Signal,
                 None => signals_open = false,
             },
-            Some(_) = users.join_next(), if !users.is_empty() => {}
+            changed = target_rx.changed(), if controls_open => match changed {
+                Ok(()) => {
+                    target = *target_rx.borrow_and_update();
+                    (ramp_at, ramp_from) = (Instant::now(), allowed);
+                    tracing::info!("users: {allowed} → {target}");
+                }
+                Err(_) => controls_open = false,
+            },
+            Some(done) = users.join_next(), if !users.is_empty() => {
+                if let Ok((slot, was_retired)) = done {
+                    live.remove(&slot);
+                    if was_retired {
+                        retired.insert(slot);
+                    }
+                }
+            }
         }
     };
+    tracing::debug!(allowed, "stopping");
 
     // Stop: no new tasks; running tasks get the stop timeout, then are dropped.
     let _ = phase_tx.send(Phase::Stopping);
@@ -236,20 +308,51 @@ async fn phase_reached(phase: &mut watch::Receiver<Phase>, at_least: Phase) {
     }
 }
 
-async fn user_life<F: UserFactory>(id: u64, factory: Arc<F>, shared: Arc<Shared>, mut phase: watch::Receiver<Phase>) {
+/// Whether this slot's user should leave (the pool shrank below it).
+fn evicted(allowed: &watch::Receiver<u64>, slot: u64) -> bool {
+    *allowed.borrow() < slot
+}
+
+/// Waits while paused; false if the run stopped (or the slot went) meanwhile.
+async fn unpaused(paused: &mut watch::Receiver<bool>, phase: &mut watch::Receiver<Phase>, allowed: &mut watch::Receiver<u64>, slot: u64) -> bool {
+    loop {
+        if !*paused.borrow_and_update() {
+            return true;
+        }
+        tokio::select! {
+            r = paused.changed() => if r.is_err() { return true },
+            _ = phase_reached(phase, Phase::Stopping) => return false,
+            _ = allowed.wait_for(|a| *a < slot) => return false,
+        }
+    }
+}
+
+/// One user's life in its slot: returns true if it was retired (failed too often).
+async fn user_life<F: UserFactory>(
+    id: u64,
+    slot: u64,
+    factory: Arc<F>,
+    shared: Arc<Shared>,
+    mut phase: watch::Receiver<Phase>,
+    mut allowed: watch::Receiver<u64>,
+    mut paused: watch::Receiver<bool>,
+) -> bool {
     let mut rng = shared.rng_for(id);
     let mut fatal_in_a_row = 0u32;
     let stats = &shared.stats;
     'life: loop {
-        if *phase.borrow() != Phase::Running {
-            return;
+        if *phase.borrow() != Phase::Running || evicted(&allowed, slot) {
+            return false;
+        }
+        if !unpaused(&mut paused, &mut phase, &mut allowed, slot).await {
+            return false;
         }
         let mut user = match factory.create(id).await {
             Ok(u) => u,
             Err(msg) => {
                 tracing::warn!(user = id, "user could not be created: {msg}");
                 stats.user_error("create", &msg);
-                return;
+                return true;
             }
         };
         shared.user_up();
@@ -263,11 +366,14 @@ async fn user_life<F: UserFactory>(id: u64, factory: Arc<F>, shared: Arc<Shared>
             _ = phase_reached(&mut phase, Phase::Interrupt) => {
                 shared.interrupted.fetch_add(1, Ordering::Relaxed);
                 shared.user_down();
-                return;
+                return false;
             }
         }
         while !need_restart {
-            if *phase.borrow() != Phase::Running {
+            if *phase.borrow() != Phase::Running || evicted(&allowed, slot) {
+                break;
+            }
+            if !unpaused(&mut paused, &mut phase, &mut allowed, slot).await {
                 break;
             }
             let index = shared.plan.tasks[shared.pick.sample(&mut rng)].0;
@@ -277,7 +383,7 @@ async fn user_life<F: UserFactory>(id: u64, factory: Arc<F>, shared: Arc<Shared>
                 _ = phase_reached(&mut phase, Phase::Interrupt) => {
                     shared.interrupted.fetch_add(1, Ordering::Relaxed);
                     shared.user_down();
-                    return;
+                    return false;
                 }
             };
             match result {
@@ -296,6 +402,7 @@ async fn user_life<F: UserFactory>(id: u64, factory: Arc<F>, shared: Arc<Shared>
                 tokio::select! {
                     _ = sleep(wait) => {}
                     _ = phase_reached(&mut phase, Phase::Stopping) => {}
+                    _ = allowed.wait_for(|a| *a < slot) => {}
                 }
             }
         }
@@ -306,13 +413,13 @@ async fn user_life<F: UserFactory>(id: u64, factory: Arc<F>, shared: Arc<Shared>
             if fatal_in_a_row >= MAX_CONSECUTIVE_FATAL {
                 tracing::warn!(user = id, "user retired after {fatal_in_a_row} failures in a row");
                 stats.user_error("retired", &format!("user stopped after {MAX_CONSECUTIVE_FATAL} fatal errors in a row"));
-                return;
+                return true;
             }
             // Wait as after a task before starting afresh, so a broken user cannot spin.
             let wait = wait_time(shared.plan.wait, &mut rng, Duration::ZERO).max(Duration::from_millis(10));
             tokio::select! {
                 _ = sleep(wait) => continue 'life,
-                _ = phase_reached(&mut phase, Phase::Stopping) => return,
+                _ = phase_reached(&mut phase, Phase::Stopping) => return false,
             }
         }
         // Graceful end: on-stop. A hung on-stop is dropped by the runner after ON_STOP_GRACE.
@@ -320,7 +427,7 @@ async fn user_life<F: UserFactory>(id: u64, factory: Arc<F>, shared: Arc<Shared>
             stats.user_error("on-stop", &e.message);
         }
         shared.user_down();
-        return;
+        return false;
     }
 }
 
@@ -526,5 +633,44 @@ mod tests {
         let snap = stats.snapshot();
         assert_eq!(snap.tasks[0].errors, MAX_CONSECUTIVE_FATAL as u64);
         assert!(snap.errors.iter().any(|e| e.0 == "retired"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_pool_resizes_and_pauses_while_running() {
+        let f = factory(Duration::from_millis(10), None);
+        let stats = Arc::new(Stats::new(&["a".into(), "b".into()]));
+        let (_tx, rx) = mpsc::channel(1);
+        let controls = Controls::new(2);
+        let h = tokio::spawn(run_with(f.clone(), plan(2, 10.0, 30, Wait::Constant(Duration::from_millis(100))), stats.clone(), rx, controls.clone()));
+        let starts = |f: &Arc<Factory>| f.log.lock().unwrap().iter().filter(|(_, e)| matches!(e, Ev::Start(_))).count();
+        let stops = |f: &Arc<Factory>| f.log.lock().unwrap().iter().filter(|(_, e)| matches!(e, Ev::Stop(_))).count();
+        let tasks = |s: &Stats| s.tasks().iter().map(|t| t.runs).sum::<u64>();
+        sleep(Duration::from_secs(2)).await;
+        assert_eq!((stats.users(), starts(&f)), (2, 2));
+
+        // Grow: four more users at 10/s, the first two untouched.
+        controls.resize(6);
+        sleep(Duration::from_millis(150)).await;
+        assert!(stats.users() < 6, "not all at once: {}", stats.users());
+        sleep(Duration::from_secs(1)).await;
+        assert_eq!((stats.users(), starts(&f), stops(&f)), (6, 6, 0));
+
+        // Shrink: three leave after their task, with on-stop.
+        controls.resize(3);
+        sleep(Duration::from_secs(1)).await;
+        assert_eq!((stats.users(), stops(&f)), (3, 3));
+
+        // Pause: no task starts; resume: they do again, no user restarted.
+        controls.pause(true);
+        sleep(Duration::from_millis(200)).await;
+        let before = tasks(&stats);
+        sleep(Duration::from_secs(5)).await;
+        assert_eq!(tasks(&stats), before, "paused");
+        assert_eq!(stats.users(), 3, "paused users stay");
+        controls.pause(false);
+        sleep(Duration::from_secs(1)).await;
+        assert!(tasks(&stats) >= before + 3 * 5, "resumed: {} after {before}", tasks(&stats));
+        assert_eq!(f.created.load(Ordering::Relaxed), 6, "nothing restarted");
+        assert_eq!(h.await.unwrap().reason, StopReason::RunTime);
     }
 }
