@@ -47,6 +47,7 @@ pub mod bindings {
 
 pub mod baggage;
 pub mod context;
+pub mod flags;
 mod error;
 #[doc(hidden)]
 pub mod glue;
@@ -129,6 +130,6 @@ macro_rules! export {
 
 /// Everything a plugin usually needs.
 pub mod prelude {
-    pub use crate::{baggage, context, export, http, log, random, task, telemetry, Error, Task, TaskResult, User, Wait};
+    pub use crate::{baggage, context, export, flags, http, log, random, task, telemetry, Error, Task, TaskResult, User, Wait};
     pub use serde_json::json;
 }

@@ -56,6 +56,19 @@ pub fn uuid_v4() -> String {
     uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
 }
 
+/// A time-based (version 1) UUID, like Python's `uuid.uuid1()`: the current
+/// time, a random clock sequence and a random node id (multicast bit set, as
+/// RFC 9562 asks when no MAC address is used).
+pub fn uuid_v1() -> String {
+    // 100 ns ticks since the Gregorian reform (1582-10-15).
+    const GREGORIAN_TO_UNIX: u64 = 0x01B2_1DD2_1381_4000;
+    let since_unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let ticks = GREGORIAN_TO_UNIX + (since_unix.as_nanos() / 100) as u64;
+    let (counter, mut node) = with(|r| (r.u16(..) & 0x3fff, std::array::from_fn::<u8, 6, _>(|_| r.u8(..))));
+    node[0] |= 0x01;
+    uuid::Builder::from_gregorian_timestamp(ticks, counter, &node).into_uuid().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +85,8 @@ mod tests {
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");
         assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"));
+        let t = uuid_v1();
+        assert_eq!(&t[14..15], "1");
+        assert_ne!(t, uuid_v1());
     }
 }

@@ -188,6 +188,39 @@ pub struct RunArgs {
     #[arg(long, env = "WASP_EXIT_CODE_ON_ERROR", default_value_t = 1, value_name = "CODE")]
     pub exit_code_on_error: i32,
 
+    /// A flagd flag file (JSON) to evaluate feature flags from, re-read when it
+    /// changes. Without it, flags come from OFREP at --ofrep-url, else at
+    /// http://$FLAGD_HOST:$FLAGD_OFREP_PORT (port 8016 by default), else defaults.
+    #[arg(long, env = "WASP_FLAGS_FILE", value_name = "FILE")]
+    pub flags_file: Option<PathBuf>,
+
+    /// Base URL of an OFREP flag service (e.g. http://flagd:8016).
+    #[arg(long, env = "WASP_OFREP_URL", value_name = "URL")]
+    pub ofrep_url: Option<String>,
+
+    /// Follow this integer flag for the number of users, live (the demo's
+    /// `loadGeneratorVUs`): users are started or stopped at the spawn rate.
+    #[arg(long, env = "WASP_USERS_FLAG", value_name = "KEY")]
+    pub users_flag: Option<String>,
+
+    /// Pause all traffic while this integer flag is 0, resume when it is 1
+    /// (the demo's `loadGeneratorTraffic`).
+    #[arg(long, env = "WASP_PAUSE_FLAG", value_name = "KEY")]
+    pub pause_flag: Option<String>,
+
+    /// How often --users-flag and --pause-flag are evaluated.
+    #[arg(long, env = "WASP_FLAG_POLL_INTERVAL", value_parser = parse_duration, default_value = "10s", value_name = "TIME")]
+    pub flag_poll_interval: Duration,
+
+    /// Serve a read-only web page with the live stats (and `stats.json`) on this
+    /// port while running. [also LOCUST_WEB_PORT, with LOCUST_HEADLESS=false]
+    #[arg(long, env = "WASP_WEB_PORT", value_name = "PORT")]
+    pub web_port: Option<u16>,
+
+    /// Address the web page listens on.
+    #[arg(long, env = "WASP_WEB_HOST", default_value = "127.0.0.1", value_name = "ADDR")]
+    pub web_host: String,
+
     /// Log level or filter (error, warn, info, debug, trace, or a RUST_LOG-style
     /// filter such as `info,guest=warn`). Default: RUST_LOG, else info. [also LOCUST_LOGLEVEL]
     #[arg(short = 'L', long, env = "WASP_LOG_LEVEL", value_name = "LEVEL")]
@@ -210,9 +243,39 @@ pub const LOCUST_ALIASES: &[(&str, &str)] = &[
     ("WASP_CSV_FULL_HISTORY", "LOCUST_CSV_FULL_HISTORY"),
 ];
 
+/// Locust variables read elsewhere (web UI switch) or knowingly ignored.
+const LOCUST_OTHERS: &[&str] = &["LOCUST_HEADLESS", "LOCUST_WEB_PORT", "LOCUST_AUTOSTART", "LOCUST_BROWSER_TRAFFIC_ENABLED", "LOCUST_LOCUSTFILE"];
+
+fn truthy(v: &str) -> bool {
+    matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+}
+
 /// Fills unset WASP_* variables from their Locust equivalents. Call before
-/// parsing, while the process has one thread.
-pub fn apply_locust_aliases() {
+/// parsing, while the process has one thread. Returns warnings (to log once
+/// logging is up) for Locust variables wasp does not support.
+pub fn apply_locust_aliases() -> Vec<String> {
+    let mut warnings = vec![];
+    // LOCUST_HEADLESS=false asks for the web UI, on LOCUST_WEB_PORT (8089).
+    if let Ok(h) = std::env::var("LOCUST_HEADLESS") {
+        if !truthy(&h) && std::env::var_os("WASP_WEB_PORT").is_none() {
+            let port = std::env::var("LOCUST_WEB_PORT").unwrap_or_else(|_| "8089".into());
+            std::env::set_var("WASP_WEB_PORT", port);
+        }
+    }
+    if std::env::var("LOCUST_AUTOSTART").is_ok_and(|v| !truthy(&v)) {
+        warnings.push("LOCUST_AUTOSTART=false: wasp has no start button; the load starts at once".into());
+    }
+    if std::env::var("LOCUST_BROWSER_TRAFFIC_ENABLED").is_ok_and(|v| truthy(&v)) {
+        warnings.push("LOCUST_BROWSER_TRAFFIC_ENABLED: browser users are not supported; only HTTP users run".into());
+    }
+    let mut unknown: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| k.starts_with("LOCUST_") && !LOCUST_OTHERS.contains(&k.as_str()) && !LOCUST_ALIASES.iter().any(|(_, l)| l == k))
+        .collect();
+    unknown.sort();
+    for k in unknown {
+        warnings.push(format!("{k} is not supported by wasp; ignored"));
+    }
     for (ours, locust) in LOCUST_ALIASES {
         if std::env::var_os(ours).is_none() {
             if let Some(v) = std::env::var_os(locust) {
@@ -222,6 +285,7 @@ pub fn apply_locust_aliases() {
             }
         }
     }
+    warnings
 }
 
 /// `30s`, `5m`, `1h30m`, `250ms`, or a bare number of seconds.

@@ -37,6 +37,11 @@ pub struct RunConfig {
     pub abort_on_threshold: bool,
     pub csv: Option<PathBuf>,
     pub csv_full_history: bool,
+    pub flags: crate::flags::Source,
+    pub users_flag: Option<String>,
+    pub pause_flag: Option<String>,
+    pub flag_poll_interval: Duration,
+    pub web: Option<std::net::SocketAddr>,
 }
 
 impl RunConfig {
@@ -75,7 +80,24 @@ impl RunConfig {
         if a.abort_on_threshold && thresholds.is_empty() {
             return Err(Fatal::usage("--abort-on-threshold needs at least one --threshold"));
         }
-        let capacity = a.max_users.unwrap_or(a.users.min(u32::MAX as u64) as u32).max(a.users.min(u32::MAX as u64) as u32);
+        let users32 = a.users.min(u32::MAX as u64) as u32;
+        // A users flag may grow the pool: room for the demo's largest setting by default.
+        let default_capacity = if a.users_flag.is_some() { users32.max(100) } else { users32 };
+        let capacity = a.max_users.unwrap_or(default_capacity).max(users32);
+        if let Some(f) = &a.flags_file {
+            if !f.is_file() {
+                return Err(Fatal::usage(format!("--flags-file {}: no such file", f.display())));
+            }
+        }
+        let web = match a.web_port {
+            None => None,
+            Some(port) => Some(
+                format!("{}:{port}", a.web_host.trim())
+                    .parse::<std::net::SocketAddr>()
+                    .or_else(|_| format!("[{}]:{port}", a.web_host.trim()).parse())
+                    .map_err(|_| Fatal::usage(format!("--web-host '{}' is not an IP address", a.web_host)))?,
+            ),
+        };
         Ok(RunConfig {
             plugin: a.plugin.clone(),
             host,
@@ -114,6 +136,11 @@ impl RunConfig {
             abort_on_threshold: a.abort_on_threshold,
             csv: a.csv.clone(),
             csv_full_history: a.csv_full_history,
+            flags: crate::flags::Source::choose(a.flags_file.clone(), a.ofrep_url.clone()),
+            users_flag: a.users_flag.clone().filter(|k| !k.trim().is_empty()),
+            pause_flag: a.pause_flag.clone().filter(|k| !k.trim().is_empty()),
+            flag_poll_interval: a.flag_poll_interval.max(Duration::from_millis(100)),
+            web,
         })
     }
 }

@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         let _ = writeln!(std::io::stderr(), "wasp: internal error: {msg}{at}");
         std::process::exit(exit::INTERNAL);
     }));
-    apply_locust_aliases();
+    let warnings = apply_locust_aliases();
     let cli = Cli::parse();
     let args = match cli.command {
         Command::Run(args) => args,
@@ -86,6 +86,9 @@ fn main() -> ExitCode {
         }
     };
     init_logging(args.log_level.as_deref(), telemetry.logger_provider());
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
     let code = match runtime.block_on(wasp::run::run(args, telemetry)) {
         Ok(code) => code,
         Err(fatal) => {

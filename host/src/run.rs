@@ -49,6 +49,11 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         user_agent: format!("wasp/{}", env!("CARGO_PKG_VERSION")),
     })
     .map_err(|e| Fatal::usage(format!("cannot build the HTTP client: {e}")))?;
+    let flags = Arc::new(
+        crate::flags::Flags::new(&cfg.flags, telemetry.tracer.clone())
+            .await
+            .map_err(|e| Fatal::usage(format!("feature flags: {e}")))?,
+    );
     let run_ctx = Arc::new(RunCtx {
         stats: stats.clone(),
         http,
@@ -58,6 +63,7 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         request_duration: telemetry.meter_provider.as_ref().map(|mp| metrics::instruments(mp, &stats, &telemetry)),
         telemetry: telemetry.clone(),
         baggage_seed: cfg.baggage.clone(),
+        flags: flags.clone(),
     });
     let factory = Arc::new(WasmUsers {
         plugin: plugin.clone(),
@@ -93,10 +99,25 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     };
     let history = history.map(|h| Arc::new(std::sync::Mutex::new(h)));
     let history_task = history.clone().map(|h| tokio::spawn(csv_history(stats.clone(), h)));
+    let controls = runner::Controls::new(cfg.users);
+    let web = match cfg.web {
+        Some(addr) => Some(
+            crate::web::serve(addr, stats.clone(), controls.clone(), b.name.clone())
+                .await
+                .map_err(|e| Fatal::usage(format!("cannot serve the web page on {addr}: {e}")))?,
+        ),
+        None => None,
+    };
+    let poller = (cfg.users_flag.is_some() || cfg.pause_flag.is_some()).then(|| {
+        tokio::spawn(follow_flags(flags.clone(), controls.clone(), cfg.clone()))
+    });
     let (signals, stop) = crate::signals::listen();
     let live = tokio::spawn(live_console(stats.clone(), cfg.clone()));
     let watch = cfg.abort_on_threshold.then(|| tokio::spawn(abort_on_threshold(stats.clone(), cfg.thresholds.clone(), stop)));
-    let outcome = runner::run(factory, plan, stats.clone(), signals).await;
+    let outcome = runner::run_with(factory, plan, stats.clone(), signals, controls).await;
+    for t in [poller, web].into_iter().flatten() {
+        t.abort();
+    }
     live.abort();
     let _ = live.await;
     if let Some(w) = watch {
@@ -227,6 +248,37 @@ async fn csv_history(stats: Arc<Stats>, history: Arc<std::sync::Mutex<csv::Histo
         if let Err(e) = h.append(&snap, unix_now()) {
             tracing::error!("cannot append to the history CSV: {e}");
             return;
+        }
+    }
+}
+
+/// Evaluates --users-flag and --pause-flag every poll interval (the first at
+/// once) and applies them to the pool.
+async fn follow_flags(flags: Arc<crate::flags::Flags>, controls: runner::Controls, cfg: RunConfig) {
+    let ctx = open_feature::EvaluationContext::default().with_targeting_key("wasp");
+    let root = opentelemetry::Context::new();
+    let mut tick = tokio::time::interval(cfg.flag_poll_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Some(key) = &cfg.users_flag {
+            let now = controls.users();
+            let want = flags.get(key, now as i64, &ctx, &root).await;
+            let capped = (want.max(0) as u64).min(cfg.capacity as u64);
+            if capped as i64 != want {
+                tracing::warn!("flag {key} asks for {want} users; the pool holds {} (see --max-users)", cfg.capacity);
+            }
+            if capped != now {
+                tracing::info!("flag {key}: {now} → {capped} users");
+                controls.resize(capped);
+            }
+        }
+        if let Some(key) = &cfg.pause_flag {
+            let paused = flags.get(key, 1i64, &ctx, &root).await == 0;
+            if paused != controls.paused() {
+                tracing::info!("flag {key}: traffic {}", if paused { "paused" } else { "resumed" });
+                controls.pause(paused);
+            }
         }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod baggage;
 pub mod context;
+pub mod flags;
 pub mod http;
 pub mod log;
 pub mod telemetry;
@@ -28,6 +29,8 @@ pub struct RunCtx {
     pub request_duration: Option<Histogram<f64>>,
     /// Baggage every user starts with (`synthetic_request=true`, `--baggage`).
     pub baggage_seed: Vec<(String, String)>,
+    /// Feature flags (OpenFeature), shared by every user and the flag poller.
+    pub flags: Arc<crate::flags::Flags>,
 }
 
 impl RunCtx {
@@ -51,6 +54,7 @@ impl RunCtx {
             telemetry: Arc::new(Telemetry::disabled()),
             request_duration: None,
             baggage_seed: vec![],
+            flags: Arc::new(crate::flags::Flags::none()),
         }
     }
 }
