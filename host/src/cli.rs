@@ -37,6 +37,38 @@ pub enum Command {
     /// Merge the --json results of several runs (e.g. one per machine) into one,
     /// exactly: merged percentiles are those of all samples together.
     Merge(MergeArgs),
+    /// The OpenTelemetry demo in one command: a stand-in shop on loopback and the
+    /// otel-demo plugin's shoppers against it (run options as for `wasp run`).
+    Demo(DemoArgs),
+    /// Serve the stand-in shop (the OpenTelemetry demo's frontend routes and data)
+    /// and its OFREP flag service, for any plugin or load generator to use.
+    Shop(ShopArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ShopArgs {
+    /// Port of the shop on 127.0.0.1 (0: any free port, printed at start).
+    #[arg(short = 'p', long, env = "WASP_SHOP_PORT", default_value_t = 8080, value_name = "PORT")]
+    pub port: u16,
+
+    /// Port of its OFREP flag service (flagd's remote evaluation protocol).
+    #[arg(long, env = "WASP_SHOP_OFREP_PORT", default_value_t = 8016, value_name = "PORT")]
+    pub ofrep_port: u16,
+
+    /// Address to listen on (loopback unless you say otherwise).
+    #[arg(long, env = "WASP_SHOP_BIND", default_value = "127.0.0.1", value_name = "ADDR")]
+    pub bind: String,
+
+    /// The flagd flag file the OFREP service serves (default: the demo's own,
+    /// built in). Re-read when it changes.
+    #[arg(long = "serve-flags", env = "WASP_SHOP_FLAGS", value_name = "FILE")]
+    pub flags: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -65,8 +97,9 @@ pub struct MergeArgs {
 #[derive(Debug, Args, Clone)]
 pub struct RunArgs {
     /// The plugin: a WebAssembly component built for wasp:plugin/user.
+    /// (`wasp demo`: the otel-demo plugin beside the binary unless given.)
     #[arg(env = "WASP_PLUGIN", value_name = "PLUGIN.wasm")]
-    pub plugin: PathBuf,
+    pub plugin: Option<PathBuf>,
 
     /// Base URL of the system under test. Relative request URLs are joined to it
     /// and its origin is allowed. [also LOCUST_HOST]

@@ -99,7 +99,7 @@ impl RunConfig {
             ),
         };
         Ok(RunConfig {
-            plugin: a.plugin.clone(),
+            plugin: a.plugin.clone().ok_or_else(|| Fatal::usage("no plugin: wasp run PLUGIN.wasm (or set WASP_PLUGIN)"))?,
             host,
             allow,
             users: a.users,

@@ -188,7 +188,8 @@ fn reason(r: &EvaluationReason) -> String {
 /// targeting evaluated by its JSONLogic operator, re-read when the file's
 /// modification time changes (a bad new version keeps the last good one).
 pub struct FileProvider {
-    path: PathBuf,
+    /// None: flags given as text, never re-read.
+    path: Option<PathBuf>,
     metadata: ProviderMetadata,
     operator: Operator,
     state: Mutex<(Option<SystemTime>, Arc<HashMap<String, FeatureFlag>>)>,
@@ -203,11 +204,54 @@ impl FileProvider {
     pub fn open(path: PathBuf) -> Result<FileProvider, String> {
         let (mtime, flags) = Self::load(&path)?;
         Ok(FileProvider {
-            path,
+            path: Some(path),
             metadata: ProviderMetadata::new("flagd-file"),
             operator: Operator::new(),
             state: Mutex::new((mtime, Arc::new(flags))),
         })
+    }
+
+    /// Flags from the text of a flag file (e.g. one embedded in the binary).
+    pub fn from_text(text: &str) -> Result<FileProvider, String> {
+        let parsed = FlagParser::parse_string(text).map_err(|e| format!("not a flagd flag file: {e}"))?;
+        Ok(FileProvider {
+            path: None,
+            metadata: ProviderMetadata::new("flagd-file"),
+            operator: Operator::new(),
+            state: Mutex::new((None, Arc::new(parsed.flags))),
+        })
+    }
+
+    /// Evaluates `key` for an OFREP request's JSON context: the value, the
+    /// variant and the reason (OFREP spelling), or an OFREP error code and details.
+    pub fn evaluate_json(&self, key: &str, context: &serde_json::Value) -> Result<(serde_json::Value, String, String), (String, String)> {
+        let mut ctx = EvaluationContext::default();
+        if let Some(fields) = context.as_object() {
+            for (k, v) in fields {
+                match (k.as_str(), v) {
+                    ("targetingKey", serde_json::Value::String(t)) => ctx = ctx.with_targeting_key(t.clone()),
+                    (_, serde_json::Value::String(s)) => ctx = ctx.with_custom_field(k.clone(), s.clone()),
+                    (_, serde_json::Value::Bool(b)) => ctx = ctx.with_custom_field(k.clone(), *b),
+                    (_, serde_json::Value::Number(n)) => match n.as_i64() {
+                        Some(i) => ctx = ctx.with_custom_field(k.clone(), i),
+                        None => ctx = ctx.with_custom_field(k.clone(), n.as_f64().unwrap_or(0.0)),
+                    },
+                    _ => {}
+                }
+            }
+        }
+        match self.resolve(key, &ctx) {
+            Ok((value, variant, r)) => Ok((value, variant, reason(&r).to_uppercase())),
+            Err(e) => {
+                let code = match e.code {
+                    EvaluationErrorCode::FlagNotFound => "FLAG_NOT_FOUND",
+                    EvaluationErrorCode::ParseError => "PARSE_ERROR",
+                    EvaluationErrorCode::TypeMismatch => "TYPE_MISMATCH",
+                    _ => "GENERAL",
+                };
+                Err((code.to_string(), e.message.unwrap_or_default()))
+            }
+        }
     }
 
     fn load(path: &std::path::Path) -> Result<(Option<SystemTime>, HashMap<String, FeatureFlag>), String> {
@@ -220,9 +264,12 @@ impl FileProvider {
 
     fn flags(&self) -> Arc<HashMap<String, FeatureFlag>> {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let now = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+        let Some(path) = &self.path else {
+            return st.1.clone();
+        };
+        let now = std::fs::metadata(path).and_then(|m| m.modified()).ok();
         if now != st.0 {
-            match Self::load(&self.path) {
+            match Self::load(path) {
                 Ok((mtime, flags)) => *st = (mtime, Arc::new(flags)),
                 Err(e) => {
                     tracing::warn!("{e}; keeping the flags read before");

@@ -20,3 +20,5 @@ pub mod signals;
 pub mod stats;
 pub mod thresholds;
 pub mod web;
+pub mod shop;
+pub mod demo;

@@ -48,9 +48,36 @@ fn main() -> ExitCode {
         std::process::exit(exit::INTERNAL);
     }));
     let warnings = apply_locust_aliases();
+    if std::env::args().nth(1).as_deref() == Some("demo") {
+        // The demo's own defaults, below the command line and any variable.
+        for (ours, locust, value) in [
+            ("WASP_USERS", "LOCUST_USERS", wasp::demo::DEMO_USERS),
+            ("WASP_SPAWN_RATE", "LOCUST_SPAWN_RATE", wasp::demo::DEMO_SPAWN_RATE),
+        ] {
+            if std::env::var_os(ours).is_none() && std::env::var_os(locust).is_none() {
+                // SAFETY (edition 2021: safe fn): start-up, before any thread exists.
+                std::env::set_var(ours, value);
+            }
+        }
+    }
     let cli = Cli::parse();
-    let args = match cli.command {
-        Command::Run(args) => args,
+    let (args, demo) = match cli.command {
+        Command::Run(args) => (args, false),
+        Command::Demo(d) => (d.run, true),
+        Command::Shop(args) => {
+            init_logging(None, None);
+            let code = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt.block_on(wasp::demo::shop_main(args)).unwrap_or_else(|fatal| {
+                    let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");
+                    fatal.code
+                }),
+                Err(e) => {
+                    let _ = writeln!(std::io::stderr(), "wasp: error: cannot start the runtime: {e}");
+                    exit::INTERNAL
+                }
+            };
+            return ExitCode::from(code.clamp(0, 255) as u8);
+        }
         Command::Merge(args) => {
             init_logging(None, None);
             let code = wasp::merge::main(args).unwrap_or_else(|fatal| {
@@ -89,7 +116,12 @@ fn main() -> ExitCode {
     for w in warnings {
         tracing::warn!("{w}");
     }
-    let code = match runtime.block_on(wasp::run::run(args, telemetry)) {
+    let result = if demo {
+        runtime.block_on(wasp::demo::run(wasp::cli::DemoArgs { run: args }, telemetry))
+    } else {
+        runtime.block_on(wasp::run::run(args, telemetry))
+    };
+    let code = match result {
         Ok(code) => code,
         Err(fatal) => {
             let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");

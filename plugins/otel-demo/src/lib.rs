@@ -79,7 +79,7 @@ fn add_to_cart(user: &str, nested: bool) -> TaskResult {
         telemetry::set_attribute("user.id", user);
         telemetry::set_attribute("quantity", quantity);
         log::info(&format!("user {user} adds {quantity} of product {product} to the cart"));
-        http::get(&format!("/api/products/{product}")).send()?;
+        http::get(&format!("/api/products/{product}")).name("/api/products/{id}").send()?;
         let item = json!({ "item": { "productId": product, "quantity": quantity }, "userId": user });
         http::post("/api/cart").json(&item).send()?;
         Ok(())
@@ -99,7 +99,7 @@ impl Shopper {
         let product = random_product();
         telemetry::set_attribute("product.id", product);
         log::info(&format!("user browses product {product}"));
-        http::get(&format!("/api/products/{product}")).send()?;
+        http::get(&format!("/api/products/{product}")).name("/api/products/{id}").send()?;
         Ok(())
     }
 

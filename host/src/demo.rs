@@ -1,0 +1,86 @@
+//! `wasp demo`: the OpenTelemetry demo's traffic in one command — the stand-in
+//! shop and its flag service on loopback, and the otel-demo plugin's shoppers
+//! against them, with the live table and the final summary. `wasp shop` serves
+//! the shop alone.
+
+use crate::cli::{DemoArgs, ShopArgs};
+use crate::error::{exit, Fatal};
+use crate::otel::Telemetry;
+use crate::shop;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Users and spawn rate of `wasp demo` unless given: enough shoppers that a
+/// short run touches every route.
+pub const DEMO_USERS: &str = "50";
+pub const DEMO_SPAWN_RATE: &str = "25";
+
+/// Where the otel-demo plugin is looked for when none is given: beside the
+/// binary, in cargo's target layout, and where the container image puts it.
+pub fn plugin_candidates() -> Vec<PathBuf> {
+    let mut out = vec![];
+    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from)) {
+        out.push(dir.join("otel-demo.wasm"));
+        out.push(dir.join("otel_demo.wasm"));
+        // target/<profile>/wasp → target/wasm32-wasip2/<profile>/otel_demo.wasm
+        if let (Some(target), Some(profile)) = (dir.parent(), dir.file_name()) {
+            out.push(target.join("wasm32-wasip2").join(profile).join("otel_demo.wasm"));
+            out.push(target.join("wasm32-wasip2").join("release").join("otel_demo.wasm"));
+        }
+        out.push(dir.join("../share/wasp/otel-demo.wasm"));
+    }
+    out.push(PathBuf::from("/usr/local/share/wasp/otel-demo.wasm"));
+    out
+}
+
+pub async fn run(args: DemoArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal> {
+    let mut run = args.run;
+    if run.plugin.is_none() {
+        let candidates = plugin_candidates();
+        run.plugin = Some(candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
+            let looked: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+            Fatal::plugin(format!(
+                "the otel-demo plugin was not found (looked at {}); build it with `cargo build --release --target wasm32-wasip2 -p otel-demo` or pass its path",
+                looked.join(", ")
+            ))
+        })?);
+    }
+    let loopback = |port| SocketAddr::new(IpAddr::from([127, 0, 0, 1]), port);
+    let running = shop::start(loopback(0), loopback(0), None).await.map_err(Fatal::usage)?;
+    if run.host.is_none() {
+        run.host = Some(format!("http://{}", running.shop));
+    }
+    let flags_elsewhere = run.flags_file.is_some() || run.ofrep_url.is_some() || std::env::var("FLAGD_HOST").is_ok_and(|h| !h.trim().is_empty());
+    if !flags_elsewhere {
+        run.ofrep_url = Some(format!("http://{}", running.ofrep));
+    }
+    tracing::info!("stand-in shop on http://{}, its flag service (OFREP) on http://{}", running.shop, running.ofrep);
+    let code = crate::run::run(run, telemetry).await;
+    running.stop();
+    code
+}
+
+/// `wasp shop`: serves until SIGINT or SIGTERM.
+pub async fn shop_main(args: ShopArgs) -> Result<i32, Fatal> {
+    let ip: IpAddr = args.bind.trim().parse().map_err(|_| Fatal::usage(format!("--bind '{}' is not an IP address", args.bind)))?;
+    if let Some(f) = &args.flags {
+        if !f.is_file() {
+            return Err(Fatal::usage(format!("--serve-flags {}: no such file", f.display())));
+        }
+    }
+    let running = shop::start(SocketAddr::new(ip, args.port), SocketAddr::new(ip, args.ofrep_port), args.flags.clone())
+        .await
+        .map_err(Fatal::usage)?;
+    // One line each, for people and for scripts that asked for port 0.
+    println!("shop: http://{}", running.shop);
+    println!("ofrep: http://{}", running.ofrep);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Fatal { code: exit::INTERNAL, message: format!("cannot watch SIGTERM: {e}") })?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    running.stop();
+    Ok(exit::OK)
+}
