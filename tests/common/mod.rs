@@ -232,7 +232,7 @@ pub fn plugin(name: &str) -> PathBuf {
         let status = std::process::Command::new(env!("CARGO"))
             .current_dir(workspace())
             .args(["build", "--release", "--target", "wasm32-wasip2"])
-            .args(["-p", "quickstart", "-p", "chaos", "-p", "bad-other-world", "-p", "bad-missing-export", "-p", "bad-wrong-version"])
+            .args(["-p", "quickstart", "-p", "otel-demo", "-p", "chaos", "-p", "bad-other-world", "-p", "bad-missing-export", "-p", "bad-wrong-version"])
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building the test plugins failed (is the wasm32-wasip2 target installed?)");
