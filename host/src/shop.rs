@@ -30,6 +30,9 @@ const ADS: &str = include_str!("../../plugins/otel-demo/data/ads.json");
 /// The demo's flag file, served over OFREP when no other file is given.
 pub const DEMO_FLAGS: &str = include_str!("../../plugins/otel-demo/data/demo.flagd.json");
 
+/// Carts kept at most; past it they are all dropped (most are abandoned ones).
+const MAX_CARTS: usize = 100_000;
+
 #[derive(Default)]
 struct Seen {
     routes: BTreeMap<String, u64>,
@@ -222,7 +225,14 @@ async fn add_to_cart(State(shop): State<Arc<Shop>>, body: Bytes) -> Response {
     if add.item.quantity == 0 || add.user_id.is_empty() {
         return bad_request(&shop, "quantity must be above 0 and userId set".into());
     }
-    lock(&shop.carts).entry(add.user_id.clone()).or_default().push((add.item.product_id, add.item.quantity));
+    {
+        let mut carts = lock(&shop.carts);
+        // The demo's shoppers fill carts they never check out: bound them.
+        if carts.len() >= MAX_CARTS && !carts.contains_key(&add.user_id) {
+            carts.clear();
+        }
+        carts.entry(add.user_id.clone()).or_default().push((add.item.product_id, add.item.quantity));
+    }
     Json(shop.cart_json(&add.user_id)).into_response()
 }
 

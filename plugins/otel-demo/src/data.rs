@@ -1,30 +1,7 @@
-//! The demo's data, embedded from `data/` (copies of the shared files, used as is).
+//! The demo's data, taken from `data/` (copies of the shared files, used as is)
+//! by build.rs: product ids and the checkout people.
 
-use serde::Deserialize;
-use serde_json::Value;
-use std::sync::OnceLock;
-
-#[derive(Deserialize)]
-pub struct Product {
-    pub id: String,
-}
-
-#[derive(Deserialize)]
-struct Catalogue {
-    products: Vec<Product>,
-}
-
-/// The catalogue's products.
-pub fn products() -> &'static [Product] {
-    static P: OnceLock<Vec<Product>> = OnceLock::new();
-    P.get_or_init(|| serde_json::from_str::<Catalogue>(include_str!("../data/products.json")).expect("embedded products.json").products)
-}
-
-/// The shoppers used at checkout (email, address, currency, credit card).
-pub fn people() -> &'static [Value] {
-    static P: OnceLock<Vec<Value>> = OnceLock::new();
-    P.get_or_init(|| serde_json::from_str(include_str!("../data/people.json")).expect("embedded people.json"))
-}
+include!(concat!(env!("OUT_DIR"), "/data.rs"));
 
 /// Ad categories the demo asks for; `None` asks without one.
 pub const CATEGORIES: [Option<&str>; 7] =

@@ -27,7 +27,7 @@ fn in_span<T>(name: &str, nested: bool, body: impl FnOnce() -> T) -> T {
 }
 
 fn random_product() -> &'static str {
-    random::choice(data::products()).map(|p| p.id.as_str()).unwrap_or("OLJCESPC7Z")
+    random::choice(&data::PRODUCT_IDS).copied().unwrap_or("OLJCESPC7Z")
 }
 
 impl User for Shopper {
@@ -87,7 +87,8 @@ fn add_to_cart(user: &str, nested: bool) -> TaskResult {
 }
 
 fn checkout(user: &str) -> TaskResult {
-    let mut person = random::choice(data::people()).cloned().unwrap_or_else(|| json!({}));
+    let person = random::choice(&data::PEOPLE).copied().unwrap_or("{}");
+    let mut person: serde_json::Value = serde_json::from_str(person)?;
     person["userId"] = json!(user);
     http::post("/api/checkout").json(&person).send()?;
     Ok(())
