@@ -276,3 +276,83 @@ async fn locust_and_wasp_variables_configure_the_run() {
     assert_eq!(t.seen.lock().unwrap().starts.len(), 4);
     assert!(t.count("/hello") > 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_describes_a_plugin_and_refuses_bad_ones() {
+    let qs = plugin("quickstart");
+    let cache = tempfile::tempdir().unwrap();
+    let r = finish(wasp().env("WASP_CACHE_DIR", cache.path()).args(["inspect", "--json"]).arg(&qs).spawn().unwrap(), None).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let d: serde_json::Value = serde_json::from_str(&r.stdout).expect("inspect --json prints JSON");
+    assert_eq!(d["wit"], "wasp:plugin@0.1.0");
+    assert_eq!(d["behaviour"], "Quickstart");
+    assert_eq!(d["wait"], "between 500ms and 1.5s");
+    assert_eq!(d["size_bytes"].as_u64().unwrap(), std::fs::metadata(&qs).unwrap().len());
+    let tasks: Vec<(String, u64, Vec<String>)> = d["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap().into(), t["weight"].as_u64().unwrap(), serde_json::from_value(t["tags"].clone()).unwrap()))
+        .collect();
+    assert_eq!(tasks, vec![("index".into(), 3, vec![]), ("create_item".into(), 1, vec!["write".to_string()])]);
+    let imports: Vec<&str> = d["imports"].as_array().unwrap().iter().map(|i| i.as_str().unwrap()).collect();
+    assert!(imports.contains(&"wasp:plugin/http@0.1.0"), "{imports:?}");
+    assert!(d["compile_ms"].as_f64().unwrap() > 0.0);
+
+    let r = finish(wasp().env("WASP_CACHE_DIR", cache.path()).arg("inspect").arg(&qs).spawn().unwrap(), None).await;
+    assert_eq!(r.code, 0);
+    for needle in ["wasp:plugin@0.1.0", "Quickstart", "index", "create_item", "write", "75.0%", "wasp:plugin/http@0.1.0"] {
+        assert!(r.stdout.contains(needle), "{needle} missing from:\n{}", r.stdout);
+    }
+    // Bad files: the same one-line errors and exit code as `wasp run`.
+    for (path, says) in [(corpus("text.wasm"), "is not a WebAssembly file"), (corpus("core-module.wasm"), "is a core WebAssembly module")] {
+        let r = finish(wasp().arg("inspect").arg(&path).spawn().unwrap(), None).await;
+        assert_eq!(r.code, 3);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(r.stderr.starts_with("wasp: error: ") && r.stderr.contains(says), "{}", r.stderr);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compiled_plugins_are_cached_and_damaged_entries_recompiled() {
+    let qs = plugin("quickstart");
+    let cache = tempfile::tempdir().unwrap();
+    let inspect = || async {
+        let r = finish(wasp().env("WASP_CACHE_DIR", cache.path()).args(["inspect", "--json"]).arg(&qs).spawn().unwrap(), None).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["cache"].as_str().unwrap().to_string()
+    };
+    assert_eq!(inspect().await, "miss");
+    let entries: Vec<_> = std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(entries.len(), 1, "one entry: {entries:?}");
+    let entry = &entries[0];
+    assert_eq!(inspect().await, "hit");
+
+    // A run reports the hit too.
+    let t = target().await;
+    let r = finish(
+        wasp().env("WASP_CACHE_DIR", cache.path()).arg("run").arg(&qs).args(["-H", &t.url(), "-t", "1s", "--only-summary"]).spawn().unwrap(),
+        None,
+    )
+    .await;
+    t.stop().await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("compiled-plugin cache: hit"), "{}", r.stderr);
+
+    // Truncated: detected, recompiled, replaced.
+    let good = std::fs::read(entry).unwrap();
+    std::fs::write(entry, &good[..good.len() / 2]).unwrap();
+    assert_eq!(inspect().await, "replaced a damaged entry");
+    assert_eq!(std::fs::read(entry).unwrap(), good, "the entry is rewritten whole");
+    // One byte changed, same length: the checksum catches it.
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0xff;
+    std::fs::write(entry, &bad).unwrap();
+    assert_eq!(inspect().await, "replaced a damaged entry");
+    assert_eq!(inspect().await, "hit");
+
+    // No cache when WASP_CACHE_DIR is empty.
+    let r = finish(wasp().env("WASP_CACHE_DIR", "").args(["inspect", "--json"]).arg(&qs).spawn().unwrap(), None).await;
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["cache"], "off");
+}

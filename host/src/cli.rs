@@ -43,6 +43,20 @@ pub enum Command {
     /// Serve the stand-in shop (the OpenTelemetry demo's frontend routes and data)
     /// and its OFREP flag service, for any plugin or load generator to use.
     Shop(ShopArgs),
+    /// Describe a plugin without running it: WIT package, behaviour, tasks and
+    /// weights, wait, imports, size, compile time.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InspectArgs {
+    /// The plugin component.
+    #[arg(value_name = "PLUGIN.wasm")]
+    pub plugin: PathBuf,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args, Clone)]

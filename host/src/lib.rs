@@ -4,12 +4,14 @@
 //! → host [`imports`] → [`stats`] → [`report`].
 
 pub mod behaviour;
+pub mod cache;
 pub mod bindings;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod flags;
 pub mod imports;
+pub mod inspect;
 pub mod merge;
 pub mod otel;
 pub mod plugin;

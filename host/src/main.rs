@@ -37,6 +37,21 @@ fn init_logging(level: Option<&str>, logger: Option<&opentelemetry_sdk::logs::Sd
     let _ = tracing_subscriber::registry().with(filter).with(fmt).with(otel).try_init();
 }
 
+/// Runs one command's future on a fresh runtime; errors become one line.
+fn block_on(f: impl std::future::Future<Output = Result<i32, wasp::error::Fatal>>) -> ExitCode {
+    let code = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt.block_on(f).unwrap_or_else(|fatal| {
+            let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");
+            fatal.code
+        }),
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "wasp: error: cannot start the runtime: {e}");
+            exit::INTERNAL
+        }
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
 fn main() -> ExitCode {
     // A bug must still end in one line, not a backtrace.
     std::panic::set_hook(Box::new(|info| {
@@ -64,20 +79,6 @@ fn main() -> ExitCode {
     let (args, demo) = match cli.command {
         Command::Run(args) => (args, false),
         Command::Demo(d) => (d.run, true),
-        Command::Shop(args) => {
-            init_logging(None, None);
-            let code = match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt.block_on(wasp::demo::shop_main(args)).unwrap_or_else(|fatal| {
-                    let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");
-                    fatal.code
-                }),
-                Err(e) => {
-                    let _ = writeln!(std::io::stderr(), "wasp: error: cannot start the runtime: {e}");
-                    exit::INTERNAL
-                }
-            };
-            return ExitCode::from(code.clamp(0, 255) as u8);
-        }
         Command::Merge(args) => {
             init_logging(None, None);
             let code = wasp::merge::main(args).unwrap_or_else(|fatal| {
@@ -85,6 +86,14 @@ fn main() -> ExitCode {
                 fatal.code
             });
             return ExitCode::from(code.clamp(0, 255) as u8);
+        }
+        Command::Inspect(args) => {
+            init_logging(Some("warn"), None);
+            return block_on(wasp::inspect::main(args));
+        }
+        Command::Shop(args) => {
+            init_logging(None, None);
+            return block_on(wasp::demo::shop_main(args));
         }
     };
     if let Some(l) = &args.log_level {

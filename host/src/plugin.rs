@@ -102,6 +102,12 @@ pub struct Plugin {
     pub behaviour: Behaviour,
     /// SHA-256 of the component's bytes, hex.
     pub sha256: String,
+    /// What the compiled-plugin cache did, and the time to compile (or load).
+    pub cache: crate::cache::Outcome,
+    pub compile_time: Duration,
+    pub size: usize,
+    /// The interfaces the component imports.
+    pub imports: Vec<String>,
 }
 
 fn linker(engine: &Engine) -> wasmtime::Result<Linker<UserState>> {
@@ -117,7 +123,7 @@ fn root(e: &wasmtime::Error) -> String {
 
 /// Reads and compiles a component, refusing anything that is not a
 /// `wasp:plugin@0.1.0` user with a one-line reason.
-pub fn compile(engine: &Engine, path: &Path) -> Result<(Component, String), Fatal> {
+pub fn compile(engine: &Engine, path: &Path) -> Result<Compiled, Fatal> {
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Fatal::plugin(format!("plugin not found: {shown}")),
@@ -135,10 +141,25 @@ pub fn compile(engine: &Engine, path: &Path) -> Result<(Component, String), Fata
             "{shown} is a core WebAssembly module, not a component: build it for wasm32-wasip2 (or wrap it with `wasm-tools component new`)"
         )));
     }
-    let component = Component::new(engine, &bytes)
+    let sha256 = sha256_hex(&bytes);
+    let t0 = std::time::Instant::now();
+    let (component, cache) = crate::cache::load(engine, &bytes, &sha256, |b| Component::new(engine, b))
         .map_err(|e| Fatal::plugin(format!("{shown} is not a valid component: {}", root(&e))))?;
+    let compile_time = t0.elapsed();
     check_world(engine, &component).map_err(|m| Fatal::plugin(format!("{shown}: {m}")))?;
-    Ok((component, sha256_hex(&bytes)))
+    tracing::info!("plugin {shown}: ready in {} ms (compiled-plugin cache: {})", compile_time.as_millis(), cache.as_str());
+    Ok(Compiled { component, sha256, cache, compile_time, size: bytes.len() })
+}
+
+/// A component compiled (or taken from the cache) and checked.
+pub struct Compiled {
+    pub component: Component,
+    pub sha256: String,
+    pub cache: crate::cache::Outcome,
+    /// Time to compile or to load from the cache.
+    pub compile_time: Duration,
+    /// Size of the .wasm file, bytes.
+    pub size: usize,
 }
 
 /// The wasmtime this host was built with.
@@ -177,7 +198,8 @@ impl Plugin {
     /// Loads, links and describes a plugin. Every failure is one line, exit code 3.
     pub async fn load(engine: &Engine, path: &Path) -> Result<Plugin, Fatal> {
         let shown = path.display().to_string();
-        let (component, sha256) = compile(engine, path)?;
+        let Compiled { component, sha256, cache, compile_time, size } = compile(engine, path)?;
+        let imports = component.component_type().imports(engine).map(|(n, _)| n.to_string()).collect();
         let linker = linker(engine).map_err(|e| Fatal::plugin(format!("host linker: {e:#}")))?;
         let instance_pre = linker
             .instantiate_pre(&component)
@@ -187,7 +209,7 @@ impl Plugin {
         let behaviour = describe(engine, &pre)
             .await
             .map_err(|e| Fatal::plugin(format!("{shown}: describe failed: {e}")))?;
-        Ok(Plugin { path: path.to_path_buf(), engine: engine.clone(), pre, behaviour, sha256 })
+        Ok(Plugin { path: path.to_path_buf(), engine: engine.clone(), pre, behaviour, sha256, cache, compile_time, size, imports })
     }
 }
 
