@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_count_equals_reported_count() {
@@ -355,4 +355,61 @@ async fn compiled_plugins_are_cached_and_damaged_entries_recompiled() {
     // No cache when WASP_CACHE_DIR is empty.
     let r = finish(wasp().env("WASP_CACHE_DIR", "").args(["inspect", "--json"]).arg(&qs).spawn().unwrap(), None).await;
     assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["cache"], "off");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_swaps_in_a_new_plugin_and_refuses_a_broken_one() {
+    let (v1, v2) = (plugin("quickstart"), plugin("swap"));
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("plugin.wasm");
+    std::fs::copy(&v1, &live).unwrap();
+    let replace = |bytes: &[u8]| {
+        let tmp = dir.path().join("next.tmp");
+        std::fs::write(&tmp, bytes).unwrap();
+        std::fs::rename(&tmp, &live).unwrap();
+    };
+    let t = target().await;
+    let json = dir.path().join("out.json");
+    let log = dir.path().join("stderr");
+    let child = wasp()
+        .arg("run")
+        .arg(&live)
+        .args(["--watch", "-H", &t.url(), "-u", "5", "-r", "50", "-t", "10s", "--wait", "20ms", "--stop-timeout", "5s", "-E", "write", "--only-summary"])
+        .arg("--json")
+        .arg(&json)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    t.wait_for_requests(20, Duration::from_secs(10)).await;
+    assert_eq!(t.count("/v2"), 0);
+
+    // The new version: every user moves to it after its current task.
+    replace(&std::fs::read(&v2).unwrap());
+    let t0 = Instant::now();
+    while t.count("/v2") == 0 {
+        assert!(t0.elapsed() < Duration::from_secs(5), "the new version never ran");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let old = t.count("/");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(t.count("/"), old, "users went on with the old version");
+
+    // A broken version is refused; the running one goes on.
+    replace(b"not a component");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before = t.count("/v2");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(t.count("/v2") > before + 10, "traffic stopped after a broken version");
+
+    let f = finish(child, Some(&json)).await;
+    let seen = t.total();
+    t.stop().await;
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(f.code, 0, "{stderr}");
+    assert_eq!(stderr.matches("reloaded").count(), 1, "{stderr}");
+    assert_eq!(stderr.lines().filter(|l| l.contains("refused") && l.contains("not a WebAssembly file")).count(), 1, "{stderr}");
+    // Nothing lost: the stats count every request the target saw, old and new.
+    assert_eq!(reported(&f.json, "/") + reported(&f.json, "/v2"), seen);
+    assert!(errors(&f.json).is_empty(), "{:?}", errors(&f.json));
 }

@@ -235,6 +235,12 @@ pub struct RunArgs {
     #[arg(long, env = "WASP_EXIT_CODE_ON_ERROR", default_value_t = 1, value_name = "CODE")]
     pub exit_code_on_error: i32,
 
+    /// Reload the plugin when its file changes: users finish their current task
+    /// and go on with the new version; a broken version is refused and the old
+    /// one keeps running.
+    #[arg(long, env = "WASP_WATCH")]
+    pub watch: bool,
+
     /// A flagd flag file (JSON) to evaluate feature flags from, re-read when it
     /// changes. Without it, flags come from OFREP at --ofrep-url, else at
     /// http://$FLAGD_HOST:$FLAGD_OFREP_PORT (port 8016 by default), else defaults.

@@ -42,6 +42,7 @@ pub struct RunConfig {
     pub pause_flag: Option<String>,
     pub flag_poll_interval: Duration,
     pub web: Option<std::net::SocketAddr>,
+    pub watch: bool,
 }
 
 impl RunConfig {
@@ -141,6 +142,7 @@ impl RunConfig {
             pause_flag: a.pause_flag.clone().filter(|k| !k.trim().is_empty()),
             flag_poll_interval: a.flag_poll_interval.max(Duration::from_millis(100)),
             web,
+            watch: a.watch,
         })
     }
 }

@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod merge;
 pub mod otel;
 pub mod plugin;
+pub mod reload;
 pub mod report;
 pub mod run;
 pub mod runner;

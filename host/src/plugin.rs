@@ -292,7 +292,10 @@ impl std::error::Error for TaskKilled {}
 
 /// Everything a factory needs to make users of one plugin.
 pub struct WasmUsers {
-    pub plugin: Arc<Plugin>,
+    /// The plugin new users are made from: replaced by a reload (`--watch`).
+    pub plugin: std::sync::RwLock<Arc<Plugin>>,
+    /// Bumped at each reload: users of an older generation are stale.
+    pub generation: Arc<std::sync::atomic::AtomicU64>,
     pub run: Arc<RunCtx>,
     pub max_memory: usize,
     pub seed: Option<u64>,
@@ -302,6 +305,8 @@ pub struct WasmUsers {
 pub struct WasmUser {
     store: Store<UserState>,
     instance: Bindings,
+    generation: u64,
+    current: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Turns a trap into the one line counted in the stats.
@@ -349,19 +354,50 @@ impl runner::User for WasmUser {
     async fn on_stop(&mut self) -> Result<(), UserError> {
         self.call(Phase::Stop, async |g, s| g.call_on_stop(s).await.map(Ok)).await
     }
+
+    fn stale(&self) -> bool {
+        self.current.load(std::sync::atomic::Ordering::Relaxed) != self.generation
+    }
+}
+
+impl WasmUsers {
+    pub fn new(plugin: Arc<Plugin>, run: Arc<RunCtx>, max_memory: usize, seed: Option<u64>, budget: Duration) -> WasmUsers {
+        WasmUsers { plugin: std::sync::RwLock::new(plugin), generation: Arc::default(), run, max_memory, seed, budget }
+    }
+
+    pub fn current(&self) -> Arc<Plugin> {
+        self.plugin.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Makes `new` the plugin of users created from now on; running users
+    /// become stale and are replaced after the task they are in. Refused (with
+    /// the reason) when its tasks differ from the running plugin's: the run's
+    /// task plan and stats are fixed at the start.
+    pub fn swap(&self, new: Arc<Plugin>) -> Result<(), String> {
+        let old = self.current();
+        let names = |p: &Plugin| p.behaviour.tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+        if names(&old) != names(&new) {
+            return Err(format!("its tasks ({}) differ from the running plugin's ({}); restart the run to change tasks", names(&new).join(", "), names(&old).join(", ")));
+        }
+        *self.plugin.write().unwrap_or_else(|e| e.into_inner()) = new;
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
 }
 
 impl runner::UserFactory for WasmUsers {
     type User = WasmUser;
 
     async fn create(&self, id: u64) -> Result<WasmUser, String> {
-        let mut store = new_store(&self.plugin.engine, id, self.run.clone(), self.max_memory, self.seed, self.budget);
-        let instance = self
-            .plugin
+        // The generation first: a swap after this makes the user stale at once.
+        let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
+        let plugin = self.current();
+        let mut store = new_store(&plugin.engine, id, self.run.clone(), self.max_memory, self.seed, self.budget);
+        let instance = plugin
             .pre
             .instantiate_async(&mut store)
             .await
             .map_err(|e| format!("instantiating the plugin: {}", root(&e)))?;
-        Ok(WasmUser { store, instance })
+        Ok(WasmUser { store, instance, generation, current: self.generation.clone() })
     }
 }

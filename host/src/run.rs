@@ -65,13 +65,7 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         baggage_seed: cfg.baggage.clone(),
         flags: flags.clone(),
     });
-    let factory = Arc::new(WasmUsers {
-        plugin: plugin.clone(),
-        run: run_ctx,
-        max_memory: cfg.max_user_memory,
-        seed: cfg.seed,
-        budget: cfg.task_budget,
-    });
+    let factory = Arc::new(WasmUsers::new(plugin.clone(), run_ctx, cfg.max_user_memory, cfg.seed, cfg.task_budget));
     let plan = Plan {
         users: cfg.users,
         spawn_rate: cfg.spawn_rate,
@@ -111,11 +105,12 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     let poller = (cfg.users_flag.is_some() || cfg.pause_flag.is_some()).then(|| {
         tokio::spawn(follow_flags(flags.clone(), controls.clone(), cfg.clone()))
     });
+    let watcher = cfg.watch.then(|| tokio::spawn(crate::reload::watch(factory.clone(), engine.clone(), cfg.plugin.clone())));
     let (signals, stop) = crate::signals::listen();
     let live = tokio::spawn(live_console(stats.clone(), cfg.clone()));
     let watch = cfg.abort_on_threshold.then(|| tokio::spawn(abort_on_threshold(stats.clone(), cfg.thresholds.clone(), stop)));
     let outcome = runner::run_with(factory, plan, stats.clone(), signals, controls).await;
-    for t in [poller, web].into_iter().flatten() {
+    for t in [poller, web, watcher].into_iter().flatten() {
         t.abort();
     }
     live.abort();

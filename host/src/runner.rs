@@ -31,6 +31,12 @@ pub trait User: Send + 'static {
     fn on_start(&mut self) -> impl Future<Output = Result<(), UserError>> + Send;
     fn run_task(&mut self, index: usize) -> impl Future<Output = Result<(), UserError>> + Send;
     fn on_stop(&mut self) -> impl Future<Output = Result<(), UserError>> + Send;
+    /// True when this user should be replaced by a fresh one from its factory
+    /// before its next task (e.g. its plugin was reloaded). It then runs
+    /// on-stop, and the new one on-start.
+    fn stale(&self) -> bool {
+        false
+    }
 }
 
 /// Makes users; `id` counts from 1.
@@ -372,6 +378,14 @@ async fn user_life<F: UserFactory>(
         while !need_restart {
             if *phase.borrow() != Phase::Running || evicted(&allowed, slot) {
                 break;
+            }
+            if user.stale() {
+                if let Err(e) = user.on_stop().await {
+                    stats.user_error("on-stop", &e.message);
+                }
+                drop(user);
+                shared.user_down();
+                continue 'life;
             }
             if !unpaused(&mut paused, &mut phase, &mut allowed, slot).await {
                 break;

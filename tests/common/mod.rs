@@ -182,6 +182,7 @@ pub async fn target() -> Target {
     let ctx = Ctx { seen: seen.clone(), refused_port };
     let app = Router::new()
         .route("/", get(|| async { "ok" }))
+        .route("/v2", get(|| async { "ok, v2" }))
         .route("/items", post(items))
         .route("/start", get(start))
         .route("/hello", get(hello))
@@ -232,7 +233,7 @@ pub fn plugin(name: &str) -> PathBuf {
         let status = std::process::Command::new(env!("CARGO"))
             .current_dir(workspace())
             .args(["build", "--release", "--target", "wasm32-wasip2"])
-            .args(["-p", "quickstart", "-p", "otel-demo", "-p", "chaos", "-p", "bad-other-world", "-p", "bad-missing-export", "-p", "bad-wrong-version"])
+            .args(["-p", "quickstart", "-p", "otel-demo", "-p", "chaos", "-p", "swap", "-p", "bad-other-world", "-p", "bad-missing-export", "-p", "bad-wrong-version"])
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building the test plugins failed (is the wasm32-wasip2 target installed?)");
