@@ -89,6 +89,10 @@ impl Flags {
     }
 
     pub async fn new(source: &Source, tracer: Option<SdkTracer>) -> Result<Flags, String> {
+        // OpenFeature's API is process-global: each Flags gets its own domain
+        // (named provider and client), so two never share a provider.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let domain = format!("wasp-{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         let provider = match source {
             Source::None => return Ok(Flags { tracer, ..Flags::none() }),
             Source::Ofrep(url) => {
@@ -99,18 +103,16 @@ impl Flags {
                 })
                 .await
                 .map_err(|e| format!("flag service {url}: {e}"))?;
-                let mut api = open_feature::OpenFeature::singleton_mut().await;
-                api.set_provider(p).await;
+                open_feature::OpenFeature::singleton_mut().await.set_named_provider(&domain, p).await;
                 format!("ofrep {url}")
             }
             Source::File(path) => {
                 let p = FileProvider::open(path.clone())?;
-                let mut api = open_feature::OpenFeature::singleton_mut().await;
-                api.set_provider(p).await;
+                open_feature::OpenFeature::singleton_mut().await.set_named_provider(&domain, p).await;
                 format!("flagd file {}", path.display())
             }
         };
-        let client = open_feature::OpenFeature::singleton().await.create_client();
+        let client = open_feature::OpenFeature::singleton().await.create_named_client(&domain);
         tracing::info!("feature flags from {provider}");
         Ok(Flags { client: Some(client), provider, tracer, warned: Mutex::default() })
     }

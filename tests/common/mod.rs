@@ -4,6 +4,7 @@
 //! ephemeral port and is stopped by the test that started it.
 #![allow(dead_code)]
 
+pub mod demo;
 pub mod otlp;
 
 use axum::extract::{Query, Request, State};

@@ -1,0 +1,107 @@
+//! Plugins in other languages, built from source here (Python with
+//! componentize-py, by scripts/build-python-plugins) and run by the real binary:
+//! the same host contract as the Rust ones, the same demo traffic, and the
+//! compiled-plugin cache that makes their start fast.
+
+mod common;
+
+use common::demo::check_traffic_follows_the_table;
+use common::otlp::{receiver, text};
+use common::*;
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Once;
+
+static PYTHON: Once = Once::new();
+
+/// A Python plugin, built (once per test process) from plugins/python/<name>.
+fn python_plugin(name: &str) -> PathBuf {
+    PYTHON.call_once(|| {
+        let status = std::process::Command::new(workspace().join("scripts/build-python-plugins"))
+            .current_dir(workspace())
+            .status()
+            .expect("scripts/build-python-plugins runs");
+        assert!(status.success(), "building the Python plugins failed");
+    });
+    let dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
+    let p = dir.join("python").join(format!("{name}.wasm"));
+    assert!(p.exists(), "{} missing", p.display());
+    p
+}
+
+/// A cache directory shared by this process's tests, so each plugin compiles once.
+fn cache_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("wasp-test-cache-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_quickstart_sends_traced_requests_logs_and_spans() {
+    let qs = python_plugin("quickstart");
+    let t = target().await;
+    let rx = receiver(false).await;
+    let endpoint = rx.grpc_url();
+    let cache = cache_dir();
+    let f = run_env(
+        &qs,
+        &["-H", &t.url(), "-u", "3", "-r", "100", "-t", "2s", "--wait", "20ms", "--stop-timeout", "5s"],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint), ("OTEL_BSP_SCHEDULE_DELAY", "200"), ("WASP_CACHE_DIR", cache.to_str().unwrap())],
+    )
+    .await;
+    assert_eq!(f.code, 0, "{}", f.stderr);
+    let (index, _) = task_runs(&f.json, "index");
+    let (items, _) = task_runs(&f.json, "create_item");
+    assert!(index > 0 && items > 0);
+    assert_eq!(t.count("/"), index, "one GET / per index task");
+    assert_eq!(t.count("/items"), items, "one POST /items per create_item task");
+    assert_eq!(reported(&f.json, "/") + reported(&f.json, "/items"), t.total());
+    {
+        let seen = t.seen.lock().unwrap();
+        for (path, h) in &seen.headers {
+            assert!(h.contains_key("traceparent"), "{path} without traceparent");
+            let b = h.get("baggage").and_then(|v| v.to_str().ok()).unwrap_or("");
+            assert!(b.contains("synthetic_request=true"), "{path}: baggage {b:?}");
+        }
+    }
+    t.stop().await;
+
+    let got = rx.store.lock().unwrap();
+    let tasks: Vec<_> = got.spans.iter().map(|(_, s)| s).filter(|s| s.name == "index" && s.kind == SpanKind::Internal as i32).collect();
+    assert_eq!(tasks.len() as u64, index, "a span per index task");
+    let clients = got.spans.iter().filter(|(_, s)| s.kind == SpanKind::Client as i32).count() as u64;
+    assert_eq!(clients, t_total(&f.json));
+    let task_ids: HashSet<&Vec<u8>> = tasks.iter().map(|s| &s.span_id).collect();
+    let logs: Vec<_> = got.logs.iter().filter(|(_, l)| format!("{:?}", l.body).contains("browsing the home page")).collect();
+    assert_eq!(logs.len() as u64, index, "one log per index task");
+    assert!(logs.iter().all(|(_, l)| task_ids.contains(&l.span_id) && text(&l.attributes).contains_key("user")));
+}
+
+fn t_total(json: &serde_json::Value) -> u64 {
+    json["total"]["count"].as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_otel_demo_makes_the_same_traffic_as_the_rust_one() {
+    check_traffic_follows_the_table(&python_plugin("otel-demo"), 5, 4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_plugin_compiles_once_and_a_truncated_cache_entry_is_recompiled() {
+    let qs = python_plugin("quickstart");
+    let cache = tempfile::tempdir().unwrap();
+    let start = || async {
+        let r = finish(wasp().env("WASP_CACHE_DIR", cache.path()).args(["inspect", "--json"]).arg(&qs).spawn().unwrap(), None).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["cache"].as_str().unwrap().to_string()
+    };
+    assert_eq!(start().await, "miss");
+    assert_eq!(start().await, "hit", "the second start skips compilation");
+    let entry = std::fs::read_dir(cache.path()).unwrap().next().unwrap().unwrap().path();
+    let len = std::fs::metadata(&entry).unwrap().len();
+    std::fs::File::options().write(true).open(&entry).unwrap().set_len(len / 3).unwrap();
+    assert_eq!(start().await, "replaced a damaged entry");
+    assert_eq!(std::fs::metadata(&entry).unwrap().len(), len);
+    assert_eq!(start().await, "hit");
+}
