@@ -14,20 +14,28 @@ use std::path::PathBuf;
 use std::sync::Once;
 
 static PYTHON: Once = Once::new();
+static JS: Once = Once::new();
 
-/// A Python plugin, built (once per test process) from plugins/python/<name>.
-fn python_plugin(name: &str) -> PathBuf {
-    PYTHON.call_once(|| {
-        let status = std::process::Command::new(workspace().join("scripts/build-python-plugins"))
-            .current_dir(workspace())
-            .status()
-            .expect("scripts/build-python-plugins runs");
-        assert!(status.success(), "building the Python plugins failed");
+/// A plugin built (once per test process) by `scripts/build-<lang>-plugins`.
+fn built(once: &Once, lang: &str, name: &str) -> PathBuf {
+    once.call_once(|| {
+        let script = workspace().join(format!("scripts/build-{lang}-plugins"));
+        let status = std::process::Command::new(&script).current_dir(workspace()).status().expect("the build script runs");
+        assert!(status.success(), "{} failed", script.display());
     });
     let dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
-    let p = dir.join("python").join(format!("{name}.wasm"));
+    let sub = if lang == "python" { "python" } else { "js" };
+    let p = dir.join(sub).join(format!("{name}.wasm"));
     assert!(p.exists(), "{} missing", p.display());
     p
+}
+
+fn python_plugin(name: &str) -> PathBuf {
+    built(&PYTHON, "python", name)
+}
+
+fn js_plugin(name: &str) -> PathBuf {
+    built(&JS, "js", name)
 }
 
 /// A cache directory shared by this process's tests, so each plugin compiles once.
@@ -39,13 +47,29 @@ fn cache_dir() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_quickstart_sends_traced_requests_logs_and_spans() {
-    let qs = python_plugin("quickstart");
+    check_quickstart(&python_plugin("quickstart")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_javascript_quickstart_sends_traced_requests_logs_and_spans() {
+    check_quickstart(&js_plugin("quickstart")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_javascript_otel_demo_makes_the_same_traffic_as_the_rust_one() {
+    check_traffic_follows_the_table(&js_plugin("otel-demo"), 5, 4).await;
+}
+
+/// The quickstart's contract, in any language: `index` (3) is a logged GET /,
+/// `create_item` (1, tag write) a POST /items; every request traced, with
+/// baggage; task spans, CLIENT spans and logs exported and tied together.
+async fn check_quickstart(qs: &std::path::Path) {
     let t = target().await;
     let rx = receiver(false).await;
     let endpoint = rx.grpc_url();
     let cache = cache_dir();
     let f = run_env(
-        &qs,
+        qs,
         &["-H", &t.url(), "-u", "3", "-r", "100", "-t", "2s", "--wait", "20ms", "--stop-timeout", "5s"],
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint), ("OTEL_BSP_SCHEDULE_DELAY", "200"), ("WASP_CACHE_DIR", cache.to_str().unwrap())],
     )

@@ -1,0 +1,207 @@
+// wasp-sdk for JavaScript: write wasp users as a class, k6- and Locust-style.
+//
+//   import { User, task, between, http, exportUser } from "../../../guest-sdk/js/wasp.js";
+//
+//   class Quickstart extends User {
+//     static wait = between(0.5, 1.5);
+//     static tasks = [task("index", 3, (u) => u.index())];
+//     index() { http.get("/"); }
+//   }
+//   export const behaviour = exportUser(Quickstart);
+//
+// Built into a WebAssembly component with jco (componentize-js) against wasp's
+// WIT (world wasp:plugin/user); see scripts/build-js-plugins. One instance of
+// the component is one simulated user, so one object of your class lives in it.
+// The host picks tasks by weight, waits between them, and times and traces
+// every request (traceparent and baggage included).
+
+import * as wasiHttp from "wasp:plugin/http@0.1.0";
+import * as wasiBaggage from "wasp:plugin/baggage@0.1.0";
+import * as wasiLog from "wasp:plugin/log@0.1.0";
+import * as wasiTelemetry from "wasp:plugin/telemetry@0.1.0";
+import * as wasiContext from "wasp:plugin/context@0.1.0";
+import * as wasiFlags from "wasp:plugin/flags@0.1.0";
+
+export const WIT_VERSION = "0.1.0";
+
+const ms = (seconds) => Math.max(0, Math.round(seconds * 1000));
+
+/** Wait uniformly between min and max seconds. */
+export const between = (min, max) => ({ tag: "between", val: [ms(min), ms(max)] });
+/** Wait this many seconds between tasks. */
+export const constant = (s) => (s > 0 ? { tag: "constant", val: ms(s) } : { tag: "none" });
+/** Start a task every `period` seconds. */
+export const constantPacing = (period) => ({ tag: "pacing", val: ms(period) });
+
+/** A task: a name, a weight, the function that runs it (given the user), tags. */
+export function task(name, weight, run, tags = []) {
+  return { name, weight, run, tags };
+}
+
+/** A response. Status >= 400 is a failure unless you call `success()`. */
+export class Response {
+  constructor(r) {
+    this.id = r.id;
+    this.status = r.status;
+    this.headers = Object.fromEntries(r.headers.map(([k, v]) => [k.toLowerCase(), v]));
+    this.body = r.body;
+    this.truncated = r.truncated;
+    this.url = r.url;
+    this.elapsedMs = Number(r.elapsedUs) / 1000;
+  }
+  get ok() {
+    return this.status < 400;
+  }
+  text() {
+    return new TextDecoder().decode(this.body);
+  }
+  json() {
+    return JSON.parse(this.text());
+  }
+  /** Counts this response as failed, with a message (a k6 check that failed). */
+  failure(message) {
+    wasiHttp.fail(this.id, String(message));
+  }
+  /** Counts this response as a success, whatever its status. */
+  success() {
+    wasiHttp.pass(this.id);
+  }
+}
+
+/** No answer came: the kind is timeout, connect, protocol, denied or invalid. */
+export class HttpError extends Error {
+  constructor(kind, message) {
+    super(`${kind}: ${message}`);
+    this.kind = kind;
+  }
+}
+
+function request(method, url, opts = {}) {
+  const headers = Object.entries(opts.headers || {}).map(([k, v]) => [String(k), String(v)]);
+  let body;
+  if (opts.json !== undefined) {
+    body = new TextEncoder().encode(JSON.stringify(opts.json));
+    if (!headers.some(([k]) => k.toLowerCase() === "content-type")) headers.push(["content-type", "application/json"]);
+  } else if (opts.body !== undefined) {
+    body = typeof opts.body === "string" ? new TextEncoder().encode(opts.body) : opts.body;
+  }
+  const req = {
+    method,
+    url,
+    headers,
+    body,
+    name: opts.name,
+    timeoutMs: opts.timeout === undefined ? undefined : ms(opts.timeout),
+  };
+  try {
+    return new Response(wasiHttp.send(req));
+  } catch (e) {
+    const p = e && e.payload;
+    if (p && p.tag) throw new HttpError(p.tag, p.val);
+    throw e;
+  }
+}
+
+/** HTTP through the host: cookies per user, redirects followed, URLs joined to --host. */
+export const http = {
+  request,
+  get: (url, opts) => request("get", url, opts),
+  head: (url, opts) => request("head", url, opts),
+  post: (url, opts) => request("post", url, opts),
+  put: (url, opts) => request("put", url, opts),
+  patch: (url, opts) => request("patch", url, opts),
+  del: (url, opts) => request("delete", url, opts),
+  options: (url, opts) => request("options", url, opts),
+};
+
+const attrs = (o) => Object.entries(o || {}).map(([k, v]) => [String(k), String(v)]);
+/** Log lines in the host's log, tied to the current span. */
+export const log = {
+  trace: (m, a) => wasiLog.log("trace", String(m), attrs(a)),
+  debug: (m, a) => wasiLog.log("debug", String(m), attrs(a)),
+  info: (m, a) => wasiLog.log("info", String(m), attrs(a)),
+  warn: (m, a) => wasiLog.log("warn", String(m), attrs(a)),
+  error: (m, a) => wasiLog.log("error", String(m), attrs(a)),
+};
+
+function value(v) {
+  if (typeof v === "boolean") return { tag: "boolean", val: v };
+  if (typeof v === "bigint") return { tag: "int", val: v };
+  if (typeof v === "number") return Number.isInteger(v) ? { tag: "int", val: BigInt(v) } : { tag: "float", val: v };
+  return { tag: "str", val: String(v) };
+}
+
+/** Spans: rename the task's span, set attributes, open child spans. */
+export const telemetry = {
+  setSpanName: (name) => wasiTelemetry.setSpanName(name),
+  setAttribute: (k, v) => wasiTelemetry.setAttribute(k, value(v)),
+  /** Runs `f` inside a child span. */
+  span(name, f) {
+    wasiTelemetry.startSpan(name);
+    try {
+      return f();
+    } finally {
+      wasiTelemetry.endSpan();
+    }
+  },
+  event: (name, a) => wasiTelemetry.addEvent(name, Object.entries(a || {}).map(([k, v]) => [k, value(v)])),
+  exception: (m) => wasiTelemetry.recordException(String(m)),
+};
+
+export const baggage = {
+  set: (k, v) => wasiBaggage.set(k, String(v)),
+  get: (k) => wasiBaggage.get(k),
+  remove: (k) => wasiBaggage.remove(k),
+  entries: () => wasiBaggage.entries(),
+};
+
+export const context = {
+  userId: () => Number(wasiContext.userId()),
+  host: () => wasiContext.host(),
+  elapsedMs: () => Number(wasiContext.elapsedMs()),
+};
+
+/** Feature flags evaluated by the host (OpenFeature); the default when unknown. */
+export const flags = {
+  bool: (k, d = false) => wasiFlags.getBool(k, d),
+  int: (k, d = 0) => Number(wasiFlags.getInt(k, BigInt(d))),
+  float: (k, d = 0) => wasiFlags.getFloat(k, d),
+  string: (k, d = "") => wasiFlags.getString(k, d),
+};
+
+/** Base class of users: override onStart/onStop if needed. */
+export class User {
+  onStart() {}
+  onStop() {}
+}
+
+/** The `behaviour` export for a user class: `export const behaviour = exportUser(MyUser);` */
+export function exportUser(cls) {
+  const tasks = cls.tasks || [];
+  let user;
+  const me = () => (user ??= new cls());
+  const guard = (f) => {
+    try {
+      f();
+    } catch (e) {
+      // A task's exception is a task error (result err), not a trap.
+      throw e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    }
+  };
+  return {
+    describe: () => ({
+      name: cls.behaviourName || cls.name,
+      tasks: tasks.map((t) => ({ name: t.name, weight: t.weight, tags: t.tags })),
+      wait: cls.wait || { tag: "none" },
+    }),
+    onStart: () => guard(() => me().onStart()),
+    runTask: (index) => guard(() => tasks[index].run(me())),
+    onStop: () => {
+      try {
+        me().onStop();
+      } catch (e) {
+        log.warn(`onStop: ${e}`);
+      }
+    },
+  };
+}

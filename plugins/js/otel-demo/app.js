@@ -1,0 +1,141 @@
+// The OpenTelemetry demo's shopper in JavaScript: the same traffic as the Rust
+// otel-demo plugin (and the demo's Locust file) — nine tasks by weight, their
+// requests, bodies, random choices, span names and attributes, one INFO log per
+// task, 1-10 s between tasks.
+import { User, baggage, between, exportUser, flags, http, log, task, telemetry } from "../../../guest-sdk/js/wasp.js";
+// Generated from plugins/otel-demo/data by scripts/build-js-plugins.
+import { PRODUCT_IDS, PEOPLE } from "./data.gen.js";
+
+const CATEGORIES = ["binoculars", "telescopes", "accessories", "assembly", "travel", "books", null];
+const QUANTITIES = [1, 2, 3, 4, 5, 10];
+const choice = (xs) => xs[Math.floor(Math.random() * xs.length)];
+const hex = (n) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, "0")).join("");
+
+// A time-based (version 1) UUID: 100 ns ticks since 1582-10-15, a random clock
+// sequence and a random node id with the multicast bit set.
+function uuid1() {
+  const ticks = BigInt(Date.now()) * 10000n + 0x01b21dd213814000n;
+  const low = (ticks & 0xffffffffn).toString(16).padStart(8, "0");
+  const mid = ((ticks >> 32n) & 0xffffn).toString(16).padStart(4, "0");
+  const high = (((ticks >> 48n) & 0x0fffn) | 0x1000n).toString(16).padStart(4, "0");
+  const seq = ((parseInt(hex(2), 16) & 0x3fff) | 0x8000).toString(16);
+  const node = (parseInt(hex(1), 16) | 1).toString(16).padStart(2, "0") + hex(5);
+  return `${low}-${mid}-${high}-${seq}-${node}`;
+}
+
+// The task's own span renamed, or a child span when called from another task.
+function inSpan(name, nested, f) {
+  if (nested) return telemetry.span(name, f);
+  telemetry.setSpanName(name);
+  return f();
+}
+
+class Shopper extends User {
+  static behaviourName = "otel-demo shopper";
+  static wait = between(1, 10);
+  static tasks = [
+    task("index", 1, (u) => u.index(false)),
+    task("browse_product", 10, (u) => u.browseProduct()),
+    task("get_recommendations", 3, (u) => u.getRecommendations()),
+    task("get_ads", 3, (u) => u.getAds()),
+    task("view_cart", 3, (u) => u.viewCart()),
+    task("add_to_cart", 2, (u) => u.addToCart(uuid1(), false)),
+    task("checkout", 1, (u) => u.checkout()),
+    task("checkout_multi", 1, (u) => u.checkoutMulti()),
+    task("flood_home", 5, (u) => u.floodHome()),
+  ];
+
+  onStart() {
+    const session = crypto.randomUUID();
+    baggage.set("session.id", session);
+    baggage.set("synthetic_request", "true");
+    telemetry.setSpanName("user_session_start");
+    log.info(`new session ${session}`);
+    this.index(true);
+  }
+
+  index(nested) {
+    inSpan("user_index", nested, () => {
+      log.info("user visits the home page");
+      http.get("/");
+    });
+  }
+
+  browseProduct() {
+    telemetry.setSpanName("user_browse_product");
+    const product = choice(PRODUCT_IDS);
+    telemetry.setAttribute("product.id", product);
+    log.info(`user browses product ${product}`);
+    http.get(`/api/products/${product}`, { name: "/api/products/{id}" });
+  }
+
+  getRecommendations() {
+    telemetry.setSpanName("user_get_recommendations");
+    const product = choice(PRODUCT_IDS);
+    telemetry.setAttribute("product.id", product);
+    log.info(`user gets recommendations for product ${product}`);
+    http.get(`/api/recommendations?productIds=${product}`);
+  }
+
+  getAds() {
+    telemetry.setSpanName("user_get_ads");
+    const category = choice(CATEGORIES);
+    telemetry.setAttribute("category", category ?? "none");
+    log.info(`user gets ads for category ${category ?? "none"}`);
+    http.get(category ? `/api/data/?contextKeys=${category}` : "/api/data/");
+  }
+
+  viewCart() {
+    telemetry.setSpanName("user_view_cart");
+    log.info("user views the cart");
+    http.get("/api/cart");
+  }
+
+  addToCart(user, nested) {
+    inSpan("user_add_to_cart", nested, () => {
+      const product = choice(PRODUCT_IDS);
+      const quantity = choice(QUANTITIES);
+      telemetry.setAttribute("product.id", product);
+      telemetry.setAttribute("user.id", user);
+      telemetry.setAttribute("quantity", quantity);
+      log.info(`user ${user} adds ${quantity} of product ${product} to the cart`);
+      http.get(`/api/products/${product}`, { name: "/api/products/{id}" });
+      http.post("/api/cart", { json: { item: { productId: product, quantity }, userId: user } });
+    });
+  }
+
+  sendCheckout(user) {
+    http.post("/api/checkout", { json: { ...choice(PEOPLE), userId: user } });
+  }
+
+  checkout() {
+    telemetry.setSpanName("user_checkout_single");
+    const user = uuid1();
+    telemetry.setAttribute("user.id", user);
+    log.info(`user ${user} checks out one item`);
+    this.addToCart(user, true);
+    this.sendCheckout(user);
+  }
+
+  checkoutMulti() {
+    telemetry.setSpanName("user_checkout_multi");
+    const user = uuid1();
+    const items = choice([2, 3, 4]);
+    telemetry.setAttribute("user.id", user);
+    telemetry.setAttribute("item.count", items);
+    log.info(`user ${user} checks out ${items} items`);
+    for (let i = 0; i < items; i++) this.addToCart(user, true);
+    this.sendCheckout(user);
+  }
+
+  floodHome() {
+    const count = Math.max(0, flags.int("loadGeneratorFloodHomepage", 0));
+    log.info(`user floods the home page ${count} times`);
+    if (count === 0) return;
+    telemetry.setSpanName("user_flood_home");
+    telemetry.setAttribute("flood.count", count);
+    for (let i = 0; i < count; i++) http.get("/");
+  }
+}
+
+export const behaviour = exportUser(Shopper);
