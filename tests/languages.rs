@@ -38,13 +38,6 @@ fn js_plugin(name: &str) -> PathBuf {
     built(&JS, "js", name)
 }
 
-/// A cache directory shared by this process's tests, so each plugin compiles once.
-fn cache_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("wasp-test-cache-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_quickstart_sends_traced_requests_logs_and_spans() {
     check_quickstart(&python_plugin("quickstart")).await;
@@ -67,11 +60,10 @@ async fn check_quickstart(qs: &std::path::Path) {
     let t = target().await;
     let rx = receiver(false).await;
     let endpoint = rx.grpc_url();
-    let cache = cache_dir();
     let f = run_env(
         qs,
         &["-H", &t.url(), "-u", "3", "-r", "100", "-t", "2s", "--wait", "20ms", "--stop-timeout", "5s"],
-        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint), ("OTEL_BSP_SCHEDULE_DELAY", "200"), ("WASP_CACHE_DIR", cache.to_str().unwrap())],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint), ("OTEL_BSP_SCHEDULE_DELAY", "200")],
     )
     .await;
     assert_eq!(f.code, 0, "{}", f.stderr);
@@ -128,4 +120,17 @@ async fn a_python_plugin_compiles_once_and_a_truncated_cache_entry_is_recompiled
     assert_eq!(start().await, "replaced a damaged entry");
     assert_eq!(std::fs::metadata(&entry).unwrap().len(), len);
     assert_eq!(start().await, "hit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_instance_pool_fits_many_python_users() {
+    // A Python component instantiates ~14 core modules per user (Rust: 3): the
+    // pool is sized from the component, so 40 users all start.
+    let qs = python_plugin("quickstart");
+    let t = target().await;
+    let f = run(&qs, &["-H", &t.url(), "-u", "40", "-r", "400", "-t", "3s", "--wait", "100ms", "-E", "write"]).await;
+    t.stop().await;
+    assert_eq!(f.code, 0, "{}", f.stderr);
+    assert_eq!(f.json["peak_users"], 40);
+    assert!(errors(&f.json).is_empty(), "{:?}", errors(&f.json));
 }

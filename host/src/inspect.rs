@@ -68,7 +68,7 @@ pub fn text(p: &Plugin) -> String {
 }
 
 pub async fn main(args: InspectArgs) -> Result<i32, Fatal> {
-    let engine = plugin::engine(&EngineOptions { capacity: 1, max_user_memory: 64 << 20 })
+    let engine = plugin::engine(&EngineOptions::for_plugin(&args.plugin, 1, 64 << 20))
         .map_err(|e| Fatal::plugin(format!("cannot start the Wasm engine: {e:#}")))?;
     let p = Plugin::load(&engine, &args.plugin).await?;
     if args.json {

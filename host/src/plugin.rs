@@ -29,6 +29,73 @@ pub struct EngineOptions {
     pub capacity: u32,
     /// Linear memory cap per user, in bytes.
     pub max_user_memory: usize,
+    /// Map each user's initial memory copy-on-write from one image instead of
+    /// copying it in: worth it for plugins with large data segments (Python,
+    /// JavaScript: a pre-initialised interpreter heap of megabytes), where a
+    /// user then holds only the pages it touches; small plugins copy (one
+    /// memory mapping fewer per user: `vm.max_map_count` caps them).
+    pub copy_on_write: bool,
+    /// Per user: core instances, memories and tables the plugin's component
+    /// creates, to size the instance pool (a Python component has ~14 core
+    /// instances where a Rust one has 3).
+    pub per_user: PoolShape,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolShape {
+    pub core_instances: u32,
+    pub memories: u32,
+    pub tables: u32,
+}
+
+impl Default for PoolShape {
+    fn default() -> Self {
+        PoolShape { core_instances: 8, memories: 2, tables: 4 }
+    }
+}
+
+impl PoolShape {
+    /// Counts what a component instantiates and defines (nested modules
+    /// included), never below the defaults. Unparsable bytes give the
+    /// defaults: loading the plugin reports them properly.
+    pub fn of(bytes: &[u8]) -> PoolShape {
+        use wasmparser::{Instance, Parser, Payload};
+        let (mut modules, mut instantiations, mut memories, mut tables) = (0u32, 0u32, 0u32, 0u32);
+        for payload in Parser::new(0).parse_all(bytes) {
+            match payload {
+                Ok(Payload::ModuleSection { .. }) => modules += 1,
+                Ok(Payload::InstanceSection(r)) => {
+                    instantiations += r.into_iter().filter(|i| matches!(i, Ok(Instance::Instantiate { .. }))).count() as u32
+                }
+                Ok(Payload::MemorySection(r)) => memories += r.count(),
+                Ok(Payload::TableSection(r)) => tables += r.count(),
+                Ok(_) => {}
+                Err(_) => return PoolShape::default(),
+            }
+        }
+        let d = PoolShape::default();
+        PoolShape {
+            core_instances: instantiations.max(modules).max(d.core_instances),
+            memories: memories.max(d.memories),
+            tables: tables.max(d.tables),
+        }
+    }
+}
+
+/// Plugins larger than this get copy-on-write memory images.
+pub const COW_THRESHOLD: u64 = 2 << 20;
+
+impl EngineOptions {
+    /// The options for running `plugin` (its size picks the memory initialisation).
+    pub fn for_plugin(plugin: &Path, capacity: u32, max_user_memory: usize) -> EngineOptions {
+        let bytes = std::fs::read(plugin).unwrap_or_default();
+        EngineOptions {
+            capacity,
+            max_user_memory,
+            copy_on_write: bytes.len() as u64 > COW_THRESHOLD,
+            per_user: PoolShape::of(&bytes),
+        }
+    }
 }
 
 /// Store data of one user.
@@ -56,16 +123,15 @@ fn config(opts: &EngineOptions, pooling: bool) -> Config {
     c.memory_reservation(reservation);
     c.memory_guard_size(64 << 10);
     c.memory_reservation_for_growth(0);
-    // Copy data segments in at instantiation rather than map a copy-on-write
-    // image: one mapping fewer per user (vm.max_map_count caps them), same RSS.
-    c.memory_init_cow(false);
+    c.memory_init_cow(opts.copy_on_write);
     if pooling {
         let mut p = PoolingAllocationConfig::new();
         let n = opts.capacity.max(16);
         p.total_component_instances(n);
-        p.total_core_instances(n.saturating_mul(8));
-        p.total_memories(n.saturating_mul(2));
-        p.total_tables(n.saturating_mul(4));
+        let shape = opts.per_user;
+        p.total_core_instances(n.saturating_mul(shape.core_instances));
+        p.total_memories(n.saturating_mul(shape.memories));
+        p.total_tables(n.saturating_mul(shape.tables));
         p.total_stacks(n);
         p.max_memory_size(reservation as usize);
         c.allocation_strategy(InstanceAllocationStrategy::Pooling(p));

@@ -24,7 +24,7 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         Ok(_) => {}
         Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
     }
-    let engine = plugin::engine(&EngineOptions { capacity: cfg.capacity, max_user_memory: cfg.max_user_memory })
+    let engine = plugin::engine(&EngineOptions::for_plugin(&cfg.plugin, cfg.capacity, cfg.max_user_memory))
         .map_err(|e| Fatal::plugin(format!("cannot start the Wasm engine: {e:#}")))?;
     let plugin = Arc::new(Plugin::load(&engine, &cfg.plugin).await?);
     let started_at = unix_now_ms();

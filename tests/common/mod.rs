@@ -248,12 +248,14 @@ pub fn corpus(file: &str) -> PathBuf {
     workspace().join("tests/corpus").join(file)
 }
 
-/// The `wasp` binary with no WASP_/LOCUST_/OTEL_ settings from outside.
+/// The `wasp` binary with no WASP_/LOCUST_/OTEL_ settings from outside (but
+/// WASP_CACHE_DIR, where compiled plugins are kept).
 pub fn wasp() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_wasp"));
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().to_string();
-        if k.starts_with("WASP_") || k.starts_with("LOCUST_") || k.starts_with("OTEL_") || k == "RUST_LOG" {
+        // The compiled-plugin cache is kept: CI points it inside the target dir.
+        if (k.starts_with("WASP_") && k != "WASP_CACHE_DIR") || k.starts_with("LOCUST_") || k.starts_with("OTEL_") || k == "RUST_LOG" {
             c.env_remove(k);
         }
     }
