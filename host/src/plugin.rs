@@ -213,7 +213,6 @@ pub fn compile(engine: &Engine, path: &Path) -> Result<Compiled, Fatal> {
         .map_err(|e| Fatal::plugin(format!("{shown} is not a valid component: {}", root(&e))))?;
     let compile_time = t0.elapsed();
     check_world(engine, &component).map_err(|m| Fatal::plugin(format!("{shown}: {m}")))?;
-    tracing::info!("plugin {shown}: ready in {} ms (compiled-plugin cache: {})", compile_time.as_millis(), cache.as_str());
     Ok(Compiled { component, sha256, cache, compile_time, size: bytes.len() })
 }
 
@@ -275,6 +274,7 @@ impl Plugin {
         let behaviour = describe(engine, &pre)
             .await
             .map_err(|e| Fatal::plugin(format!("{shown}: describe failed: {e}")))?;
+        tracing::info!("plugin {shown}: ready in {} ms (compiled-plugin cache: {})", compile_time.as_millis(), cache.as_str());
         Ok(Plugin { path: path.to_path_buf(), engine: engine.clone(), pre, behaviour, sha256, cache, compile_time, size, imports })
     }
 }
