@@ -413,3 +413,32 @@ async fn watch_swaps_in_a_new_plugin_and_refuses_a_broken_one() {
     assert_eq!(reported(&f.json, "/") + reported(&f.json, "/v2"), seen);
     assert!(errors(&f.json).is_empty(), "{:?}", errors(&f.json));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_stderr_nobody_reads_still_runs_and_ends() {
+    // The otel-demo plugin logs a line per task: with no waits that fills a
+    // pipe in well under a second. Logging must drop lines, not stall users.
+    let demo = plugin("otel_demo");
+    let shop = common::demo::shop(None).await;
+    let mut child = wasp()
+        .arg("run")
+        .arg(&demo)
+        .args(["-H", &format!("http://{}", shop.shop), "-u", "4", "-r", "100", "-t", "3s", "--wait", "none", "--only-summary"])
+        .spawn()
+        .unwrap();
+    let _unread = child.stderr.take();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = tokio::spawn(async move {
+        let mut s = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut stdout, &mut s).await.unwrap();
+        s
+    });
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.expect("wasp ended on time").unwrap();
+    let summary = reader.await.unwrap();
+    let seen = common::demo::shop_stats(&shop).await;
+    shop.stop();
+    let requests: u64 = seen["routes"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert!(status.success(), "{summary}");
+    assert!(requests > 1000, "only {requests} requests: users stalled");
+    assert!(summary.contains("Aggregated"));
+}

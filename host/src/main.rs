@@ -10,7 +10,11 @@ const DEFAULT_FILTER: &str = "info,opentelemetry=warn,opentelemetry_sdk=warn,ope
 
 /// Logs go to stderr and, when OTel logs are exported, to the OTel logger
 /// (never the exporters' own logs, which would feed back into themselves).
-fn init_logging(level: Option<&str>, logger: Option<&opentelemetry_sdk::logs::SdkLoggerProvider>) {
+/// Logs go through a non-blocking, lossy writer: a load generator must never
+/// stall because nobody reads its stderr (a full pipe drops lines instead).
+/// Keep the guard until exit: dropping it flushes what is queued.
+#[must_use]
+fn init_logging(level: Option<&str>, logger: Option<&opentelemetry_sdk::logs::SdkLoggerProvider>) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -20,7 +24,8 @@ fn init_logging(level: Option<&str>, logger: Option<&opentelemetry_sdk::logs::Sd
         None => EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(DEFAULT_FILTER)),
     }
     .unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let fmt = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(std::io::stderr().is_terminal());
     let otel = logger.map(|lp| {
         let quiet = tracing_subscriber::filter::Targets::new()
             .with_default(tracing::Level::TRACE)
@@ -35,6 +40,7 @@ fn init_logging(level: Option<&str>, logger: Option<&opentelemetry_sdk::logs::Sd
         opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge::new(lp).with_filter(quiet)
     });
     let _ = tracing_subscriber::registry().with(filter).with(fmt).with(otel).try_init();
+    guard
 }
 
 /// Runs one command's future on a fresh runtime; errors become one line.
@@ -80,7 +86,7 @@ fn main() -> ExitCode {
         Command::Run(args) => (args, false),
         Command::Demo(d) => (d.run, true),
         Command::Merge(args) => {
-            init_logging(None, None);
+            let _log = init_logging(None, None);
             let code = wasp::merge::main(args).unwrap_or_else(|fatal| {
                 let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");
                 fatal.code
@@ -88,11 +94,11 @@ fn main() -> ExitCode {
             return ExitCode::from(code.clamp(0, 255) as u8);
         }
         Command::Inspect(args) => {
-            init_logging(Some("warn"), None);
+            let _log = init_logging(Some("warn"), None);
             return block_on(wasp::inspect::main(args));
         }
         Command::Shop(args) => {
-            init_logging(None, None);
+            let _log = init_logging(None, None);
             return block_on(wasp::demo::shop_main(args));
         }
     };
@@ -121,7 +127,7 @@ fn main() -> ExitCode {
             }
         }
     };
-    init_logging(args.log_level.as_deref(), telemetry.logger_provider());
+    let _log = init_logging(args.log_level.as_deref(), telemetry.logger_provider());
     for w in warnings {
         tracing::warn!("{w}");
     }
