@@ -281,9 +281,7 @@ async fn locust_and_wasp_variables_configure_the_run() {
 async fn inspect_describes_a_plugin_and_refuses_bad_ones() {
     let qs = plugin("quickstart");
     let cache = tempfile::tempdir().unwrap();
-    let r = finish(wasp().env("WASP_CACHE_DIR", cache.path()).args(["inspect", "--json"]).arg(&qs).spawn().unwrap(), None).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let d: serde_json::Value = serde_json::from_str(&r.stdout).expect("inspect --json prints JSON");
+    let d = inspect_json(&qs, cache.path()).await;
     assert_eq!(d["wit"], "wasp:plugin@0.1.0");
     assert_eq!(d["behaviour"], "Quickstart");
     assert_eq!(d["wait"], "between 500ms and 1.5s");
@@ -317,11 +315,7 @@ async fn inspect_describes_a_plugin_and_refuses_bad_ones() {
 async fn compiled_plugins_are_cached_and_damaged_entries_recompiled() {
     let qs = plugin("quickstart");
     let cache = tempfile::tempdir().unwrap();
-    let inspect = || async {
-        let r = finish(wasp().env("WASP_CACHE_DIR", cache.path()).args(["inspect", "--json"]).arg(&qs).spawn().unwrap(), None).await;
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["cache"].as_str().unwrap().to_string()
-    };
+    let inspect = || async { inspect_json(&qs, cache.path()).await["cache"].as_str().unwrap().to_string() };
     assert_eq!(inspect().await, "miss");
     let entries: Vec<_> = std::fs::read_dir(cache.path()).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(entries.len(), 1, "one entry: {entries:?}");
@@ -353,8 +347,7 @@ async fn compiled_plugins_are_cached_and_damaged_entries_recompiled() {
     assert_eq!(inspect().await, "hit");
 
     // No cache when WASP_CACHE_DIR is empty.
-    let r = finish(wasp().env("WASP_CACHE_DIR", "").args(["inspect", "--json"]).arg(&qs).spawn().unwrap(), None).await;
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["cache"], "off");
+    assert_eq!(inspect_json(&qs, "").await["cache"], "off");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

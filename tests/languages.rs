@@ -107,11 +107,7 @@ async fn the_python_otel_demo_makes_the_same_traffic_as_the_rust_one() {
 async fn a_python_plugin_compiles_once_and_a_truncated_cache_entry_is_recompiled() {
     let qs = python_plugin("quickstart");
     let cache = tempfile::tempdir().unwrap();
-    let start = || async {
-        let r = finish(wasp().env("WASP_CACHE_DIR", cache.path()).args(["inspect", "--json"]).arg(&qs).spawn().unwrap(), None).await;
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["cache"].as_str().unwrap().to_string()
-    };
+    let start = || async { inspect_json(&qs, cache.path()).await["cache"].as_str().unwrap().to_string() };
     assert_eq!(start().await, "miss");
     assert_eq!(start().await, "hit", "the second start skips compilation");
     let entry = std::fs::read_dir(cache.path()).unwrap().next().unwrap().unwrap().path();

@@ -68,9 +68,10 @@ pub fn text(p: &Plugin) -> String {
 }
 
 pub async fn main(args: InspectArgs) -> Result<i32, Fatal> {
-    let engine = plugin::engine(&EngineOptions::for_plugin(&args.plugin, 1, 64 << 20))
+    let bytes = plugin::read(&args.plugin)?;
+    let engine = plugin::engine(&EngineOptions::for_component(&bytes, 1, 64 << 20))
         .map_err(|e| Fatal::plugin(format!("cannot start the Wasm engine: {e:#}")))?;
-    let p = Plugin::load(&engine, &args.plugin).await?;
+    let p = Plugin::from_bytes(&engine, &args.plugin, &bytes).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&describe(&p)).unwrap_or_default());
     } else {

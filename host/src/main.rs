@@ -43,19 +43,24 @@ fn init_logging(level: Option<&str>, logger: Option<&opentelemetry_sdk::logs::Sd
     guard
 }
 
-/// Runs one command's future on a fresh runtime; errors become one line.
+/// A command's outcome as the process's exit code; an error is one line on stderr.
+fn exit_code(result: Result<i32, wasp::error::Fatal>) -> ExitCode {
+    let code = result.unwrap_or_else(|fatal| {
+        let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");
+        fatal.code
+    });
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+/// Runs one command's future on a fresh runtime.
 fn block_on(f: impl std::future::Future<Output = Result<i32, wasp::error::Fatal>>) -> ExitCode {
-    let code = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt.block_on(f).unwrap_or_else(|fatal| {
-            let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");
-            fatal.code
-        }),
+    match tokio::runtime::Runtime::new() {
+        Ok(rt) => exit_code(rt.block_on(f)),
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "wasp: error: cannot start the runtime: {e}");
-            exit::INTERNAL
+            ExitCode::from(exit::INTERNAL as u8)
         }
-    };
-    ExitCode::from(code.clamp(0, 255) as u8)
+    }
 }
 
 fn main() -> ExitCode {
@@ -87,11 +92,7 @@ fn main() -> ExitCode {
         Command::Demo(d) => (d.run, true),
         Command::Merge(args) => {
             let _log = init_logging(None, None);
-            let code = wasp::merge::main(args).unwrap_or_else(|fatal| {
-                let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");
-                fatal.code
-            });
-            return ExitCode::from(code.clamp(0, 255) as u8);
+            return exit_code(wasp::merge::main(args));
         }
         Command::Inspect(args) => {
             let _log = init_logging(Some("warn"), None);
@@ -121,10 +122,7 @@ fn main() -> ExitCode {
         let _rt = runtime.enter();
         match wasp::otel::Telemetry::from_env() {
             Ok(t) => std::sync::Arc::new(t),
-            Err(fatal) => {
-                let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");
-                return ExitCode::from(fatal.code as u8);
-            }
+            Err(fatal) => return exit_code(Err(fatal)),
         }
     };
     let _log = init_logging(args.log_level.as_deref(), telemetry.logger_provider());
@@ -136,14 +134,7 @@ fn main() -> ExitCode {
     } else {
         runtime.block_on(wasp::run::run(args, telemetry))
     };
-    let code = match result {
-        Ok(code) => code,
-        Err(fatal) => {
-            let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");
-            fatal.code
-        }
-    };
     // Users still parked in the runtime are dropped without waiting.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
-    ExitCode::from(code.clamp(0, 255) as u8)
+    exit_code(result)
 }

@@ -86,14 +86,14 @@ impl PoolShape {
 pub const COW_THRESHOLD: u64 = 2 << 20;
 
 impl EngineOptions {
-    /// The options for running `plugin` (its size picks the memory initialisation).
-    pub fn for_plugin(plugin: &Path, capacity: u32, max_user_memory: usize) -> EngineOptions {
-        let bytes = std::fs::read(plugin).unwrap_or_default();
+    /// The options for running the component `bytes` (read by [`read`]): its
+    /// size picks the memory initialisation, its contents the pool's shape.
+    pub fn for_component(bytes: &[u8], capacity: u32, max_user_memory: usize) -> EngineOptions {
         EngineOptions {
             capacity,
             max_user_memory,
             copy_on_write: bytes.len() as u64 > COW_THRESHOLD,
-            per_user: PoolShape::of(&bytes),
+            per_user: PoolShape::of(bytes),
         }
     }
 }
@@ -187,9 +187,9 @@ fn root(e: &wasmtime::Error) -> String {
     e.root_cause().to_string().replace('\n', " ")
 }
 
-/// Reads and compiles a component, refusing anything that is not a
-/// `wasp:plugin@0.1.0` user with a one-line reason.
-pub fn compile(engine: &Engine, path: &Path) -> Result<Compiled, Fatal> {
+/// Reads a plugin file, refusing anything that is not a WebAssembly component
+/// with a one-line reason.
+pub fn read(path: &Path) -> Result<Vec<u8>, Fatal> {
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Fatal::plugin(format!("plugin not found: {shown}")),
@@ -207,9 +207,16 @@ pub fn compile(engine: &Engine, path: &Path) -> Result<Compiled, Fatal> {
             "{shown} is a core WebAssembly module, not a component: build it for wasm32-wasip2 (or wrap it with `wasm-tools component new`)"
         )));
     }
-    let sha256 = sha256_hex(&bytes);
+    Ok(bytes)
+}
+
+/// Compiles the component `bytes` (read from `path` by [`read`]), refusing
+/// anything that is not a `wasp:plugin@0.1.0` user with a one-line reason.
+pub fn compile(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Compiled, Fatal> {
+    let shown = path.display();
+    let sha256 = sha256_hex(bytes);
     let t0 = std::time::Instant::now();
-    let (component, cache) = crate::cache::load(engine, &bytes, &sha256, |b| Component::new(engine, b))
+    let (component, cache) = crate::cache::load(engine, bytes, &sha256, |b| Component::new(engine, b))
         .map_err(|e| Fatal::plugin(format!("{shown} is not a valid component: {}", root(&e))))?;
     let compile_time = t0.elapsed();
     check_world(engine, &component).map_err(|m| Fatal::plugin(format!("{shown}: {m}")))?;
@@ -260,10 +267,15 @@ fn check_world(engine: &Engine, component: &Component) -> Result<(), String> {
 }
 
 impl Plugin {
-    /// Loads, links and describes a plugin. Every failure is one line, exit code 3.
+    /// Reads, loads, links and describes a plugin. Every failure is one line, exit code 3.
     pub async fn load(engine: &Engine, path: &Path) -> Result<Plugin, Fatal> {
+        Self::from_bytes(engine, path, &read(path)?).await
+    }
+
+    /// As [`Plugin::load`], for bytes already read from `path` by [`read`].
+    pub async fn from_bytes(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Plugin, Fatal> {
         let shown = path.display().to_string();
-        let Compiled { component, sha256, cache, compile_time, size } = compile(engine, path)?;
+        let Compiled { component, sha256, cache, compile_time, size } = compile(engine, path, bytes)?;
         let imports = component.component_type().imports(engine).map(|(n, _)| n.to_string()).collect();
         let linker = linker(engine).map_err(|e| Fatal::plugin(format!("host linker: {e:#}")))?;
         let instance_pre = linker

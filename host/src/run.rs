@@ -24,9 +24,12 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         Ok(_) => {}
         Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
     }
-    let engine = plugin::engine(&EngineOptions::for_plugin(&cfg.plugin, cfg.capacity, cfg.max_user_memory))
+    // Read once: the bytes size the engine's instance pool, then are compiled.
+    let bytes = plugin::read(&cfg.plugin)?;
+    let engine = plugin::engine(&EngineOptions::for_component(&bytes, cfg.capacity, cfg.max_user_memory))
         .map_err(|e| Fatal::plugin(format!("cannot start the Wasm engine: {e:#}")))?;
-    let plugin = Arc::new(Plugin::load(&engine, &cfg.plugin).await?);
+    let plugin = Arc::new(Plugin::from_bytes(&engine, &cfg.plugin, &bytes).await?);
+    drop(bytes);
     let started_at = unix_now_ms();
     let b = &plugin.behaviour;
     let selectable = b.selectable(&cfg.tags, &cfg.exclude_tags);

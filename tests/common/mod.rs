@@ -313,6 +313,14 @@ pub async fn run_env(plugin: &Path, args: &[&str], envs: &[(&str, &str)]) -> Fin
     finish(child, Some(&json)).await
 }
 
+/// `wasp inspect --json PLUGIN` with compiled plugins cached in `cache` (an
+/// empty string: no cache); it must succeed.
+pub async fn inspect_json(plugin: &Path, cache: impl AsRef<std::ffi::OsStr>) -> serde_json::Value {
+    let r = finish(wasp().env("WASP_CACHE_DIR", cache).args(["inspect", "--json"]).arg(plugin).spawn().unwrap(), None).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str(&r.stdout).expect("inspect --json prints JSON")
+}
+
 /// The count of requests the report shows for a name (all methods).
 pub fn reported(json: &serde_json::Value, name: &str) -> u64 {
     json["requests"].as_array().unwrap().iter().filter(|r| r["name"] == name).map(|r| r["count"].as_u64().unwrap()).sum()
