@@ -29,12 +29,6 @@ pub struct EngineOptions {
     pub capacity: u32,
     /// Linear memory cap per user, in bytes.
     pub max_user_memory: usize,
-    /// Map each user's initial memory copy-on-write from one image instead of
-    /// copying it in: worth it for plugins with large data segments (Python,
-    /// JavaScript: a pre-initialised interpreter heap of megabytes), where a
-    /// user then holds only the pages it touches; small plugins copy (one
-    /// memory mapping fewer per user: `vm.max_map_count` caps them).
-    pub copy_on_write: bool,
     /// Per user: core instances, memories and tables the plugin's component
     /// creates, to size the instance pool (a Python component has ~14 core
     /// instances where a Rust one has 3).
@@ -82,19 +76,11 @@ impl PoolShape {
     }
 }
 
-/// Plugins larger than this get copy-on-write memory images.
-pub const COW_THRESHOLD: u64 = 2 << 20;
-
 impl EngineOptions {
     /// The options for running the component `bytes` (read by [`read`]): its
-    /// size picks the memory initialisation, its contents the pool's shape.
+    /// contents give the pool's shape.
     pub fn for_component(bytes: &[u8], capacity: u32, max_user_memory: usize) -> EngineOptions {
-        EngineOptions {
-            capacity,
-            max_user_memory,
-            copy_on_write: bytes.len() as u64 > COW_THRESHOLD,
-            per_user: PoolShape::of(bytes),
-        }
+        EngineOptions { capacity, max_user_memory, per_user: PoolShape::of(bytes) }
     }
 }
 
@@ -123,7 +109,11 @@ fn config(opts: &EngineOptions, pooling: bool) -> Config {
     c.memory_reservation(reservation);
     c.memory_guard_size(64 << 10);
     c.memory_reservation_for_growth(0);
-    c.memory_init_cow(opts.copy_on_write);
+    // Copy data segments in at instantiation rather than map a copy-on-write
+    // image: one mapping fewer per user (vm.max_map_count caps them). For the
+    // megabyte images of Python/JS plugins, wasmtime's memfd image failed now
+    // and then with EBUSY when sealing it (seen once in five CI runs).
+    c.memory_init_cow(false);
     if pooling {
         let mut p = PoolingAllocationConfig::new();
         let n = opts.capacity.max(16);
