@@ -2,13 +2,19 @@
 # Benchmarks of the quickstart plugin in each language (numbers for the README;
 # never a test), all against 127.0.0.1:
 #  1. start-up to first request, cold (empty compiled-plugin cache) and cached;
-#  2. ../shared/bench/run-peers.sh with wrk and wasp running that plugin's `GET /`
+#  2. the peer harness run-peers.sh with wrk and wasp running that plugin's `GET /`
 #     task: requests per generator CPU-second (closed model, 50 users, 10 s) and
 #     memory per user (MEM_USERS users with 1 s waits, minus a 1-user run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SHARED="${SHARED_BENCH:-$ROOT/../shared/bench}"
+# The peer harness (run-peers.sh, nginx.conf) lives outside this repository:
+# pass its folder as the first argument or as SHARED_BENCH.
+SHARED="${1:-${SHARED_BENCH:-}}"
+if [[ -z "$SHARED" || ! -f "$SHARED/run-peers.sh" ]]; then
+  echo "usage: $0 HARNESS_DIR (or SHARED_BENCH=HARNESS_DIR): the folder holding run-peers.sh" >&2
+  exit 2
+fi
 OUT="${OUT:-/tmp/wasp-bench-languages-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 export RUNS="${RUNS:-3}" MEM_USERS="${MEM_USERS:-200}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (numbers for the README; never a test):
-#  1. ../shared/bench/run-peers.sh with wrk and wasp (quickstart `GET /`):
+#  1. the peer harness run-peers.sh with wrk and wasp (quickstart `GET /`):
 #     requests per generator CPU-second (closed model, 50 users) and memory per user at 1,000 users.
 #  2. A users sweep (1, 1,000, 10,000 users, 1 s waits) against an nginx allowed 30,000
 #     connections: peak RSS, marginal KiB per user, time to start every user at spawn rate 10,000.
@@ -8,7 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SHARED="${SHARED_BENCH:-$ROOT/../shared/bench}"
+# The peer harness (run-peers.sh, nginx.conf) lives outside this repository:
+# pass its folder as the first argument or as SHARED_BENCH.
+SHARED="${1:-${SHARED_BENCH:-}}"
+if [[ -z "$SHARED" || ! -f "$SHARED/run-peers.sh" ]]; then
+  echo "usage: $0 HARNESS_DIR (or SHARED_BENCH=HARNESS_DIR): the folder holding run-peers.sh" >&2
+  exit 2
+fi
 OUT="${OUT:-/tmp/wasp-bench-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 RUNS="${RUNS:-3}"

@@ -256,7 +256,7 @@ async fn merge_of_three_runs_is_one_histogram_of_all_samples() {
         let (mut min, mut max, mut sum) = (u64::MAX, 0, 0);
         for (_, doc) in &inputs {
             let e = pick(doc);
-            let h = wasp::report::json::decode(e["histogram"].as_str().unwrap()).unwrap();
+            let h = wasp_report::json::decode(e["histogram"].as_str().unwrap()).unwrap();
             for v in h.iter_recorded() {
                 all.record_n(v.value_iterated_to(), v.count_at_value()).unwrap();
             }

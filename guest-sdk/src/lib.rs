@@ -36,7 +36,7 @@ pub use wit_bindgen as __wit_bindgen;
 #[doc(hidden)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit",
+        path: "wit",
         world: "wasp:plugin/user",
         pub_export_macro: true,
         export_macro_name: "__export_wasp_user",

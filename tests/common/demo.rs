@@ -25,11 +25,11 @@ pub fn loopback() -> SocketAddr {
 
 /// The stand-in shop in this process, its OFREP service serving `flags` (the
 /// demo's flag file when None).
-pub async fn shop(flags: Option<&Path>) -> wasp::shop::Running {
-    wasp::shop::start(loopback(), loopback(), flags.map(Path::to_path_buf)).await.expect("the shop starts")
+pub async fn shop(flags: Option<&Path>) -> wasp_shop::Running {
+    wasp_shop::start(loopback(), loopback(), flags.map(Path::to_path_buf)).await.expect("the shop starts")
 }
 
-pub async fn shop_stats(shop: &wasp::shop::Running) -> Value {
+pub async fn shop_stats(shop: &wasp_shop::Running) -> Value {
     reqwest::get(format!("http://{}/_shop/stats", shop.shop)).await.unwrap().json().await.unwrap()
 }
 
@@ -48,7 +48,7 @@ pub fn runs(json: &Value, task: &str) -> u64 {
 
 /// The demo's flag file with some flags' default variants changed, written to `path`.
 pub fn flag_file(path: &Path, set: &[(&str, &str)], values: &[(&str, &str, i64)]) {
-    let mut doc: Value = serde_json::from_str(wasp::shop::DEMO_FLAGS).unwrap();
+    let mut doc: Value = serde_json::from_str(wasp_shop::DEMO_FLAGS).unwrap();
     for (key, variant, value) in values {
         doc["flags"][key]["variants"][variant] = json!(value);
     }

@@ -1,5 +1,5 @@
 //! The OpenTelemetry demo's shopper: the traffic of the demo's Locust load
-//! generator (see `../shared/otel-demo/README.md` in the wasp sources), task
+//! generator (described in this crate's README.md), task
 //! for task — weights, requests, bodies, random choices, span names and
 //! attributes, one INFO log per task, 1–10 s between tasks.
 //!

@@ -1,0 +1,226 @@
+//! # wasp-http
+//!
+//! The HTTP client simulated users share: one reqwest client (keep-alive,
+//! rustls), a cookie jar per user ([`Session`]) also across redirects,
+//! redirects followed only within the run's [`AllowList`], bodies read whole
+//! and kept up to a cap, and errors sorted by [`ErrorKind`]. It knows no Wasm
+//! and no telemetry: the caller builds the headers (trace context included)
+//! and counts the outcome.
+//!
+//! Per-user cookies with one shared client: reqwest asks its cookie provider
+//! for cookies on every hop of a request, redirects included. Our provider
+//! forwards those calls to the jar of the session whose request is being
+//! polled, which the request future carries in a task-local.
+
+mod allow;
+mod error;
+
+pub use allow::AllowList;
+pub use error::{Error, ErrorKind};
+pub use reqwest::header;
+pub use reqwest::Method;
+pub use url::Url;
+
+use error::{classify, Denied};
+use header::{HeaderMap, HeaderValue};
+use reqwest::cookie::{CookieStore, Jar};
+use std::sync::Arc;
+use std::time::Duration;
+
+tokio::task_local! {
+    static SESSION_JAR: Arc<Jar>;
+}
+
+/// The client's cookie provider: the jar of the session whose request this is.
+struct PerSessionCookies;
+
+impl CookieStore for PerSessionCookies {
+    fn set_cookies(&self, headers: &mut dyn Iterator<Item = &HeaderValue>, url: &Url) {
+        let _ = SESSION_JAR.try_with(|jar| jar.set_cookies(headers, url));
+    }
+
+    fn cookies(&self, url: &Url) -> Option<HeaderValue> {
+        SESSION_JAR.try_with(|jar| jar.cookies(url)).ok().flatten()
+    }
+}
+
+/// One user's HTTP state: its cookies.
+#[derive(Default)]
+pub struct Session {
+    jar: Arc<Jar>,
+}
+
+pub struct Options {
+    /// Where relative URLs are joined (`--host`).
+    pub base: Option<Url>,
+    pub allow: AllowList,
+    pub timeout: Duration,
+    /// Body bytes kept for the caller; the rest is read and counted.
+    pub max_body: usize,
+    pub max_redirects: usize,
+    pub user_agent: String,
+}
+
+/// What all users' HTTP shares: the client and the rules.
+pub struct Client {
+    client: reqwest::Client,
+    base: Option<Url>,
+    allow: Arc<AllowList>,
+    timeout: Duration,
+    max_body: usize,
+    user_agent: String,
+}
+
+/// A request, ready to go.
+pub struct Outgoing {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<Vec<u8>>,
+    /// Overrides the client's timeout.
+    pub timeout: Option<Duration>,
+}
+
+/// An answer, its body read.
+pub struct Answer {
+    pub status: u16,
+    /// `1.1`, `2`, … (`network.protocol.version`).
+    pub version: &'static str,
+    pub headers: Vec<(String, String)>,
+    /// At most the client's body cap.
+    pub body: Vec<u8>,
+    pub truncated: bool,
+    /// Body bytes read in all.
+    pub bytes: u64,
+    /// The URL that answered, after redirects.
+    pub url: String,
+}
+
+impl Answer {
+    /// `HTTP 404 Not Found`: what a failed status is counted under.
+    pub fn status_text(&self) -> String {
+        let reason = reqwest::StatusCode::from_u16(self.status).ok().and_then(|s| s.canonical_reason());
+        match reason {
+            Some(r) => format!("HTTP {} {r}", self.status),
+            None => format!("HTTP {}", self.status),
+        }
+    }
+}
+
+impl Client {
+    pub fn new(opts: Options) -> Result<Client, reqwest::Error> {
+        let allow = Arc::new(opts.allow);
+        let policy_allow = allow.clone();
+        let max_redirects = opts.max_redirects;
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > max_redirects {
+                attempt.error(format!("more than {max_redirects} redirects"))
+            } else if !policy_allow.allows(attempt.url()) {
+                let origin = attempt.url().origin().ascii_serialization();
+                attempt.error(Denied(origin))
+            } else {
+                attempt.follow()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .cookie_provider(Arc::new(PerSessionCookies))
+            .redirect(policy)
+            .user_agent(opts.user_agent.clone())
+            .pool_max_idle_per_host(usize::MAX)
+            .tcp_nodelay(true)
+            .build()?;
+        Ok(Client { client, base: opts.base, allow, timeout: opts.timeout, max_body: opts.max_body, user_agent: opts.user_agent })
+    }
+
+    /// Resolves a guest URL: absolute as is, anything else joined to `--host`.
+    pub fn resolve(&self, url: &str) -> Result<Url, String> {
+        match Url::parse(url) {
+            Ok(u) => Ok(u),
+            Err(url::ParseError::RelativeUrlWithoutBase) => match &self.base {
+                Some(base) => base.join(url).map_err(|e| format!("bad URL '{url}': {e}")),
+                None => Err(format!("relative URL '{url}' needs --host")),
+            },
+            Err(e) => Err(format!("bad URL '{url}': {e}")),
+        }
+    }
+
+    pub fn allows(&self, url: &Url) -> bool {
+        self.allow.allows(url)
+    }
+
+    /// The `User-Agent` requests carry unless they set one.
+    pub fn user_agent(&self) -> &str {
+        &self.user_agent
+    }
+
+    /// Sends `req` with `session`'s cookies and reads the answer. The
+    /// exchange runs as its own task: its deep poll stack then lives on a
+    /// worker thread, not on the caller's (a Wasm user's fiber stack, which
+    /// its store keeps, and keeps resident, between calls).
+    pub async fn send(&self, session: &Session, req: Outgoing) -> Result<Answer, Error> {
+        let mut request = reqwest::Request::new(req.method, req.url);
+        *request.headers_mut() = req.headers;
+        *request.timeout_mut() = Some(req.timeout.unwrap_or(self.timeout));
+        if let Some(body) = req.body {
+            *request.body_mut() = Some(body.into());
+        }
+        let exchange = SESSION_JAR.scope(session.jar.clone(), exchange(self.client.clone(), request, self.max_body));
+        match tokio::spawn(exchange).await {
+            Ok(r) => r.map_err(|e| classify(&e)),
+            Err(e) => Err(Error::new(ErrorKind::Protocol, format!("request task failed: {e}"))),
+        }
+    }
+}
+
+async fn exchange(client: reqwest::Client, req: reqwest::Request, max_body: usize) -> Result<Answer, reqwest::Error> {
+    let mut resp = client.execute(req).await?;
+    let status = resp.status().as_u16();
+    let version = match resp.version() {
+        reqwest::Version::HTTP_09 => "0.9",
+        reqwest::Version::HTTP_10 => "1.0",
+        reqwest::Version::HTTP_2 => "2",
+        reqwest::Version::HTTP_3 => "3",
+        _ => "1.1",
+    };
+    let url = resp.url().to_string();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0).min(max_body as u64) as usize);
+    let mut bytes = 0u64;
+    let mut truncated = false;
+    // Read the whole body (so the connection can be reused), keeping at most max_body.
+    while let Some(chunk) = resp.chunk().await? {
+        bytes += chunk.len() as u64;
+        let room = max_body.saturating_sub(body.len());
+        if chunk.len() > room {
+            truncated = true;
+        }
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok(Answer { status, version, headers, body, truncated, bytes, url })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_urls_join_the_host() {
+        let opts = |base: Option<&str>| Options {
+            base: base.map(|b| Url::parse(b).unwrap()),
+            allow: AllowList::default(),
+            timeout: Duration::from_secs(1),
+            max_body: 10,
+            max_redirects: 10,
+            user_agent: "t".into(),
+        };
+        let h = Client::new(opts(Some("http://127.0.0.1:1/base/"))).unwrap();
+        assert_eq!(h.resolve("/a?b=1").unwrap().as_str(), "http://127.0.0.1:1/a?b=1");
+        assert_eq!(h.resolve("http://x/y").unwrap().as_str(), "http://x/y");
+        let h = Client::new(opts(None)).unwrap();
+        assert!(h.resolve("/a").unwrap_err().contains("--host"));
+    }
+}

@@ -1,0 +1,155 @@
+//! The console: a live table while running and a Locust-like summary at the end.
+
+use wasp_runner::stats::{Entry, Snapshot};
+use std::fmt::Write;
+
+use wasp_runner::units::ms;
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 }
+}
+
+const NAME_WIDTH: usize = 36;
+
+fn name_cell(e: &Entry) -> String {
+    let mut name = e.name.clone();
+    if name.chars().count() > NAME_WIDTH {
+        name = name.chars().take(NAME_WIDTH - 1).collect::<String>() + "…";
+    }
+    format!("{:<8} {:<w$}", e.method, name, w = NAME_WIDTH)
+}
+
+fn row(out: &mut String, e: &Entry, snap: &Snapshot) {
+    let _ = writeln!(
+        out,
+        "{} {:>8} {:>8}({:>5.2}%) | {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7} {:>7} | {:>8.2} {:>8.2}",
+        name_cell(e),
+        e.count,
+        e.failures,
+        pct(e.failures, e.count),
+        ms(e.avg_us()),
+        ms(e.min() as f64),
+        ms(e.max_us as f64),
+        ms(e.quantile_us(0.5) as f64),
+        ms(e.quantile_us(0.90) as f64),
+        ms(e.quantile_us(0.95) as f64),
+        ms(e.quantile_us(0.99) as f64),
+        ms(e.quantile_us(0.999) as f64),
+        snap.rps(e.count),
+        snap.rps(e.failures),
+    );
+}
+
+/// The per-name table with the aggregated row (times in ms).
+pub fn table(snap: &Snapshot) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<8} {:<w$} {:>8} {:>17} | {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7} {:>7} | {:>8} {:>8}",
+        "Type", "Name", "# reqs", "# fails", "Avg", "Min", "Max", "Med", "p90", "p95", "p99", "p99.9", "req/s", "fail/s",
+        w = NAME_WIDTH
+    );
+    let rule = "-".repeat(8 + 1 + NAME_WIDTH + 1 + 8 + 1 + 17 + 3 + 31 + 3 + 31 + 3 + 17);
+    let _ = writeln!(out, "{rule}");
+    for e in &snap.entries {
+        row(&mut out, e, snap);
+    }
+    let _ = writeln!(out, "{rule}");
+    row(&mut out, &snap.total, snap);
+    out
+}
+
+/// One status line: elapsed, users, current and total RPS, failures.
+pub fn status_line(snap: &Snapshot) -> String {
+    format!(
+        "{:>6.1}s  users {:>6}  current {:>9.1} req/s  total {:>9} req  fails {:>6.2}%",
+        snap.elapsed.as_secs_f64(),
+        snap.users,
+        snap.current_rps(),
+        snap.total.count,
+        pct(snap.total.failures, snap.total.count)
+    )
+}
+
+/// The end-of-run report: the table, failures, tasks and errors.
+pub fn summary(snap: &Snapshot, plugin: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n=== wasp summary: {plugin}, {:.1}s, peak {} users ===", snap.elapsed.as_secs_f64(),
+        snap.timeline.iter().map(|s| s.users).max().unwrap_or(snap.users));
+    out.push_str(&table(snap));
+    if !snap.failures.is_empty() {
+        let _ = writeln!(out, "\nFailures");
+        let _ = writeln!(out, "{:>10}  {:<8} {:<w$} Error", "# occur.", "Type", "Name", w = NAME_WIDTH);
+        for (m, n, e, c) in &snap.failures {
+            let _ = writeln!(out, "{c:>10}  {m:<8} {n:<w$} {e}", w = NAME_WIDTH);
+        }
+    }
+    let _ = writeln!(out, "\nTasks");
+    let _ = writeln!(out, "{:<w$} {:>10} {:>10}", "Task", "# runs", "# errors", w = NAME_WIDTH + 9);
+    for t in &snap.tasks {
+        let _ = writeln!(out, "{:<w$} {:>10} {:>10}", t.name, t.runs, t.errors, w = NAME_WIDTH + 9);
+    }
+    if !snap.errors.is_empty() {
+        let _ = writeln!(out, "\nErrors");
+        let _ = writeln!(out, "{:>10}  {:<24} Message", "# occur.", "Where");
+        for (w, m, c) in &snap.errors {
+            let _ = writeln!(out, "{c:>10}  {w:<24} {m}");
+        }
+    }
+    out
+}
+
+/// Each threshold with its measured value and verdict.
+pub fn thresholds(verdicts: &[crate::thresholds::Outcome]) -> String {
+    let mut out = String::new();
+    if verdicts.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "\nThresholds");
+    for v in verdicts {
+        let measured = match v.measured {
+            Some(m) => format!("{m:.3}{}", v.unit),
+            None => "no data".to_string(),
+        };
+        let _ = writeln!(out, "  {}  {:<40} measured {measured}", if v.passed { "PASS" } else { "FAIL" }, v.threshold);
+    }
+    out
+}
+
+/// What telemetry got out, for the end of the summary.
+pub fn telemetry(d: &crate::Delivery) -> String {
+    let mut out = String::new();
+    if d.traces == "none" && d.metrics == "none" && d.logs == "none" {
+        return out;
+    }
+    let _ = writeln!(out, "\nTelemetry (traces: {}, metrics: {}, logs: {})", d.traces, d.metrics, d.logs);
+    let _ = writeln!(out, "  spans exported {:>10}   dropped {:>10}", d.spans_exported, d.spans_dropped);
+    let _ = writeln!(out, "  logs  exported {:>10}   dropped {:>10}", d.logs_exported, d.logs_dropped);
+    let _ = writeln!(out, "  metric exports ok {:>7}   failed  {:>10}", d.metric_exports_ok, d.metric_exports_failed);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasp_runner::stats::Stats;
+    use std::time::Instant;
+
+    #[test]
+    fn summary_names_every_request_failure_and_task() {
+        let s = Stats::new(&["index".into()]);
+        let now = Instant::now();
+        s.request("GET", "/", 1500, 5, None, now);
+        s.request("GET", "/bad", 120_000, 0, Some("HTTP 500 Internal Server Error"), now);
+        s.task(0, None);
+        s.task(0, Some("trap: unreachable"));
+        let text = summary(&s.snapshot(), "p.wasm");
+        assert!(text.contains("GET      /  "));
+        assert!(text.contains("/bad"));
+        assert!(text.contains("Aggregated"));
+        assert!(text.contains("HTTP 500 Internal Server Error"));
+        assert!(text.contains("trap: unreachable"));
+        let agg = text.lines().find(|l| l.contains("Aggregated")).unwrap();
+        assert!(agg.contains("       2        1(50.00%)"), "{agg}");
+    }
+}

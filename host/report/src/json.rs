@@ -1,0 +1,297 @@
+//! `--json FILE`: the whole result of a run as one JSON document, complete
+//! enough to merge exactly (`wasp merge`) and to draw the HTML report from:
+//! every histogram is in it, in HdrHistogram's compressed form, base64.
+
+use wasp_runner::stats::{self, Entry, Snapshot};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The document's format; `wasp merge` refuses others.
+pub const FORMAT: &str = "wasp-result/1";
+
+/// The percentiles every request entry lists (Locust's set).
+pub const PERCENTILES: [(&str, f64); 11] = [
+    ("50", 0.5), ("66", 0.66), ("75", 0.75), ("80", 0.8), ("90", 0.9), ("95", 0.95), ("98", 0.98), ("99", 0.99),
+    ("99.9", 0.999), ("99.99", 0.9999), ("100", 1.0),
+];
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct RequestStats {
+    pub method: String,
+    pub name: String,
+    pub count: u64,
+    pub failures: u64,
+    pub bytes: u64,
+    pub rps: f64,
+    pub sum_us: u64,
+    pub min_us: u64,
+    pub max_us: u64,
+    pub avg_ms: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    /// "50" … "100" → µs, from the histogram.
+    pub percentiles_us: BTreeMap<String, u64>,
+    /// Response times in µs: HdrHistogram V2 + deflate, base64 ("HISTFAAA…").
+    pub histogram: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct Failure {
+    pub method: String,
+    pub name: String,
+    pub error: String,
+    pub occurrences: u64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct TaskStats {
+    pub name: String,
+    pub runs: u64,
+    pub errors: u64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct ErrorStats {
+    pub r#where: String,
+    pub message: String,
+    pub occurrences: u64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct Second {
+    pub second: usize,
+    pub requests: u64,
+    pub failures: u64,
+    pub users: u64,
+    /// That second's response times, encoded as above; absent without requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<String>,
+}
+
+/// What was run, with what, when.
+#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+pub struct Meta {
+    pub wasp_version: String,
+    pub wasmtime_version: String,
+    pub plugin: String,
+    pub plugin_sha256: String,
+    pub behaviour: String,
+    pub host: String,
+    /// Wall-clock start, ms since the Unix epoch: merges align timelines on it.
+    pub started_at_unix_ms: u64,
+    pub hostname: String,
+    /// The run's effective options, as text.
+    pub options: BTreeMap<String, String>,
+    /// For a merged result: the files it was made from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct Report {
+    pub format: String,
+    pub meta: Meta,
+    pub stop_reason: String,
+    pub duration_s: f64,
+    pub peak_users: u64,
+    /// Seconds until every planned user was running (absent if that never happened).
+    pub ramp_up_s: Option<f64>,
+    pub exit_code: i32,
+    pub total: RequestStats,
+    pub requests: Vec<RequestStats>,
+    pub failures: Vec<Failure>,
+    pub tasks: Vec<TaskStats>,
+    pub errors: Vec<ErrorStats>,
+    pub timeline: Vec<Second>,
+    pub telemetry: crate::Delivery,
+    pub thresholds: Vec<crate::thresholds::Outcome>,
+}
+
+pub fn encode(h: &Histogram<u64>) -> String {
+    B64.encode(stats::encode(h))
+}
+
+pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
+    let bytes = B64.decode(text.trim()).map_err(|e| format!("histogram is not base64: {e}"))?;
+    stats::decode(&bytes)
+}
+
+fn ms(us: u64) -> f64 {
+    us as f64 / 1000.0
+}
+
+fn request(e: &Entry, snap: &Snapshot) -> RequestStats {
+    RequestStats {
+        method: e.method.clone(),
+        name: e.name.clone(),
+        count: e.count,
+        failures: e.failures,
+        bytes: e.bytes,
+        rps: snap.rps(e.count),
+        sum_us: e.sum_us,
+        min_us: e.min(),
+        max_us: e.max_us,
+        avg_ms: e.avg_us() / 1000.0,
+        p50_ms: ms(e.quantile_us(0.5)),
+        p90_ms: ms(e.quantile_us(0.9)),
+        p95_ms: ms(e.quantile_us(0.95)),
+        p99_ms: ms(e.quantile_us(0.99)),
+        p999_ms: ms(e.quantile_us(0.999)),
+        percentiles_us: PERCENTILES.iter().map(|(k, q)| (k.to_string(), e.quantile_us(*q))).collect(),
+        histogram: encode(&e.hist),
+    }
+}
+
+/// What the stats do not know about a run.
+pub struct RunInfo<'a> {
+    pub meta: Meta,
+    pub stop_reason: &'a str,
+    pub exit_code: i32,
+    pub telemetry: &'a crate::Delivery,
+    pub thresholds: &'a [crate::thresholds::Outcome],
+}
+
+pub fn report(snap: &Snapshot, seconds: &[Option<Histogram<u64>>], info: RunInfo) -> Report {
+    Report {
+        format: FORMAT.to_string(),
+        meta: info.meta,
+        stop_reason: info.stop_reason.to_string(),
+        duration_s: snap.elapsed.as_secs_f64(),
+        peak_users: snap.timeline.iter().map(|s| s.users).max().unwrap_or(snap.users),
+        ramp_up_s: snap.ramp_up.map(|d| d.as_secs_f64()),
+        exit_code: info.exit_code,
+        total: request(&snap.total, snap),
+        requests: snap.entries.iter().map(|e| request(e, snap)).collect(),
+        failures: snap
+            .failures
+            .iter()
+            .map(|(m, n, e, c)| Failure { method: m.clone(), name: n.clone(), error: e.clone(), occurrences: *c })
+            .collect(),
+        tasks: snap.tasks.iter().map(|t| TaskStats { name: t.name.clone(), runs: t.runs, errors: t.errors }).collect(),
+        errors: snap
+            .errors
+            .iter()
+            .map(|(w, m, c)| ErrorStats { r#where: w.clone(), message: m.clone(), occurrences: *c })
+            .collect(),
+        timeline: snap
+            .timeline
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Second {
+                second: i,
+                requests: s.requests,
+                failures: s.failures,
+                users: s.users,
+                histogram: seconds.get(i).and_then(|h| h.as_ref()).filter(|h| h.len() > 0).map(encode),
+            })
+            .collect(),
+        telemetry: info.telemetry.clone(),
+        thresholds: info.thresholds.to_vec(),
+    }
+}
+
+fn entry(r: &RequestStats) -> Result<Entry, String> {
+    let hist = decode(&r.histogram).map_err(|e| format!("{} {}: {e}", r.method, r.name))?;
+    if hist.len() != r.count {
+        return Err(format!("{} {}: histogram holds {} samples, count says {}", r.method, r.name, hist.len(), r.count));
+    }
+    let mut e = Entry::new(&r.method, &r.name);
+    e.count = r.count;
+    e.failures = r.failures;
+    e.bytes = r.bytes;
+    e.sum_us = r.sum_us;
+    e.min_us = if r.count == 0 { u64::MAX } else { r.min_us };
+    e.max_us = r.max_us;
+    e.hist = hist;
+    Ok(e)
+}
+
+impl Report {
+    /// Reads a result file, checking it is one and that its histograms decode.
+    pub fn read(path: &std::path::Path) -> Result<Report, String> {
+        let text = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let r: Report = serde_json::from_slice(&text)
+            .map_err(|e| format!("{} is not a wasp result: {e}", path.display()))?;
+        if r.format != FORMAT {
+            return Err(format!("{} has format '{}', this wasp reads '{FORMAT}'", path.display(), r.format));
+        }
+        Ok(r)
+    }
+
+    /// The per-second histograms (None for seconds without requests).
+    pub fn second_histograms(&self) -> Result<Vec<Option<Histogram<u64>>>, String> {
+        self.timeline.iter().map(|s| s.histogram.as_deref().map(decode).transpose()).collect()
+    }
+
+    /// The stats this report was made from, histograms included.
+    pub fn snapshot(&self) -> Result<Snapshot, String> {
+        let entries = self.requests.iter().map(entry).collect::<Result<Vec<_>, _>>()?;
+        let total = entry(&self.total)?;
+        Ok(Snapshot {
+            elapsed: Duration::from_secs_f64(self.duration_s.max(0.0)),
+            users: self.timeline.last().map(|s| s.users).unwrap_or(0),
+            entries,
+            total,
+            failures: self.failures.iter().map(|f| (f.method.clone(), f.name.clone(), f.error.clone(), f.occurrences)).collect(),
+            tasks: self.tasks.iter().map(|t| stats::TaskEntry { name: t.name.clone(), runs: t.runs, errors: t.errors }).collect(),
+            errors: self.errors.iter().map(|e| (e.r#where.clone(), e.message.clone(), e.occurrences)).collect(),
+            timeline: self
+                .timeline
+                .iter()
+                .map(|s| stats::Second { requests: s.requests, failures: s.failures, users: s.users })
+                .collect(),
+            ramp_up: self.ramp_up_s.map(|s| Duration::from_secs_f64(s.max(0.0))),
+        })
+    }
+}
+
+/// Writes the report next to its final place, then renames it, so a reader
+/// never sees half a file.
+pub fn write(path: &std::path::Path, report: &Report) -> std::io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?)?;
+    std::fs::rename(tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasp_runner::stats::Stats;
+    use std::time::Instant;
+
+    #[test]
+    fn a_report_reads_back_into_the_same_stats() {
+        let s = Stats::new(&["t".into()]);
+        let now = Instant::now();
+        for v in 1..=2000u64 {
+            s.request("GET", "/a", v * 37, 5, (v % 100 == 0).then_some("HTTP 500"), now);
+        }
+        s.task(0, None);
+        let snap = s.snapshot();
+        let info = RunInfo { meta: Meta::default(), stop_reason: "run-time", exit_code: 0, telemetry: &Default::default(), thresholds: &[] };
+        let r = report(&snap, &s.second_histograms(), info);
+        let back: Report = serde_json::from_slice(&serde_json::to_vec(&r).unwrap()).unwrap();
+        let again = back.snapshot().unwrap();
+        assert_eq!(again.total.count, 2000);
+        assert_eq!(again.total.failures, 20);
+        for q in [0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(again.total.quantile_us(q), snap.total.quantile_us(q));
+        }
+        assert_eq!((again.total.min_us, again.total.max_us, again.total.sum_us), (snap.total.min_us, snap.total.max_us, snap.total.sum_us));
+        let seconds = back.second_histograms().unwrap();
+        assert_eq!(seconds[0].as_ref().map(|h| h.len()), Some(2000), "the second holds every request");
+    }
+
+    #[test]
+    fn a_damaged_histogram_is_an_error() {
+        assert!(decode("HISTFAAAnotreally").is_err());
+        assert!(decode("%%%").is_err());
+    }
+}

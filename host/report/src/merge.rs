@@ -1,0 +1,193 @@
+//! Merging results of several runs (several machines, or several slices of
+//! one test) into one, exactly: histograms add bucket by bucket, so merged
+//! percentiles are those of one histogram of every sample.
+
+use crate::json::{Meta, Report};
+use wasp_runner::stats::{Entry, Second, Snapshot, TaskEntry};
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub struct Merged {
+    pub snapshot: Snapshot,
+    pub seconds: Vec<Option<Histogram<u64>>>,
+    pub meta: Meta,
+    pub stop_reason: String,
+    pub telemetry: crate::Delivery,
+    /// Every threshold any input had, once each, to evaluate on the merge.
+    pub thresholds: Vec<String>,
+}
+
+fn add_hist(into: &mut Option<Histogram<u64>>, h: &Histogram<u64>) -> Result<(), String> {
+    match into {
+        None => *into = Some(h.clone()),
+        Some(acc) => acc.add(h).map_err(|e| format!("cannot add histograms: {e:?}"))?,
+    }
+    Ok(())
+}
+
+/// Merges named reports. Timelines are aligned on their wall-clock starts.
+pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
+    let first = inputs.first().ok_or("nothing to merge")?;
+    let start = inputs.iter().map(|(_, r)| r.meta.started_at_unix_ms).min().unwrap_or(0);
+    let mut entries: BTreeMap<(String, String), Entry> = BTreeMap::new();
+    let mut failures: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    let mut tasks: Vec<TaskEntry> = Vec::new();
+    let mut errors: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut timeline: Vec<Second> = Vec::new();
+    let mut seconds: Vec<Option<Histogram<u64>>> = Vec::new();
+    let mut elapsed = Duration::ZERO;
+    let mut ramp_up: Option<Duration> = Some(Duration::ZERO);
+    let mut users = 0;
+    let mut telemetry = crate::Delivery::default();
+    let mut thresholds: Vec<String> = Vec::new();
+    for (name, r) in inputs {
+        let snap = r.snapshot().map_err(|e| format!("{name}: {e}"))?;
+        let hists = r.second_histograms().map_err(|e| format!("{name}: {e}"))?;
+        let offset_ms = r.meta.started_at_unix_ms.saturating_sub(start);
+        let offset = (offset_ms as f64 / 1000.0).round() as usize;
+        elapsed = elapsed.max(Duration::from_millis(offset_ms) + snap.elapsed);
+        ramp_up = match (ramp_up, snap.ramp_up) {
+            (Some(a), Some(b)) => Some(a.max(Duration::from_millis(offset_ms) + b)),
+            _ => None,
+        };
+        users += snap.users;
+        for e in snap.entries {
+            match entries.get_mut(&(e.method.clone(), e.name.clone())) {
+                Some(acc) => acc.merge(&e),
+                None => {
+                    entries.insert((e.method.clone(), e.name.clone()), e);
+                }
+            }
+        }
+        for (m, n, e, c) in snap.failures {
+            *failures.entry((m, n, e)).or_insert(0) += c;
+        }
+        for t in snap.tasks {
+            match tasks.iter_mut().find(|x| x.name == t.name) {
+                Some(x) => {
+                    x.runs += t.runs;
+                    x.errors += t.errors;
+                }
+                None => tasks.push(t),
+            }
+        }
+        for (w, m, c) in snap.errors {
+            *errors.entry((w, m)).or_insert(0) += c;
+        }
+        let len = offset + snap.timeline.len();
+        if timeline.len() < len {
+            timeline.resize(len, Second::default());
+            seconds.resize(len, None);
+        }
+        for (i, s) in snap.timeline.iter().enumerate() {
+            let t = &mut timeline[offset + i];
+            t.requests += s.requests;
+            t.failures += s.failures;
+            t.users += s.users;
+            if let Some(Some(h)) = hists.get(i) {
+                add_hist(&mut seconds[offset + i], h)?;
+            }
+        }
+        let d = &r.telemetry;
+        telemetry.spans_exported += d.spans_exported;
+        telemetry.spans_dropped += d.spans_dropped;
+        telemetry.logs_exported += d.logs_exported;
+        telemetry.logs_dropped += d.logs_dropped;
+        telemetry.metric_exports_ok += d.metric_exports_ok;
+        telemetry.metric_exports_failed += d.metric_exports_failed;
+        for t in &r.thresholds {
+            if !thresholds.contains(&t.threshold) {
+                thresholds.push(t.threshold.clone());
+            }
+        }
+    }
+    for (field, pick) in [
+        (&mut telemetry.traces, (|r: &Report| r.telemetry.traces.clone()) as fn(&Report) -> String),
+        (&mut telemetry.metrics, |r: &Report| r.telemetry.metrics.clone()),
+        (&mut telemetry.logs, |r: &Report| r.telemetry.logs.clone()),
+    ] {
+        *field = same_or(inputs, pick, "mixed");
+    }
+    let entries: Vec<Entry> = {
+        let mut v: Vec<Entry> = entries.into_values().collect();
+        v.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
+        v
+    };
+    let mut total = Entry::new("", "Aggregated");
+    for e in &entries {
+        total.merge(e);
+    }
+    let mut failures: Vec<_> = failures.into_iter().map(|((m, n, e), c)| (m, n, e, c)).collect();
+    failures.sort_by(|a, b| b.3.cmp(&a.3));
+    let mut errors: Vec<_> = errors.into_iter().map(|((w, m), c)| (w, m, c)).collect();
+    errors.sort_by(|a, b| b.2.cmp(&a.2));
+    let meta = Meta {
+        wasp_version: env!("CARGO_PKG_VERSION").to_string(),
+        wasmtime_version: first.1.meta.wasmtime_version.clone(),
+        plugin: same_or(inputs, |r| r.meta.plugin.clone(), "(several)"),
+        plugin_sha256: same_or(inputs, |r| r.meta.plugin_sha256.clone(), "(several)"),
+        behaviour: same_or(inputs, |r| r.meta.behaviour.clone(), "(several)"),
+        host: same_or(inputs, |r| r.meta.host.clone(), "(several)"),
+        started_at_unix_ms: start,
+        hostname: same_or(inputs, |r| r.meta.hostname.clone(), "(several)"),
+        options: first.1.meta.options.clone(),
+        merged_from: inputs.iter().map(|(n, _)| n.clone()).collect(),
+    };
+    Ok(Merged {
+        snapshot: Snapshot { elapsed, users, entries, total, failures, tasks, errors, timeline, ramp_up },
+        seconds,
+        meta,
+        stop_reason: same_or(inputs, |r| r.stop_reason.clone(), "mixed"),
+        telemetry,
+        thresholds,
+    })
+}
+
+/// The inputs' common value, or `other` when they differ.
+fn same_or(inputs: &[(String, Report)], pick: impl Fn(&Report) -> String, other: &str) -> String {
+    let mut values = inputs.iter().map(|(_, r)| pick(r));
+    let first = values.next().unwrap_or_default();
+    if values.all(|v| v == first) { first } else { other.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::{self, RunInfo};
+    use wasp_runner::stats::Stats;
+    use std::time::Instant;
+
+    fn run(values: impl Iterator<Item = u64>, started: u64) -> Report {
+        let s = Stats::new(&["t".into()]);
+        let now = Instant::now();
+        for v in values {
+            s.request("GET", "/", v, 1, None, now);
+            s.task(0, None);
+        }
+        let meta = Meta { started_at_unix_ms: started, plugin: "p.wasm".into(), ..Meta::default() };
+        let info = RunInfo { meta, stop_reason: "run-time", exit_code: 0, telemetry: &Default::default(), thresholds: &[] };
+        json::report(&s.snapshot(), &s.second_histograms(), info)
+    }
+
+    #[test]
+    fn merged_percentiles_are_those_of_all_samples() {
+        let parts: Vec<Vec<u64>> = (0..3u64).map(|k| (0..3000u64).map(|i| (i * 7919 + k * 104_729) % 250_000 + 1).collect()).collect();
+        let inputs: Vec<(String, Report)> =
+            parts.iter().enumerate().map(|(k, p)| (format!("{k}.json"), run(p.iter().copied(), 1_000 * k as u64))).collect();
+        let m = merge(&inputs).unwrap();
+        let mut all = wasp_runner::stats::new_histogram();
+        for v in parts.iter().flatten() {
+            all.record(*v).unwrap();
+        }
+        assert_eq!(m.snapshot.total.count, 9000);
+        for q in [0.5, 0.66, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(m.snapshot.total.quantile_us(q), all.value_at_quantile(q), "q {q}");
+        }
+        assert_eq!(m.snapshot.tasks[0].runs, 9000);
+        assert_eq!(m.snapshot.timeline.len(), 3, "starts 0, 1 and 2 s apart");
+        assert_eq!(m.seconds[2].as_ref().unwrap().len(), 3000);
+        assert_eq!(m.meta.plugin, "p.wasm");
+        assert_eq!(m.meta.merged_from.len(), 3);
+    }
+}

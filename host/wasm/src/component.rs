@@ -1,0 +1,166 @@
+//! Plugins: a file read and checked, compiled (through the [`cache`]) into a
+//! component of our world and version, linked, and asked what it does.
+//!
+//! [`cache`]: crate::cache
+
+use crate::bindings::exports::wasp::plugin::behaviour as wit;
+use crate::bindings::{UserPre, BEHAVIOUR_EXPORT, WIT_VERSION};
+use crate::error::{root, LoadError};
+use crate::imports::RunCtx;
+use crate::user::{linker, new_store, UserState};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::Component;
+use wasmtime::Engine;
+use wasp_runner::behaviour::{Behaviour, Task, Wait};
+
+/// A checked, compiled plugin, ready to instantiate.
+pub struct Plugin {
+    pub path: PathBuf,
+    pub engine: Engine,
+    pub pre: UserPre<UserState>,
+    pub behaviour: Behaviour,
+    /// SHA-256 of the component's bytes, hex.
+    pub sha256: String,
+    /// What the compiled-plugin cache did, and the time to compile (or load).
+    pub cache: crate::cache::Outcome,
+    pub compile_time: Duration,
+    pub size: usize,
+    /// The interfaces the component imports.
+    pub imports: Vec<String>,
+}
+
+
+/// Reads a plugin file, refusing anything that is not a WebAssembly component
+/// with a one-line reason.
+pub fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let shown = path.display();
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::Plugin(format!("plugin not found: {shown}")),
+        _ => LoadError::Plugin(format!("cannot read plugin {shown}: {e}")),
+    })?;
+    if bytes.is_empty() {
+        return Err(LoadError::Plugin(format!("{shown} is empty, not a WebAssembly component")));
+    }
+    if !bytes.starts_with(b"\0asm") || bytes.len() < 8 {
+        return Err(LoadError::Plugin(format!("{shown} is not a WebAssembly file (no \\0asm header)")));
+    }
+    // Bytes 4..8: version and layer. Core modules are 1,0 / 0,0; components have layer 1.
+    if bytes[6..8] == [0, 0] {
+        return Err(LoadError::Plugin(format!(
+            "{shown} is a core WebAssembly module, not a component: build it for wasm32-wasip2 (or wrap it with `wasm-tools component new`)"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Compiles the component `bytes` (read from `path` by [`read`]), refusing
+/// anything that is not a `wasp:plugin@0.1.0` user with a one-line reason.
+pub fn compile(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Compiled, LoadError> {
+    let shown = path.display();
+    let sha256 = sha256_hex(bytes);
+    let t0 = std::time::Instant::now();
+    let (component, cache) = crate::cache::load(engine, bytes, &sha256, |b| Component::new(engine, b))
+        .map_err(|e| LoadError::Plugin(format!("{shown} is not a valid component: {}", root(&e))))?;
+    let compile_time = t0.elapsed();
+    check_world(engine, &component).map_err(|m| LoadError::Plugin(format!("{shown}: {m}")))?;
+    Ok(Compiled { component, sha256, cache, compile_time, size: bytes.len() })
+}
+
+/// A component compiled (or taken from the cache) and checked.
+pub struct Compiled {
+    pub component: Component,
+    pub sha256: String,
+    pub cache: crate::cache::Outcome,
+    /// Time to compile or to load from the cache.
+    pub compile_time: Duration,
+    /// Size of the .wasm file, bytes.
+    pub size: usize,
+}
+
+/// The plugin's identity in reports: SHA-256 of its bytes, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
+}
+
+/// Checks the component's exports name our world and version.
+fn check_world(engine: &Engine, component: &Component) -> Result<(), String> {
+    let ty = component.component_type();
+    let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
+    let ours = exports.iter().find(|n| n.split('@').next() == Some(BEHAVIOUR_EXPORT));
+    match ours {
+        None => Err(format!(
+            "not a wasp plugin: it does not export {BEHAVIOUR_EXPORT} (exports: {})",
+            if exports.is_empty() { "none".to_string() } else { exports.join(", ") }
+        )),
+        Some(name) => {
+            let version = name.split('@').nth(1).unwrap_or("none");
+            if version != WIT_VERSION {
+                Err(format!(
+                    "built for wasp:plugin@{version}, but this host supports wasp:plugin@{WIT_VERSION} only"
+                ))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Plugin {
+    /// Reads, loads, links and describes a plugin. Every failure is one line, exit code 3.
+    pub async fn load(engine: &Engine, path: &Path) -> Result<Plugin, LoadError> {
+        Self::from_bytes(engine, path, &read(path)?).await
+    }
+
+    /// As [`Plugin::load`], for bytes already read from `path` by [`read`].
+    pub async fn from_bytes(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Plugin, LoadError> {
+        let shown = path.display().to_string();
+        let Compiled { component, sha256, cache, compile_time, size } = compile(engine, path, bytes)?;
+        let imports = component.component_type().imports(engine).map(|(n, _)| n.to_string()).collect();
+        let linker = linker(engine).map_err(|e| LoadError::Plugin(format!("host linker: {e:#}")))?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Plugin(format!("{shown} needs an import this host does not provide: {}", root(&e))))?;
+        let pre = UserPre::new(instance_pre)
+            .map_err(|e| LoadError::Plugin(format!("{shown} does not match wasp:plugin@{WIT_VERSION}: {}", root(&e))))?;
+        let behaviour = describe(engine, &pre)
+            .await
+            .map_err(|e| LoadError::Plugin(format!("{shown}: describe failed: {e}")))?;
+        tracing::info!("plugin {shown}: ready in {} ms (compiled-plugin cache: {})", compile_time.as_millis(), cache.as_str());
+        Ok(Plugin { path: path.to_path_buf(), engine: engine.clone(), pre, behaviour, sha256, cache, compile_time, size, imports })
+    }
+}
+
+/// Instantiates the plugin once, away from any run, to ask what it does.
+async fn describe(engine: &Engine, pre: &UserPre<UserState>) -> Result<Behaviour, String> {
+    let run = Arc::new(RunCtx::detached());
+    let mut store = new_store(engine, 0, run, 64 << 20, None, Duration::from_secs(10));
+    let instance = pre.instantiate_async(&mut store).await.map_err(|e| root(&e))?;
+    let info = instance.wasp_plugin_behaviour().call_describe(&mut store).await.map_err(|e| root(&e))?;
+    behaviour_from(info)
+}
+
+fn ms(v: u32) -> Duration {
+    Duration::from_millis(v as u64)
+}
+
+/// Converts and checks what `describe` returned.
+pub fn behaviour_from(info: wit::Info) -> Result<Behaviour, String> {
+    if info.tasks.is_empty() {
+        return Err("the plugin declares no task".into());
+    }
+    if info.tasks.iter().all(|t| t.weight == 0) {
+        return Err("every task has weight 0".into());
+    }
+    let wait = match info.wait {
+        wit::Wait::None => Wait::None,
+        wit::Wait::Constant(c) => Wait::Constant(ms(c)),
+        wit::Wait::Between((lo, hi)) if lo <= hi => Wait::Between(ms(lo), ms(hi)),
+        wit::Wait::Between((lo, hi)) => return Err(format!("wait between({lo}, {hi}): min is over max")),
+        wit::Wait::Pacing(p) => Wait::Pacing(ms(p)),
+    };
+    let tasks = info.tasks.into_iter().map(|t| Task { name: t.name, weight: t.weight, tags: t.tags }).collect();
+    Ok(Behaviour { name: info.name, tasks, wait })
+}

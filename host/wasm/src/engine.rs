@@ -1,0 +1,131 @@
+//! The one wasmtime [`Engine`] of a run: component model, async calls,
+//! epoch interruption (a thread ticks it), small memory reservations, and the
+//! pooling allocator sized for the run's users when the address space allows.
+
+use crate::LoadError;
+use std::time::Duration;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// The wasmtime this host was built with.
+pub const WASMTIME_VERSION: &str = wasmtime_environ::VERSION;
+
+/// How often the epoch ticks: the granularity of yields and of the task budget.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// Wasm stack for guests; the fiber stack adds room for host calls.
+const MAX_WASM_STACK: usize = 256 << 10;
+const FIBER_STACK: usize = 512 << 10;
+
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Users alive at once the pooling allocator is sized for.
+    pub capacity: u32,
+    /// Linear memory cap per user, in bytes.
+    pub max_user_memory: usize,
+    /// Per user: core instances, memories and tables the plugin's component
+    /// creates, to size the instance pool (a Python component has ~14 core
+    /// instances where a Rust one has 3).
+    pub per_user: PoolShape,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolShape {
+    pub core_instances: u32,
+    pub memories: u32,
+    pub tables: u32,
+}
+
+impl Default for PoolShape {
+    fn default() -> Self {
+        PoolShape { core_instances: 8, memories: 2, tables: 4 }
+    }
+}
+
+impl PoolShape {
+    /// Counts what a component instantiates and defines (nested modules
+    /// included), never below the defaults. Unparsable bytes give the
+    /// defaults: loading the plugin reports them properly.
+    pub fn of(bytes: &[u8]) -> PoolShape {
+        use wasmtime::wasmparser::{Instance, Parser, Payload};
+        let (mut modules, mut instantiations, mut memories, mut tables) = (0u32, 0u32, 0u32, 0u32);
+        for payload in Parser::new(0).parse_all(bytes) {
+            match payload {
+                Ok(Payload::ModuleSection { .. }) => modules += 1,
+                Ok(Payload::InstanceSection(r)) => {
+                    instantiations += r.into_iter().filter(|i| matches!(i, Ok(Instance::Instantiate { .. }))).count() as u32
+                }
+                Ok(Payload::MemorySection(r)) => memories += r.count(),
+                Ok(Payload::TableSection(r)) => tables += r.count(),
+                Ok(_) => {}
+                Err(_) => return PoolShape::default(),
+            }
+        }
+        let d = PoolShape::default();
+        PoolShape {
+            core_instances: instantiations.max(modules).max(d.core_instances),
+            memories: memories.max(d.memories),
+            tables: tables.max(d.tables),
+        }
+    }
+}
+
+impl EngineOptions {
+    /// The options for running the component `bytes` (read by [`read`]): its
+    /// contents give the pool's shape.
+    pub fn for_component(bytes: &[u8], capacity: u32, max_user_memory: usize) -> EngineOptions {
+        EngineOptions { capacity, max_user_memory, per_user: PoolShape::of(bytes) }
+    }
+}
+
+fn config(opts: &EngineOptions, pooling: bool) -> Config {
+    let mut c = Config::new();
+    c.wasm_component_model(true);
+    c.epoch_interruption(true);
+    c.max_wasm_stack(MAX_WASM_STACK);
+    c.async_stack_size(FIBER_STACK);
+    // Small reservations: thousands of instances must fit in the address space.
+    let reservation = (opts.max_user_memory as u64).next_power_of_two().max(1 << 20);
+    c.memory_reservation(reservation);
+    c.memory_guard_size(64 << 10);
+    c.memory_reservation_for_growth(0);
+    // Copy data segments in at instantiation rather than map a copy-on-write
+    // image: one mapping fewer per user (vm.max_map_count caps them). For the
+    // megabyte images of Python/JS plugins, wasmtime's memfd image failed now
+    // and then with EBUSY when sealing it (seen once in five CI runs).
+    c.memory_init_cow(false);
+    if pooling {
+        let mut p = PoolingAllocationConfig::new();
+        let n = opts.capacity.max(16);
+        p.total_component_instances(n);
+        let shape = opts.per_user;
+        p.total_core_instances(n.saturating_mul(shape.core_instances));
+        p.total_memories(n.saturating_mul(shape.memories));
+        p.total_tables(n.saturating_mul(shape.tables));
+        p.total_stacks(n);
+        p.max_memory_size(reservation as usize);
+        c.allocation_strategy(InstanceAllocationStrategy::Pooling(p));
+    }
+    c
+}
+
+/// The engine, and a thread that ticks its epoch. With the pooling allocator
+/// when the address space allows, else the on-demand one.
+pub fn engine(opts: &EngineOptions) -> Result<Engine, LoadError> {
+    let failed = |e: wasmtime::Error| LoadError::Plugin(format!("cannot start the Wasm engine: {e:#}"));
+    let engine = match Engine::new(&config(opts, true)) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!("pooling allocator unavailable ({e:#}); using on-demand allocation");
+            Engine::new(&config(opts, false)).map_err(failed)?
+        }
+    };
+    let weak = engine.weak();
+    std::thread::Builder::new().name("wasp-epoch".into()).spawn(move || loop {
+        std::thread::sleep(EPOCH_TICK);
+        match weak.upgrade() {
+            Some(e) => e.increment_epoch(),
+            None => return,
+        }
+    })
+    .map_err(|e| LoadError::Plugin(format!("cannot start the Wasm engine's epoch thread: {e}")))?;
+    Ok(engine)
+}

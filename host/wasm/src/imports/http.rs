@@ -1,0 +1,282 @@
+//! `wasp:plugin/http`: the guest's requests, through the run's shared
+//! [`wasp_http::Client`] with this user's [`wasp_http::Session`]; each gets a
+//! CLIENT span and the trace context and baggage headers, and is counted in
+//! the stats once its outcome is final (the guest may still `fail` or `pass`
+//! it until the export call returns).
+
+use super::{RunCtx, UserCtx};
+use crate::bindings::wasp::plugin::http::Host;
+use crate::bindings::wasp::plugin::types::{HttpError, Method, Request, Response};
+use opentelemetry::baggage::BaggageExt;
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer as _};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_semantic_conventions::attribute as semconv;
+use std::time::{Duration, Instant};
+use wasp_http::header::{HeaderMap, HeaderName, HeaderValue};
+use wasp_http::{ErrorKind, Outgoing, Session};
+
+/// A response the guest may still `fail` or `pass`; counted when the export call ends.
+struct Pending {
+    id: u64,
+    method: &'static str,
+    name: String,
+    elapsed_us: u64,
+    bytes: u64,
+    failure: Option<String>,
+    /// `error.type` when failed: the status code, or `check` for a guest verdict.
+    status: Option<u16>,
+    at: Instant,
+    /// The request's CLIENT span, ended when the outcome is final.
+    span: Context,
+    server: (String, u16),
+}
+
+impl Pending {
+    /// Counts the request in the stats and the duration metric, and ends its span.
+    fn finish(self, run: &RunCtx) {
+        let failure = self.failure.as_deref();
+        run.stats.request(self.method, &self.name, self.elapsed_us, self.bytes, failure, self.at);
+        let error_type = failure.map(|f| match (self.status, f.starts_with("HTTP ")) {
+            (Some(code), true) => code.to_string(),
+            (Some(_), false) => "check".to_string(),
+            (None, _) => f.split(':').next().unwrap_or("error").to_string(),
+        });
+        if let Some(h) = &run.request_duration {
+            let mut attrs = vec![
+                KeyValue::new(semconv::HTTP_REQUEST_METHOD, self.method),
+                KeyValue::new(semconv::SERVER_ADDRESS, self.server.0),
+                KeyValue::new(semconv::SERVER_PORT, self.server.1 as i64),
+                KeyValue::new("wasp.request.name", self.name),
+            ];
+            if let Some(code) = self.status {
+                attrs.push(KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, code as i64));
+            }
+            if let Some(t) = &error_type {
+                attrs.push(KeyValue::new(semconv::ERROR_TYPE, t.clone()));
+            }
+            h.record(self.elapsed_us as f64 / 1e6, &attrs);
+        }
+        let span = self.span.span();
+        if span.span_context().is_valid() {
+            if let (Some(t), Some(msg)) = (error_type, failure) {
+                span.set_attribute(KeyValue::new(semconv::ERROR_TYPE, t));
+                span.set_status(Status::error(msg.to_string()));
+            }
+            let end = std::time::SystemTime::now() - self.at.elapsed();
+            span.end_with_timestamp(end);
+        }
+    }
+}
+
+/// One user's HTTP state.
+#[derive(Default)]
+pub struct UserHttp {
+    session: Session,
+    pending: Vec<Pending>,
+    next_id: u64,
+}
+
+/// Responses waiting for the guest's verdict, at most; older ones are counted as they are.
+const MAX_PENDING: usize = 64;
+
+impl UserHttp {
+    /// Counts every response still pending.
+    pub fn flush(&mut self, run: &RunCtx) {
+        for p in self.pending.drain(..) {
+            p.finish(run);
+        }
+    }
+
+    fn verdict(&mut self, id: u64, failure: Option<String>) {
+        match self.pending.iter_mut().find(|p| p.id == id) {
+            Some(p) => p.failure = failure,
+            None => tracing::debug!("response {id} was already counted; its verdict comes too late"),
+        }
+    }
+}
+
+fn method(m: Method) -> (wasp_http::Method, &'static str) {
+    match m {
+        Method::Get => (wasp_http::Method::GET, "GET"),
+        Method::Head => (wasp_http::Method::HEAD, "HEAD"),
+        Method::Post => (wasp_http::Method::POST, "POST"),
+        Method::Put => (wasp_http::Method::PUT, "PUT"),
+        Method::Patch => (wasp_http::Method::PATCH, "PATCH"),
+        Method::Delete => (wasp_http::Method::DELETE, "DELETE"),
+        Method::Options => (wasp_http::Method::OPTIONS, "OPTIONS"),
+    }
+}
+
+/// The guest's view of a request that got no answer.
+fn guest_error(e: wasp_http::Error) -> HttpError {
+    match e.kind {
+        ErrorKind::Timeout => HttpError::Timeout(e.message),
+        ErrorKind::Connect => HttpError::Connect(e.message),
+        ErrorKind::Protocol => HttpError::Protocol(e.message),
+        ErrorKind::Denied => HttpError::Denied(e.message),
+        ErrorKind::Invalid => HttpError::Invalid(e.message),
+    }
+}
+
+impl Host for UserCtx {
+    async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
+        let run = self.run.clone();
+        let client = &run.http;
+        let (m, method_name) = method(req.method);
+        let url = client.resolve(&req.url).map_err(HttpError::Invalid)?;
+        let name = req.name.unwrap_or_else(|| url.path().to_string());
+        if !client.allows(&url) {
+            let msg = format!("{} is not an allowed origin (see --allow-host)", url.origin().ascii_serialization());
+            run.stats.user_error("http", &format!("denied: {msg}"));
+            return Err(HttpError::Denied(msg));
+        }
+        let mut headers = HeaderMap::with_capacity(req.headers.len() + 3);
+        for (k, v) in &req.headers {
+            let k = HeaderName::from_bytes(k.as_bytes()).map_err(|e| HttpError::Invalid(format!("header '{k}': {e}")))?;
+            let v = HeaderValue::from_str(v).map_err(|e| HttpError::Invalid(format!("header value '{v}': {e}")))?;
+            headers.append(k, v);
+        }
+        let server = (url.host_str().unwrap_or("").to_string(), url.port_or_known_default().unwrap_or(0));
+
+        // The CLIENT span, child of the innermost open span, and the headers that carry it.
+        let parent = self.telemetry.current();
+        let cx = match run.telemetry.tracer.as_ref() {
+            Some(t) => {
+                let ua = headers
+                    .get(wasp_http::header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(client.user_agent())
+                    .to_string();
+                let span = t
+                    .span_builder(format!("{method_name} {name}"))
+                    .with_kind(SpanKind::Client)
+                    .with_attributes([
+                        KeyValue::new(semconv::HTTP_REQUEST_METHOD, method_name),
+                        KeyValue::new(semconv::URL_FULL, url.to_string()),
+                        KeyValue::new(semconv::SERVER_ADDRESS, server.0.clone()),
+                        KeyValue::new(semconv::SERVER_PORT, server.1 as i64),
+                        KeyValue::new(semconv::USER_AGENT_ORIGINAL, ua),
+                        KeyValue::new("wasp.user.id", self.id as i64),
+                        KeyValue::new("wasp.request.name", name.clone()),
+                    ])
+                    .start_with_context(t, &parent);
+                parent.with_span(span)
+            }
+            None => match &run.telemetry.ids {
+                Some(ids) => wasp_telemetry::ids::unrecorded_child(ids, &parent),
+                None => parent,
+            },
+        };
+        let cx = cx.with_baggage(self.baggage.entries().iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())));
+        run.telemetry.propagator.inject_context(&cx, &mut opentelemetry_http::HeaderInjector(&mut headers));
+
+        let outgoing = Outgoing {
+            method: m,
+            url,
+            headers,
+            body: req.body,
+            timeout: req.timeout_ms.map(|ms| Duration::from_millis(ms as u64)),
+        };
+        let t0 = Instant::now();
+        let result = client.send(&self.http.session, outgoing).await;
+        let elapsed = t0.elapsed();
+        self.host_wait += elapsed;
+        let elapsed_us = elapsed.as_micros() as u64;
+        let now = Instant::now();
+        match result {
+            Ok(a) => {
+                if self.http.pending.len() >= MAX_PENDING {
+                    self.http.flush(&run);
+                }
+                self.http.next_id += 1;
+                let id = self.http.next_id;
+                let failure = (a.status >= 400).then(|| a.status_text());
+                let span = cx.span();
+                span.set_attribute(KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, a.status as i64));
+                span.set_attribute(KeyValue::new(semconv::NETWORK_PROTOCOL_VERSION, a.version));
+                self.http.pending.push(Pending {
+                    id,
+                    method: method_name,
+                    name,
+                    elapsed_us,
+                    bytes: a.bytes,
+                    failure,
+                    status: Some(a.status),
+                    at: now,
+                    span: cx.clone(),
+                    server,
+                });
+                Ok(Response {
+                    id,
+                    status: a.status,
+                    headers: a.headers,
+                    body: a.body,
+                    truncated: a.truncated,
+                    url: a.url,
+                    elapsed_us,
+                })
+            }
+            Err(err) => {
+                let p = Pending {
+                    id: 0,
+                    method: method_name,
+                    name,
+                    elapsed_us,
+                    bytes: 0,
+                    failure: Some(err.to_string()),
+                    status: None,
+                    at: now,
+                    span: cx.clone(),
+                    server,
+                };
+                p.finish(&run);
+                Err(guest_error(err))
+            }
+        }
+    }
+
+    async fn fail(&mut self, id: u64, message: String) {
+        self.http.verdict(id, Some(message));
+    }
+
+    async fn pass(&mut self, id: u64) {
+        self.http.verdict(id, None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_change_pending_outcomes_before_they_are_counted() {
+        let run = RunCtx::detached();
+        let stats = run.stats.clone();
+        let mut u = UserHttp::default();
+        let now = Instant::now();
+        for (id, failure) in [(1, None), (2, Some("HTTP 404 Not Found".to_string()))] {
+            u.pending.push(Pending {
+                id,
+                method: "GET",
+                name: "/x".into(),
+                elapsed_us: 10,
+                bytes: 1,
+                failure,
+                status: Some(200),
+                at: now,
+                span: Context::new(),
+                server: ("h".into(), 80),
+            });
+        }
+        u.verdict(1, Some("wrong body".into()));
+        u.verdict(2, None);
+        u.flush(&run);
+        let snap = stats.snapshot();
+        assert_eq!(snap.total.count, 2);
+        assert_eq!(snap.total.failures, 1);
+        assert_eq!(snap.failures[0].2, "wrong body");
+        u.verdict(1, None); // too late: no effect, no panic
+        assert_eq!(stats.snapshot().total.failures, 1);
+    }
+}

@@ -1,0 +1,136 @@
+//! Host capabilities given to guests, one module per WIT interface.
+//!
+//! Every user's store holds a [`UserCtx`]: the user's own state for each
+//! interface plus a handle on what the run shares ([`RunCtx`]).
+
+pub mod baggage;
+pub mod context;
+pub mod flags;
+pub mod http;
+pub mod log;
+pub mod telemetry;
+pub mod types;
+
+use wasp_runner::stats::Stats;
+use wasp_telemetry::Telemetry;
+use opentelemetry::metrics::Histogram;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What all users of a run share.
+pub struct RunCtx {
+    pub stats: Arc<Stats>,
+    pub http: wasp_http::Client,
+    /// The run's `--host`, as given (may be empty).
+    pub host: String,
+    pub start: Instant,
+    pub task_names: Vec<String>,
+    pub telemetry: Arc<Telemetry>,
+    /// `http.client.request.duration`, when metrics are exported.
+    pub request_duration: Option<Histogram<f64>>,
+    /// Baggage every user starts with (`synthetic_request=true`, `--baggage`).
+    pub baggage_seed: Vec<(String, String)>,
+    /// Feature flags (OpenFeature), shared by every user and the flag poller.
+    pub flags: Arc<wasp_flags::Flags>,
+}
+
+impl RunCtx {
+    /// A context for work outside a run (describing a plugin, tests): no
+    /// host, nothing reachable, no telemetry.
+    pub fn detached() -> RunCtx {
+        RunCtx {
+            stats: Arc::new(Stats::new(&[])),
+            http: wasp_http::Client::new(wasp_http::Options {
+                base: None,
+                allow: Default::default(),
+                timeout: Duration::from_secs(1),
+                max_body: 0,
+                max_redirects: 0,
+                user_agent: String::new(),
+            })
+            .expect("a client with default settings builds"),
+            host: String::new(),
+            start: Instant::now(),
+            task_names: vec![],
+            telemetry: Arc::new(Telemetry::disabled()),
+            request_duration: None,
+            baggage_seed: vec![],
+            flags: Arc::new(wasp_flags::Flags::none()),
+        }
+    }
+}
+
+/// Where a user is: which export call runs now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Idle,
+    Start,
+    Task(usize),
+    Stop,
+}
+
+/// One user's host-side state.
+pub struct UserCtx {
+    pub id: u64,
+    pub run: Arc<RunCtx>,
+    pub http: http::UserHttp,
+    pub baggage: baggage::UserBaggage,
+    pub telemetry: telemetry::UserTelemetry,
+    pub phase: Phase,
+    /// When the current export call began, and how long of it was spent
+    /// waiting on the host (network), which does not count against the budget.
+    pub call_started: Instant,
+    pub host_wait: Duration,
+}
+
+impl UserCtx {
+    pub fn new(id: u64, run: Arc<RunCtx>) -> Self {
+        UserCtx {
+            id,
+            baggage: baggage::UserBaggage::seeded(&run.baggage_seed),
+            run,
+            http: http::UserHttp::default(),
+            telemetry: telemetry::UserTelemetry::default(),
+            phase: Phase::Idle,
+            call_started: Instant::now(),
+            host_wait: Duration::ZERO,
+        }
+    }
+
+    /// Name of the current phase, for logs: `on-start`, the task's name, `on-stop`.
+    pub fn phase_name(&self) -> &str {
+        match self.phase {
+            Phase::Idle => "",
+            Phase::Start => "on-start",
+            Phase::Stop => "on-stop",
+            Phase::Task(i) => self.run.task_names.get(i).map(String::as_str).unwrap_or("?"),
+        }
+    }
+
+    /// Starts an export call: its span opens (named `on_start`, the task, `on_stop`).
+    pub fn begin(&mut self, phase: Phase) {
+        self.phase = phase;
+        self.call_started = Instant::now();
+        self.host_wait = Duration::ZERO;
+        let name = match phase {
+            Phase::Start => "on_start",
+            Phase::Stop => "on_stop",
+            _ => self.phase_name(),
+        }
+        .to_string();
+        self.telemetry.begin(&self.run.telemetry, &name, self.id);
+    }
+
+    /// Ends an export call: responses not yet counted are counted (and their
+    /// spans ended), then the call's span ends, failed if `error`.
+    pub fn end(&mut self, error: Option<&str>) {
+        self.http.flush(&self.run);
+        self.telemetry.end(error);
+        self.phase = Phase::Idle;
+    }
+
+    /// Guest time used by the current call, not counting host waits.
+    pub fn busy(&self) -> Duration {
+        self.call_started.elapsed().saturating_sub(self.host_wait)
+    }
+}

@@ -1,0 +1,386 @@
+//! The command line (clap derive). Every option also reads `WASP_<NAME>`, and
+//! where Locust has an equivalent, Locust's variable (see [`LOCUST_ALIASES`]).
+
+use wasp_runner::units::{parse_duration, parse_size};
+use wasp_runner::Wait;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wasp",
+    version,
+    about = "Load testing with WebAssembly users",
+    long_about = "Load testing with WebAssembly users.\n\n\
+        Simulated users are WebAssembly components (world wasp:plugin/user) that the host runs \
+        by the thousand, each in its own sandbox, giving them HTTP, cookies, baggage, logs and spans. \
+        Every request is traced with OpenTelemetry, configured by the standard OTEL_* variables.\n\n\
+        Every option can also be set in the environment as WASP_<OPTION> (e.g. WASP_USERS); \
+        options that Locust has also read Locust's variable (LOCUST_USERS, LOCUST_SPAWN_RATE, \
+        LOCUST_HOST, LOCUST_RUN_TIME, LOCUST_STOP_TIMEOUT, LOCUST_TAGS, LOCUST_EXCLUDE_TAGS, \
+        LOCUST_LOGLEVEL, LOCUST_ONLY_SUMMARY, LOCUST_EXIT_CODE_ON_ERROR, LOCUST_CSV, \
+        LOCUST_CSV_FULL_HISTORY). The command line wins \
+        over WASP_*, which wins over LOCUST_*.\n\n\
+        Exit codes: 0 passed, 1 a threshold failed or (without thresholds) failures or errors \
+        (see --exit-code-on-error), 2 usage error, \
+        3 plugin could not be loaded, 4 stopped by a signal before anything was measured."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a plugin's users against a target.
+    Run(RunArgs),
+    /// Merge the --json results of several runs (e.g. one per machine) into one,
+    /// exactly: merged percentiles are those of all samples together.
+    Merge(MergeArgs),
+    /// The OpenTelemetry demo in one command: a stand-in shop on loopback and the
+    /// otel-demo plugin's shoppers against it (run options as for `wasp run`).
+    Demo(DemoArgs),
+    /// Serve the stand-in shop (the OpenTelemetry demo's frontend routes and data)
+    /// and its OFREP flag service, for any plugin or load generator to use.
+    Shop(ShopArgs),
+    /// Describe a plugin without running it: WIT package, behaviour, tasks and
+    /// weights, wait, imports, size, compile time.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InspectArgs {
+    /// The plugin component.
+    #[arg(value_name = "PLUGIN.wasm")]
+    pub plugin: PathBuf,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ShopArgs {
+    /// Port of the shop on 127.0.0.1 (0: any free port, printed at start).
+    #[arg(short = 'p', long, env = "WASP_SHOP_PORT", default_value_t = 8080, value_name = "PORT")]
+    pub port: u16,
+
+    /// Port of its OFREP flag service (flagd's remote evaluation protocol).
+    #[arg(long, env = "WASP_SHOP_OFREP_PORT", default_value_t = 8016, value_name = "PORT")]
+    pub ofrep_port: u16,
+
+    /// Address to listen on (loopback unless you say otherwise).
+    #[arg(long, env = "WASP_SHOP_BIND", default_value = "127.0.0.1", value_name = "ADDR")]
+    pub bind: String,
+
+    /// The flagd flag file the OFREP service serves (default: the demo's own,
+    /// built in). Re-read when it changes.
+    #[arg(long = "serve-flags", env = "WASP_SHOP_FLAGS", value_name = "FILE")]
+    pub flags: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// Result files written by `wasp run --json` (or by an earlier merge).
+    #[arg(required = true, value_name = "RESULT.json")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Write the merged result as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Write the merged HTML report.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write Locust-compatible CSV files of the merged result.
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<PathBuf>,
+
+    /// More pass/fail criteria for the merged result, besides the inputs' own.
+    #[arg(long = "threshold", value_delimiter = ';', value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// The plugin: a WebAssembly component built for wasp:plugin/user.
+    /// (`wasp demo`: the otel-demo plugin beside the binary unless given.)
+    #[arg(env = "WASP_PLUGIN", value_name = "PLUGIN.wasm")]
+    pub plugin: Option<PathBuf>,
+
+    /// Base URL of the system under test. Relative request URLs are joined to it
+    /// and its origin is allowed. [also LOCUST_HOST]
+    #[arg(short = 'H', long, env = "WASP_HOST", value_name = "URL")]
+    pub host: Option<String>,
+
+    /// Number of concurrent users. [also LOCUST_USERS]
+    #[arg(short = 'u', long, env = "WASP_USERS", default_value_t = 1, value_name = "N")]
+    pub users: u64,
+
+    /// Users started per second. [also LOCUST_SPAWN_RATE]
+    #[arg(short = 'r', long, env = "WASP_SPAWN_RATE", default_value_t = 1.0, value_name = "R")]
+    pub spawn_rate: f64,
+
+    /// Stop after this long, e.g. 30s, 5m, 1h30m (a bare number is seconds).
+    /// Without it, run until Ctrl-C. [also LOCUST_RUN_TIME]
+    #[arg(short = 't', long, env = "WASP_RUN_TIME", value_parser = parse_duration, value_name = "TIME")]
+    pub run_time: Option<Duration>,
+
+    /// At the stop, how long running tasks may take to finish before they are
+    /// cut short (their users then skip on-stop). [also LOCUST_STOP_TIMEOUT]
+    #[arg(long, env = "WASP_STOP_TIMEOUT", value_parser = parse_duration, default_value = "0s", value_name = "TIME")]
+    pub stop_timeout: Duration,
+
+    /// Only run tasks with one of these tags (comma-separated). [also LOCUST_TAGS]
+    #[arg(short = 'T', long, env = "WASP_TAGS", value_delimiter = ',', value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// Never run tasks with any of these tags (comma-separated). [also LOCUST_EXCLUDE_TAGS]
+    #[arg(short = 'E', long, env = "WASP_EXCLUDE_TAGS", value_delimiter = ',', value_name = "TAG")]
+    pub exclude_tags: Vec<String>,
+
+    /// Seed for reproducible runs: the same seed gives every user the same task
+    /// choices, waits and guest random numbers.
+    #[arg(long, env = "WASP_SEED", value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Linear memory cap per user (e.g. 16MiB); a user that grows past it traps alone.
+    #[arg(long, env = "WASP_MAX_USER_MEMORY", default_value = "64MiB", value_parser = parse_size, value_name = "SIZE")]
+    pub max_user_memory: u64,
+
+    /// More origins guests may reach besides --host: http://host:port, host:port
+    /// or a bare host name (any port). Repeat or separate with commas.
+    #[arg(long, env = "WASP_ALLOW_HOST", value_delimiter = ',', value_name = "ORIGIN")]
+    pub allow_host: Vec<String>,
+
+    /// Timeout of one request (redirects included), unless the plugin sets its own.
+    #[arg(long, env = "WASP_REQUEST_TIMEOUT", value_parser = parse_duration, default_value = "60s", value_name = "TIME")]
+    pub request_timeout: Duration,
+
+    /// Most of a response body handed to the guest; the rest is read and counted, not kept.
+    #[arg(long, env = "WASP_MAX_BODY", value_parser = parse_size, default_value = "1MiB", value_name = "SIZE")]
+    pub max_body: u64,
+
+    /// Guest CPU time one task (or on-start/on-stop) may use, network waits not
+    /// counted; past it the task is killed and the user restarted.
+    #[arg(long, env = "WASP_TASK_BUDGET", value_parser = parse_duration, default_value = "10s", value_name = "TIME")]
+    pub task_budget: Duration,
+
+    /// Override the plugin's wait between tasks: `none`, `500ms` (constant),
+    /// `1s..10s` (uniformly between), `pacing:1s` (a task every second).
+    #[arg(long, env = "WASP_WAIT", value_parser = parse_wait, value_name = "WAIT")]
+    pub wait: Option<Wait>,
+
+    /// Size the instance pool for this many live users (default: --users).
+    #[arg(long, env = "WASP_MAX_USERS", value_name = "N")]
+    pub max_users: Option<u32>,
+
+    /// Baggage every user starts with, besides synthetic_request=true
+    /// (repeat, or separate with commas): key=value.
+    #[arg(long, env = "WASP_BAGGAGE", value_delimiter = ',', value_parser = parse_key_value, value_name = "KEY=VALUE")]
+    pub baggage: Vec<(String, String)>,
+
+    /// Do not start users with the synthetic_request=true baggage.
+    #[arg(long, env = "WASP_NO_SYNTHETIC_BAGGAGE")]
+    pub no_synthetic_baggage: bool,
+
+    /// At the end, how long telemetry may take to flush before what is left is dropped.
+    #[arg(long, env = "WASP_TELEMETRY_TIMEOUT", value_parser = parse_duration, default_value = "5s", value_name = "TIME")]
+    pub telemetry_timeout: Duration,
+
+    /// A pass/fail criterion, repeatable: `p95<300ms`, `p99<1s`, `avg<100ms`,
+    /// `fail_ratio<0.01`, `rps>100`, or for one name: `"GET /api/cart: p95<200ms"`.
+    /// Any failed threshold makes the exit code 1.
+    #[arg(long = "threshold", env = "WASP_THRESHOLD", value_delimiter = ';', value_name = "EXPR")]
+    pub thresholds: Vec<String>,
+
+    /// Stop the run as soon as a threshold fails (checked every second, after the first 2 s).
+    #[arg(long, env = "WASP_ABORT_ON_THRESHOLD")]
+    pub abort_on_threshold: bool,
+
+    /// Write Locust-compatible CSV files: PREFIX_stats.csv, PREFIX_stats_history.csv
+    /// (appended every second), PREFIX_failures.csv, PREFIX_exceptions.csv. [also LOCUST_CSV]
+    #[arg(long, env = "WASP_CSV", value_name = "PREFIX")]
+    pub csv: Option<PathBuf>,
+
+    /// In the history CSV, a row per request name each interval, not only the
+    /// Aggregated one. [also LOCUST_CSV_FULL_HISTORY]
+    #[arg(long, env = "WASP_CSV_FULL_HISTORY")]
+    pub csv_full_history: bool,
+
+    /// Write the results as JSON to this file.
+    #[arg(long, env = "WASP_JSON", value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Write a self-contained HTML report (charts, tables, thresholds) to this file.
+    #[arg(long, env = "WASP_HTML", value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Print only the final summary, no live table. [also LOCUST_ONLY_SUMMARY]
+    #[arg(long, env = "WASP_ONLY_SUMMARY")]
+    pub only_summary: bool,
+
+    /// How often the live table is printed.
+    #[arg(long, env = "WASP_STATS_INTERVAL", value_parser = parse_duration, default_value = "2s", value_name = "TIME")]
+    pub stats_interval: Duration,
+
+    /// Exit code when the run had any failure or error. [also LOCUST_EXIT_CODE_ON_ERROR]
+    #[arg(long, env = "WASP_EXIT_CODE_ON_ERROR", default_value_t = 1, value_name = "CODE")]
+    pub exit_code_on_error: i32,
+
+    /// Reload the plugin when its file changes: users finish their current task
+    /// and go on with the new version; a broken version is refused and the old
+    /// one keeps running.
+    #[arg(long, env = "WASP_WATCH")]
+    pub watch: bool,
+
+    /// A flagd flag file (JSON) to evaluate feature flags from, re-read when it
+    /// changes. Without it, flags come from OFREP at --ofrep-url, else at
+    /// http://$FLAGD_HOST:$FLAGD_OFREP_PORT (port 8016 by default), else defaults.
+    #[arg(long, env = "WASP_FLAGS_FILE", value_name = "FILE")]
+    pub flags_file: Option<PathBuf>,
+
+    /// Base URL of an OFREP flag service (e.g. http://flagd:8016).
+    #[arg(long, env = "WASP_OFREP_URL", value_name = "URL")]
+    pub ofrep_url: Option<String>,
+
+    /// Follow this integer flag for the number of users, live (the demo's
+    /// `loadGeneratorVUs`): users are started or stopped at the spawn rate.
+    #[arg(long, env = "WASP_USERS_FLAG", value_name = "KEY")]
+    pub users_flag: Option<String>,
+
+    /// Pause all traffic while this integer flag is 0, resume when it is 1
+    /// (the demo's `loadGeneratorTraffic`).
+    #[arg(long, env = "WASP_PAUSE_FLAG", value_name = "KEY")]
+    pub pause_flag: Option<String>,
+
+    /// How often --users-flag and --pause-flag are evaluated.
+    #[arg(long, env = "WASP_FLAG_POLL_INTERVAL", value_parser = parse_duration, default_value = "10s", value_name = "TIME")]
+    pub flag_poll_interval: Duration,
+
+    /// Serve a read-only web page with the live stats (and `stats.json`) on this
+    /// port while running. [also LOCUST_WEB_PORT, with LOCUST_HEADLESS=false]
+    #[arg(long, env = "WASP_WEB_PORT", value_name = "PORT")]
+    pub web_port: Option<u16>,
+
+    /// Address the web page listens on.
+    #[arg(long, env = "WASP_WEB_HOST", default_value = "127.0.0.1", value_name = "ADDR")]
+    pub web_host: String,
+
+    /// Log level or filter (error, warn, info, debug, trace, or a RUST_LOG-style
+    /// filter such as `info,guest=warn`). Default: RUST_LOG, else info. [also LOCUST_LOGLEVEL]
+    #[arg(short = 'L', long, env = "WASP_LOG_LEVEL", value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+/// (WASP variable, Locust variable): the Locust one is used when the wasp one is unset.
+pub const LOCUST_ALIASES: &[(&str, &str)] = &[
+    ("WASP_HOST", "LOCUST_HOST"),
+    ("WASP_USERS", "LOCUST_USERS"),
+    ("WASP_SPAWN_RATE", "LOCUST_SPAWN_RATE"),
+    ("WASP_RUN_TIME", "LOCUST_RUN_TIME"),
+    ("WASP_STOP_TIMEOUT", "LOCUST_STOP_TIMEOUT"),
+    ("WASP_TAGS", "LOCUST_TAGS"),
+    ("WASP_EXCLUDE_TAGS", "LOCUST_EXCLUDE_TAGS"),
+    ("WASP_LOG_LEVEL", "LOCUST_LOGLEVEL"),
+    ("WASP_ONLY_SUMMARY", "LOCUST_ONLY_SUMMARY"),
+    ("WASP_EXIT_CODE_ON_ERROR", "LOCUST_EXIT_CODE_ON_ERROR"),
+    ("WASP_CSV", "LOCUST_CSV"),
+    ("WASP_CSV_FULL_HISTORY", "LOCUST_CSV_FULL_HISTORY"),
+];
+
+/// Locust variables read elsewhere (web UI switch) or knowingly ignored.
+const LOCUST_OTHERS: &[&str] = &["LOCUST_HEADLESS", "LOCUST_WEB_PORT", "LOCUST_AUTOSTART", "LOCUST_BROWSER_TRAFFIC_ENABLED", "LOCUST_LOCUSTFILE"];
+
+fn truthy(v: &str) -> bool {
+    matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+}
+
+/// Fills unset WASP_* variables from their Locust equivalents. Call before
+/// parsing, while the process has one thread. Returns warnings (to log once
+/// logging is up) for Locust variables wasp does not support.
+pub fn apply_locust_aliases() -> Vec<String> {
+    let mut warnings = vec![];
+    // LOCUST_HEADLESS=false asks for the web UI, on LOCUST_WEB_PORT (8089).
+    if let Ok(h) = std::env::var("LOCUST_HEADLESS") {
+        if !truthy(&h) && std::env::var_os("WASP_WEB_PORT").is_none() {
+            let port = std::env::var("LOCUST_WEB_PORT").unwrap_or_else(|_| "8089".into());
+            std::env::set_var("WASP_WEB_PORT", port);
+        }
+    }
+    if std::env::var("LOCUST_AUTOSTART").is_ok_and(|v| !truthy(&v)) {
+        warnings.push("LOCUST_AUTOSTART=false: wasp has no start button; the load starts at once".into());
+    }
+    if std::env::var("LOCUST_BROWSER_TRAFFIC_ENABLED").is_ok_and(|v| truthy(&v)) {
+        warnings.push("LOCUST_BROWSER_TRAFFIC_ENABLED: browser users are not supported; only HTTP users run".into());
+    }
+    let mut unknown: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| k.starts_with("LOCUST_") && !LOCUST_OTHERS.contains(&k.as_str()) && !LOCUST_ALIASES.iter().any(|(_, l)| l == k))
+        .collect();
+    unknown.sort();
+    for k in unknown {
+        warnings.push(format!("{k} is not supported by wasp; ignored"));
+    }
+    for (ours, locust) in LOCUST_ALIASES {
+        if std::env::var_os(ours).is_none() {
+            if let Some(v) = std::env::var_os(locust) {
+                // Locust spells booleans "true"/"false"; clap's flags want the same.
+                // SAFETY (edition 2021: safe fn): called at start-up before any thread exists.
+                std::env::set_var(ours, v);
+            }
+        }
+    }
+    warnings
+}
+
+/// `key=value`.
+pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("'{s}' is not key=value")),
+    }
+}
+
+/// `none`, `500ms`, `1s..10s`, `pacing:1s`.
+pub fn parse_wait(s: &str) -> Result<Wait, String> {
+    s.parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent_and_short_forms_work() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from(["wasp", "run", "p.wasm", "-H", "http://x", "-u", "5", "-r", "2.5", "-t", "1h30m", "-T", "a,b"]).unwrap();
+        let Command::Run(a) = cli.command else { panic!("run") };
+        assert_eq!(a.host.as_deref(), Some("http://x"));
+        assert_eq!((a.users, a.spawn_rate), (5, 2.5));
+        assert_eq!(a.run_time, Some(Duration::from_secs(5400)));
+        assert_eq!(a.tags, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn every_option_has_a_wasp_variable() {
+        let cmd = Cli::command();
+        let run = cmd.find_subcommand("run").unwrap();
+        for arg in run.get_arguments() {
+            if ["help", "version"].contains(&arg.get_id().as_str()) {
+                continue;
+            }
+            let env = arg.get_env().unwrap_or_else(|| panic!("--{} has no env", arg.get_id()));
+            assert!(env.to_str().unwrap().starts_with("WASP_"));
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! `wasp inspect PLUGIN.wasm`: what a plugin is and does, without running it —
+//! its WIT package and version, behaviour, tasks (weights, tags), wait model,
+//! the interfaces it imports, its size and its compile time (and whether the
+//! compiled-plugin cache served it). Bad files get `wasp run`'s errors.
+
+use crate::cli::InspectArgs;
+use crate::exit::{code, Fatal};
+use wasp_runner::Wait;
+use wasp_wasm::bindings::{BEHAVIOUR_EXPORT, WIT_VERSION};
+use wasp_wasm::{component, engine, EngineOptions, Plugin, WASMTIME_VERSION};
+use serde_json::json;
+use std::fmt::Write;
+
+fn wait_text(w: &Wait) -> String {
+    match w {
+        Wait::None => "none".into(),
+        Wait::Constant(d) => format!("constant {d:?}"),
+        Wait::Between(a, b) => format!("between {a:?} and {b:?}"),
+        Wait::Pacing(d) => format!("pacing {d:?}"),
+    }
+}
+
+pub fn describe(p: &Plugin) -> serde_json::Value {
+    let total: u32 = p.behaviour.tasks.iter().map(|t| t.weight).sum();
+    json!({
+        "path": p.path.display().to_string(),
+        "size_bytes": p.size,
+        "sha256": p.sha256,
+        "wit": format!("{}@{WIT_VERSION}", BEHAVIOUR_EXPORT.trim_end_matches("/behaviour")),
+        "world": "user",
+        "behaviour": p.behaviour.name,
+        "wait": wait_text(&p.behaviour.wait),
+        "tasks": p.behaviour.tasks.iter().map(|t| json!({
+            "name": t.name,
+            "weight": t.weight,
+            "share": if total > 0 { t.weight as f64 / total as f64 } else { 0.0 },
+            "tags": t.tags,
+        })).collect::<Vec<_>>(),
+        "imports": p.imports,
+        "compile_ms": p.compile_time.as_secs_f64() * 1000.0,
+        "cache": p.cache.as_str(),
+        "wasmtime": WASMTIME_VERSION,
+    })
+}
+
+pub fn text(p: &Plugin) -> String {
+    let d = describe(p);
+    let mut out = String::new();
+    let _ = writeln!(out, "plugin     {} ({:.1} KiB, sha256 {})", p.path.display(), p.size as f64 / 1024.0, &p.sha256[..16]);
+    let _ = writeln!(out, "wit        {} (world user)", d["wit"].as_str().unwrap_or(""));
+    let _ = writeln!(out, "behaviour  {}", p.behaviour.name);
+    let _ = writeln!(out, "wait       {}", wait_text(&p.behaviour.wait));
+    let _ = writeln!(out, "tasks      {:<28} {:>6} {:>7}  tags", "name", "weight", "share");
+    for t in d["tasks"].as_array().into_iter().flatten() {
+        let tags: Vec<&str> = t["tags"].as_array().into_iter().flatten().filter_map(|x| x.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "           {:<28} {:>6} {:>6.1}%  {}",
+            t["name"].as_str().unwrap_or(""),
+            t["weight"],
+            t["share"].as_f64().unwrap_or(0.0) * 100.0,
+            tags.join(",")
+        );
+    }
+    let _ = writeln!(out, "imports    {}", p.imports.join("\n           "));
+    let _ = writeln!(out, "compile    {:.0} ms (compiled-plugin cache: {}; wasmtime {})", p.compile_time.as_secs_f64() * 1000.0, p.cache.as_str(), WASMTIME_VERSION);
+    out
+}
+
+pub async fn main(args: InspectArgs) -> Result<i32, Fatal> {
+    let bytes = component::read(&args.plugin)?;
+    let engine = engine::engine(&EngineOptions::for_component(&bytes, 1, 64 << 20))?;
+    let p = Plugin::from_bytes(&engine, &args.plugin, &bytes).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&describe(&p)).unwrap_or_default());
+    } else {
+        print!("{}", text(&p));
+    }
+    Ok(code::OK)
+}

@@ -1,0 +1,54 @@
+//! What the result files say about a run besides its numbers.
+
+use crate::config::RunConfig;
+use wasp_report::json;
+use wasp_wasm::Plugin;
+
+/// What the result files say about the run besides its numbers.
+pub fn meta(cfg: &RunConfig, plugin: &Plugin, started_at: u64) -> json::Meta {
+    let mut options = std::collections::BTreeMap::new();
+    let mut opt = |k: &str, v: String| {
+        options.insert(k.to_string(), v);
+    };
+    opt("users", cfg.users.to_string());
+    opt("spawn-rate", cfg.spawn_rate.to_string());
+    opt("run-time", cfg.run_time.map(|d| humantime::format_duration(d).to_string()).unwrap_or_else(|| "until stopped".into()));
+    opt("stop-timeout", humantime::format_duration(cfg.stop_timeout).to_string());
+    opt("wait", cfg.wait.map(|w| format!("{w:?}")).unwrap_or_else(|| format!("{:?} (plugin)", plugin.behaviour.wait)));
+    if let Some(seed) = cfg.seed {
+        opt("seed", seed.to_string());
+    }
+    if !cfg.tags.is_empty() {
+        opt("tags", cfg.tags.join(","));
+    }
+    if !cfg.exclude_tags.is_empty() {
+        opt("exclude-tags", cfg.exclude_tags.join(","));
+    }
+    opt("request-timeout", humantime::format_duration(cfg.request_timeout).to_string());
+    opt("task-budget", humantime::format_duration(cfg.task_budget).to_string());
+    opt("max-user-memory", cfg.max_user_memory.to_string());
+    if !cfg.thresholds.is_empty() {
+        opt("threshold", cfg.thresholds.iter().map(|t| t.text.clone()).collect::<Vec<_>>().join("; "));
+    }
+    json::Meta {
+        wasp_version: env!("CARGO_PKG_VERSION").to_string(),
+        wasmtime_version: wasp_wasm::WASMTIME_VERSION.to_string(),
+        plugin: cfg.plugin.display().to_string(),
+        plugin_sha256: plugin.sha256.clone(),
+        behaviour: plugin.behaviour.name.clone(),
+        host: cfg.host.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+        started_at_unix_ms: started_at,
+        hostname: std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default(),
+        options,
+        merged_from: vec![],
+    }
+}
+
+pub fn unix_now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+

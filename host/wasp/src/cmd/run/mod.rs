@@ -1,0 +1,188 @@
+//! `wasp run`: load the plugin, run its users, report, choose the exit code.
+
+mod abort;
+mod follow;
+mod history;
+mod live;
+mod meta;
+
+use crate::cli::RunArgs;
+use crate::config::RunConfig;
+use crate::exit::{self, Fatal};
+use meta::{meta, unix_now, unix_now_ms};
+use std::sync::Arc;
+use std::time::Instant;
+use wasp_report::{console, csv, json};
+use wasp_runner::{Controls, Plan, Stats, StopReason};
+use wasp_telemetry::Telemetry;
+use wasp_wasm::imports::RunCtx;
+use wasp_wasm::{component, engine, EngineOptions, Plugin, WasmUsers};
+
+pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal> {
+    let cfg = RunConfig::from_args(&args)?;
+    // Each user may hold a connection: allow as many open files as the system lets us.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) if n < cfg.users + 64 => {
+            tracing::warn!("open-file limit is {n}: fewer than one connection per user ({})", cfg.users)
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
+    }
+    // Read once: the bytes size the engine's instance pool, then are compiled.
+    let bytes = component::read(&cfg.plugin)?;
+    let engine = engine::engine(&EngineOptions::for_component(&bytes, cfg.capacity, cfg.max_user_memory))?;
+    let plugin = Arc::new(Plugin::from_bytes(&engine, &cfg.plugin, &bytes).await?);
+    drop(bytes);
+    let started_at = unix_now_ms();
+    let b = &plugin.behaviour;
+    let selectable = b.selectable(&cfg.tags, &cfg.exclude_tags);
+    if selectable.is_empty() {
+        let known: Vec<String> =
+            b.tasks.iter().map(|t| format!("{}[{}]", t.name, t.tags.join(","))).collect();
+        return Err(Fatal::usage(format!(
+            "no task left to run after --tags/--exclude-tags (tasks: {})",
+            known.join(" ")
+        )));
+    }
+    let task_names: Vec<String> = b.tasks.iter().map(|t| t.name.clone()).collect();
+    let stats = Arc::new(Stats::new(&task_names));
+    let http = wasp_http::Client::new(wasp_http::Options {
+        base: cfg.host.clone(),
+        allow: cfg.allow.clone(),
+        timeout: cfg.request_timeout,
+        max_body: cfg.max_body,
+        max_redirects: 10,
+        user_agent: format!("wasp/{}", env!("CARGO_PKG_VERSION")),
+    })
+    .map_err(|e| Fatal::usage(format!("cannot build the HTTP client: {e}")))?;
+    let flags = Arc::new(
+        wasp_flags::Flags::new(&cfg.flags, telemetry.tracer.clone())
+            .await
+            .map_err(|e| Fatal::usage(format!("feature flags: {e}")))?,
+    );
+    let run_ctx = Arc::new(RunCtx {
+        stats: stats.clone(),
+        http,
+        host: cfg.host.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+        start: Instant::now(),
+        task_names,
+        request_duration: telemetry.meter_provider.as_ref().map(|mp| wasp_telemetry::instruments::register(mp, &stats, &telemetry)),
+        telemetry: telemetry.clone(),
+        baggage_seed: cfg.baggage.clone(),
+        flags: flags.clone(),
+    });
+    let factory = Arc::new(WasmUsers::new(plugin.clone(), run_ctx, cfg.max_user_memory, cfg.seed, cfg.task_budget));
+    let plan = Plan {
+        users: cfg.users,
+        spawn_rate: cfg.spawn_rate,
+        run_time: cfg.run_time,
+        stop_timeout: cfg.stop_timeout,
+        seed: cfg.seed,
+        tasks: selectable.iter().map(|&i| (i, b.tasks[i].weight)).collect(),
+        wait: cfg.wait.unwrap_or(b.wait),
+    };
+    tracing::info!(
+        plugin = %cfg.plugin.display(),
+        behaviour = %b.name,
+        users = cfg.users,
+        spawn_rate = cfg.spawn_rate,
+        run_time = ?cfg.run_time,
+        "starting"
+    );
+
+    let history = match &cfg.csv {
+        Some(prefix) => Some(
+            csv::History::create(prefix, cfg.csv_full_history)
+                .map_err(|e| Fatal::usage(format!("cannot write {}: {e}", csv::path(prefix, "stats_history").display())))?,
+        ),
+        None => None,
+    };
+    let history = history.map(|h| Arc::new(std::sync::Mutex::new(h)));
+    let history_task = history.clone().map(|h| tokio::spawn(history::csv_history(stats.clone(), h)));
+    let controls = Controls::new(cfg.users);
+    let web = match cfg.web {
+        Some(addr) => Some(
+            wasp_web::serve(addr, stats.clone(), controls.clone(), b.name.clone())
+                .await
+                .map_err(|e| Fatal::usage(format!("cannot serve the web page on {addr}: {e}")))?,
+        ),
+        None => None,
+    };
+    let poller = (cfg.users_flag.is_some() || cfg.pause_flag.is_some()).then(|| {
+        tokio::spawn(follow::follow_flags(flags.clone(), controls.clone(), cfg.clone()))
+    });
+    let watcher = cfg.watch.then(|| tokio::spawn(wasp_wasm::reload::watch(factory.clone(), engine.clone(), cfg.plugin.clone())));
+    let (signals, stop) = crate::signals::listen();
+    let live = tokio::spawn(live::live_console(stats.clone(), cfg.clone()));
+    let watch = cfg.abort_on_threshold.then(|| tokio::spawn(abort::abort_on_threshold(stats.clone(), cfg.thresholds.clone(), stop)));
+    let outcome = wasp_runner::run_with(factory, plan, stats.clone(), signals, controls).await;
+    for t in [poller, web, watcher].into_iter().flatten() {
+        t.abort();
+    }
+    live.abort();
+    let _ = live.await;
+    if let Some(w) = watch {
+        w.abort();
+    }
+    if let Some(t) = history_task {
+        t.abort();
+        let _ = t.await;
+    }
+
+    // The measurements end with the load; the telemetry flush comes after.
+    let snap = stats.snapshot();
+    let delivery = {
+        let t = telemetry.clone();
+        let timeout = cfg.telemetry_timeout;
+        tokio::task::spawn_blocking(move || t.shutdown(timeout)).await.unwrap_or_default()
+    };
+    if outcome.interrupted > 0 {
+        tracing::warn!("{} user(s) were cut short at the stop timeout", outcome.interrupted);
+    }
+    let measured = snap.total.count > 0 || snap.tasks.iter().any(|t| t.runs > 0);
+    let had_errors = snap.total.failures > 0 || !snap.errors.is_empty() || snap.tasks.iter().any(|t| t.errors > 0);
+    let verdicts: Vec<_> = cfg.thresholds.iter().map(|t| t.evaluate(&snap)).collect();
+    let code = exit::verdict(exit::Verdict {
+        thresholds: &verdicts,
+        had_errors,
+        exit_code_on_error: cfg.exit_code_on_error,
+        aborted_empty: outcome.reason == StopReason::Signal && !measured,
+    });
+    let plugin_name = cfg.plugin.display().to_string();
+    // A closed stdout (e.g. piped into `head`) must not turn into a panic.
+    {
+        use std::io::Write;
+        let mut text = console::summary(&snap, &plugin_name);
+        text.push_str(&console::thresholds(&verdicts));
+        text.push_str(&console::telemetry(&delivery));
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
+    if let (Some(prefix), Some(h)) = (&cfg.csv, &history) {
+        let mut h = h.lock().unwrap_or_else(|e| e.into_inner());
+        let written = h.append(&snap, unix_now()).and_then(|_| csv::finish(&mut h)).and_then(|_| csv::write_final(prefix, &snap));
+        if let Err(e) = written {
+            tracing::error!("cannot write the CSV files {}_*.csv: {e}", prefix.display());
+        }
+    }
+    if cfg.json.is_some() || cfg.html.is_some() {
+        let reason = match outcome.reason {
+            StopReason::RunTime => "run-time",
+            StopReason::Signal => "signal",
+            StopReason::UsersDone => "users-done",
+            StopReason::Aborted => "threshold",
+        };
+        let info = json::RunInfo {
+            meta: meta(&cfg, &plugin, started_at),
+            stop_reason: reason,
+            exit_code: code,
+            telemetry: &delivery,
+            thresholds: &verdicts,
+        };
+        let doc = json::report(&snap, &stats.second_histograms(), info);
+        for e in wasp_report::write_documents(&doc, cfg.json.as_deref(), cfg.html.as_deref()) {
+            tracing::error!("{e}");
+        }
+    }
+    Ok(code)
+}
+

@@ -1,0 +1,148 @@
+//! A run's settings, checked: what the CLI said, turned into values the
+//! runner and the imports can use. Bad values are usage errors (exit 2).
+
+use crate::cli::RunArgs;
+use crate::exit::Fatal;
+use wasp_http::AllowList;
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub plugin: PathBuf,
+    pub host: Option<Url>,
+    pub allow: AllowList,
+    pub users: u64,
+    pub spawn_rate: f64,
+    pub run_time: Option<Duration>,
+    pub stop_timeout: Duration,
+    pub tags: Vec<String>,
+    pub exclude_tags: Vec<String>,
+    pub seed: Option<u64>,
+    pub max_user_memory: usize,
+    pub request_timeout: Duration,
+    pub max_body: usize,
+    pub task_budget: Duration,
+    pub capacity: u32,
+    pub json: Option<PathBuf>,
+    pub html: Option<PathBuf>,
+    pub live: bool,
+    pub stats_interval: Duration,
+    pub exit_code_on_error: i32,
+    pub wait: Option<wasp_runner::Wait>,
+    pub baggage: Vec<(String, String)>,
+    pub telemetry_timeout: Duration,
+    pub thresholds: Vec<wasp_report::thresholds::Threshold>,
+    pub abort_on_threshold: bool,
+    pub csv: Option<PathBuf>,
+    pub csv_full_history: bool,
+    pub flags: wasp_flags::Source,
+    pub users_flag: Option<String>,
+    pub pause_flag: Option<String>,
+    pub flag_poll_interval: Duration,
+    pub web: Option<std::net::SocketAddr>,
+    pub watch: bool,
+}
+
+impl RunConfig {
+    pub fn from_args(a: &RunArgs) -> Result<Self, Fatal> {
+        let mut allow = AllowList::default();
+        let host = match a.host.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+            None => None,
+            Some(h) => {
+                let url = Url::parse(h).map_err(|e| Fatal::usage(format!("--host '{h}' is not a URL: {e}")))?;
+                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                    return Err(Fatal::usage(format!("--host '{h}' must be an http:// or https:// URL with a host")));
+                }
+                allow.add(&url.origin().ascii_serialization()).map_err(Fatal::usage)?;
+                Some(url)
+            }
+        };
+        for h in &a.allow_host {
+            allow.add(h).map_err(|e| Fatal::usage(format!("--allow-host: {e}")))?;
+        }
+        if !(a.spawn_rate.is_finite() && a.spawn_rate > 0.0) {
+            return Err(Fatal::usage(format!("--spawn-rate must be a positive number, not {}", a.spawn_rate)));
+        }
+        if a.users == 0 {
+            return Err(Fatal::usage("--users must be at least 1"));
+        }
+        if a.max_user_memory < 64 << 10 {
+            return Err(Fatal::usage("--max-user-memory must be at least 64KiB (one Wasm page)"));
+        }
+        let thresholds = a
+            .thresholds
+            .iter()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| t.parse::<wasp_report::thresholds::Threshold>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Fatal::usage)?;
+        if a.abort_on_threshold && thresholds.is_empty() {
+            return Err(Fatal::usage("--abort-on-threshold needs at least one --threshold"));
+        }
+        let users32 = a.users.min(u32::MAX as u64) as u32;
+        // A users flag may grow the pool: room for the demo's largest setting by default.
+        let default_capacity = if a.users_flag.is_some() { users32.max(100) } else { users32 };
+        let capacity = a.max_users.unwrap_or(default_capacity).max(users32);
+        if let Some(f) = &a.flags_file {
+            if !f.is_file() {
+                return Err(Fatal::usage(format!("--flags-file {}: no such file", f.display())));
+            }
+        }
+        let web = match a.web_port {
+            None => None,
+            Some(port) => Some(
+                format!("{}:{port}", a.web_host.trim())
+                    .parse::<std::net::SocketAddr>()
+                    .or_else(|_| format!("[{}]:{port}", a.web_host.trim()).parse())
+                    .map_err(|_| Fatal::usage(format!("--web-host '{}' is not an IP address", a.web_host)))?,
+            ),
+        };
+        Ok(RunConfig {
+            plugin: a.plugin.clone().ok_or_else(|| Fatal::usage("no plugin: wasp run PLUGIN.wasm (or set WASP_PLUGIN)"))?,
+            host,
+            allow,
+            users: a.users,
+            spawn_rate: a.spawn_rate,
+            run_time: a.run_time,
+            stop_timeout: a.stop_timeout,
+            tags: a.tags.iter().filter(|t| !t.is_empty()).cloned().collect(),
+            exclude_tags: a.exclude_tags.iter().filter(|t| !t.is_empty()).cloned().collect(),
+            seed: a.seed,
+            max_user_memory: a.max_user_memory as usize,
+            request_timeout: a.request_timeout,
+            max_body: a.max_body as usize,
+            task_budget: a.task_budget,
+            capacity,
+            json: a.json.clone(),
+            html: a.html.clone(),
+            live: !a.only_summary,
+            stats_interval: a.stats_interval.max(Duration::from_millis(100)),
+            exit_code_on_error: a.exit_code_on_error,
+            wait: a.wait,
+            baggage: {
+                let mut b = vec![];
+                if !a.no_synthetic_baggage {
+                    b.push(("synthetic_request".to_string(), "true".to_string()));
+                }
+                for (k, v) in &a.baggage {
+                    b.retain(|(x, _)| x != k);
+                    b.push((k.clone(), v.clone()));
+                }
+                b
+            },
+            telemetry_timeout: a.telemetry_timeout,
+            thresholds,
+            abort_on_threshold: a.abort_on_threshold,
+            csv: a.csv.clone(),
+            csv_full_history: a.csv_full_history,
+            flags: wasp_flags::Source::choose(a.flags_file.clone(), a.ofrep_url.clone()),
+            users_flag: a.users_flag.clone().filter(|k| !k.trim().is_empty()),
+            pause_flag: a.pause_flag.clone().filter(|k| !k.trim().is_empty()),
+            flag_poll_interval: a.flag_poll_interval.max(Duration::from_millis(100)),
+            web,
+            watch: a.watch,
+        })
+    }
+}

@@ -1,0 +1,96 @@
+//! The `wasp` binary: the command line, its checked configuration, and one
+//! module per command. The library crates under `host/` do the work; this
+//! crate wires them and alone maps errors to exit codes.
+
+mod cli;
+mod cmd;
+mod config;
+mod exit;
+mod logging;
+mod signals;
+
+use clap::Parser;
+use cli::{apply_locust_aliases, Cli, Command};
+use exit::{code, Fatal};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// A command's outcome as the process's exit code; an error is one line on stderr.
+fn exit_code(result: Result<i32, Fatal>) -> ExitCode {
+    let code = result.unwrap_or_else(|fatal| {
+        let _ = writeln!(std::io::stderr(), "wasp: error: {fatal}");
+        fatal.code
+    });
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+/// Runs one command's future on a fresh runtime.
+fn block_on(f: impl std::future::Future<Output = Result<i32, Fatal>>) -> ExitCode {
+    match tokio::runtime::Runtime::new() {
+        Ok(rt) => exit_code(rt.block_on(f)),
+        Err(e) => exit_code(Err(Fatal::internal(format!("cannot start the runtime: {e}")))),
+    }
+}
+
+fn main() -> ExitCode {
+    // A bug must still end in one line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.payload().downcast_ref::<&str>().map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let _ = writeln!(std::io::stderr(), "wasp: internal error: {msg}{at}");
+        std::process::exit(code::INTERNAL);
+    }));
+    let warnings = apply_locust_aliases();
+    if std::env::args().nth(1).as_deref() == Some("demo") {
+        cmd::demo::apply_defaults();
+    }
+    let cli = Cli::parse();
+    let (args, demo) = match cli.command {
+        Command::Run(args) => (args, false),
+        Command::Demo(d) => (d.run, true),
+        Command::Merge(args) => {
+            let _log = logging::init(None, None);
+            return exit_code(cmd::merge::main(args));
+        }
+        Command::Inspect(args) => {
+            let _log = logging::init(Some("warn"), None);
+            return block_on(cmd::inspect::main(args));
+        }
+        Command::Shop(args) => {
+            let _log = logging::init(None, None);
+            return block_on(cmd::shop::main(args));
+        }
+    };
+    if let Some(l) = &args.log_level {
+        if !logging::valid(l) {
+            return exit_code(Err(Fatal::usage(format!("--log-level '{l}' is not a level (error, warn, info, debug, trace) or filter"))));
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return exit_code(Err(Fatal::internal(format!("cannot start the runtime: {e}")))),
+    };
+    // Telemetry first: the log bridge needs its logger provider, and the gRPC
+    // exporters need the runtime.
+    let telemetry = {
+        let _rt = runtime.enter();
+        match wasp_telemetry::Telemetry::from_env() {
+            Ok(t) => std::sync::Arc::new(t),
+            Err(e) => return exit_code(Err(e.into())),
+        }
+    };
+    let _log = logging::init(args.log_level.as_deref(), telemetry.logger_provider());
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
+    let result = if demo {
+        runtime.block_on(cmd::demo::run(cli::DemoArgs { run: args }, telemetry))
+    } else {
+        runtime.block_on(cmd::run::run(args, telemetry))
+    };
+    // Users still parked in the runtime are dropped without waiting.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    exit_code(result)
+}
