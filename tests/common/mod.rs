@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod demo;
+pub mod faults;
 pub mod otlp;
 
 use axum::extract::{Query, Request, State};
@@ -236,7 +237,7 @@ pub fn plugin(name: &str) -> PathBuf {
         let status = std::process::Command::new(env!("CARGO"))
             .current_dir(workspace())
             .args(["build", "--release", "--target", "wasm32-wasip2"])
-            .args(["-p", "quickstart", "-p", "otel-demo", "-p", "chaos", "-p", "swap", "-p", "bad-other-world", "-p", "bad-missing-export", "-p", "bad-wrong-version"])
+            .args(["-p", "quickstart", "-p", "otel-demo", "-p", "chaos", "-p", "swap", "-p", "hostile", "-p", "bad-other-world", "-p", "bad-missing-export", "-p", "bad-wrong-version", "-p", "bad-unknown-import"])
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building the test plugins failed (is the wasm32-wasip2 target installed?)");

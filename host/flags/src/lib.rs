@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
+use wasp_runner::text::printable;
 
 /// Where flags come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +48,10 @@ impl Source {
         }
     }
 }
+
+/// Flags warned about at most (after that, failures are silent: a plugin
+/// asking for ever new keys must not grow the host's memory).
+const MAX_WARNED: usize = 256;
 
 /// Longest a flag evaluation may take before its default is used.
 pub const EVALUATION_TIMEOUT: Duration = Duration::from_secs(2);
@@ -154,9 +159,14 @@ impl Flags {
                 d.value
             }
             Err(msg) => {
-                if self.warned.lock().unwrap_or_else(|e| e.into_inner()).insert(key.to_string()) {
-                    tracing::warn!("flag {key} ({}): {msg}; using the default {default:?}", self.provider);
+                // One warning per flag; the keys are a plugin's, so they are
+                // printed escaped and remembered up to a bound.
+                let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
+                if warned.len() < MAX_WARNED && warned.insert(key.to_string()) {
+                    let shown = printable(key, 128);
+                    tracing::warn!("flag {shown} ({}): {}; using the default {}", self.provider, printable(&msg, 512), printable(&format!("{default:?}"), 128));
                 }
+                drop(warned);
                 if let Some(s) = span.as_mut() {
                     s.set_attribute(KeyValue::new(semconv::ERROR_TYPE, "flag_evaluation_error"));
                     s.set_attribute(KeyValue::new(semconv::FEATURE_FLAG_ERROR_MESSAGE, msg.clone()));

@@ -84,10 +84,17 @@ pub fn summary(snap: &Snapshot, plugin: &str) -> String {
             let _ = writeln!(out, "{c:>10}  {m:<8} {n:<w$} {e}", w = NAME_WIDTH);
         }
     }
+    if snap.total.interrupted > 0 {
+        let _ = writeln!(
+            out,
+            "\n{} request(s) were still in flight when the run stopped: listed as interrupted, not in the counts above",
+            snap.total.interrupted
+        );
+    }
     let _ = writeln!(out, "\nTasks");
-    let _ = writeln!(out, "{:<w$} {:>10} {:>10}", "Task", "# runs", "# errors", w = NAME_WIDTH + 9);
+    let _ = writeln!(out, "{:<w$} {:>10} {:>10} {:>12}", "Task", "# runs", "# errors", "# cut short", w = NAME_WIDTH + 9);
     for t in &snap.tasks {
-        let _ = writeln!(out, "{:<w$} {:>10} {:>10}", t.name, t.runs, t.errors, w = NAME_WIDTH + 9);
+        let _ = writeln!(out, "{:<w$} {:>10} {:>10} {:>12}", t.name, t.runs, t.errors, t.interrupted, w = NAME_WIDTH + 9);
     }
     if !snap.errors.is_empty() {
         let _ = writeln!(out, "\nErrors");

@@ -174,6 +174,9 @@ fn card(out: &mut String, label: &str, value: &str) {
 }
 
 fn when(unix_ms: u64) -> String {
+    if unix_ms > crate::json::LAST_START_MS {
+        return "(not a date)".into();
+    }
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(unix_ms);
     humantime::format_rfc3339_seconds(t).to_string()
 }

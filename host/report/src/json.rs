@@ -13,6 +13,11 @@ use std::time::Duration;
 /// The document's format; `wasp merge` refuses others.
 pub const FORMAT: &str = "wasp-result/1";
 
+/// The largest result file read (a day at one histogram a second is far less).
+const MAX_FILE: u64 = 512 << 20;
+/// 9999-12-31T23:59:59.999Z: RFC 3339 has four-digit years.
+pub const LAST_START_MS: u64 = 253_402_300_799_999;
+
 /// The percentiles every request entry lists (Locust's set).
 pub const PERCENTILES: [(&str, f64); 11] = [
     ("50", 0.5), ("66", 0.66), ("75", 0.75), ("80", 0.8), ("90", 0.9), ("95", 0.95), ("98", 0.98), ("99", 0.99),
@@ -25,6 +30,9 @@ pub struct RequestStats {
     pub name: String,
     pub count: u64,
     pub failures: u64,
+    /// Requests still in flight when the run stopped (not in `count`).
+    #[serde(default)]
+    pub interrupted: u64,
     pub bytes: u64,
     pub rps: f64,
     pub sum_us: u64,
@@ -55,6 +63,9 @@ pub struct TaskStats {
     pub name: String,
     pub runs: u64,
     pub errors: u64,
+    /// Runs cut short at the stop (not in `runs`).
+    #[serde(default)]
+    pub interrupted: u64,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -133,6 +144,7 @@ fn request(e: &Entry, snap: &Snapshot) -> RequestStats {
         name: e.name.clone(),
         count: e.count,
         failures: e.failures,
+        interrupted: e.interrupted,
         bytes: e.bytes,
         rps: snap.rps(e.count),
         sum_us: e.sum_us,
@@ -174,7 +186,7 @@ pub fn report(snap: &Snapshot, seconds: &[Option<Histogram<u64>>], info: RunInfo
             .iter()
             .map(|(m, n, e, c)| Failure { method: m.clone(), name: n.clone(), error: e.clone(), occurrences: *c })
             .collect(),
-        tasks: snap.tasks.iter().map(|t| TaskStats { name: t.name.clone(), runs: t.runs, errors: t.errors }).collect(),
+        tasks: snap.tasks.iter().map(|t| TaskStats { name: t.name.clone(), runs: t.runs, errors: t.errors, interrupted: t.interrupted }).collect(),
         errors: snap
             .errors
             .iter()
@@ -205,6 +217,7 @@ fn entry(r: &RequestStats) -> Result<Entry, String> {
     let mut e = Entry::new(&r.method, &r.name);
     e.count = r.count;
     e.failures = r.failures;
+    e.interrupted = r.interrupted;
     e.bytes = r.bytes;
     e.sum_us = r.sum_us;
     e.min_us = if r.count == 0 { u64::MAX } else { r.min_us };
@@ -216,11 +229,37 @@ fn entry(r: &RequestStats) -> Result<Entry, String> {
 impl Report {
     /// Reads a result file, checking it is one and that its histograms decode.
     pub fn read(path: &std::path::Path) -> Result<Report, String> {
-        let text = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let r: Report = serde_json::from_slice(&text)
-            .map_err(|e| format!("{} is not a wasp result: {e}", path.display()))?;
+        let shown = path.display();
+        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        if !meta.is_file() {
+            return Err(format!("{shown} is not a regular file"));
+        }
+        if meta.len() > MAX_FILE {
+            return Err(format!("{shown} is {} bytes, more than a result file can be ({MAX_FILE})", meta.len()));
+        }
+        let text = std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+        Self::parse(&text).map_err(|e| format!("{shown}: {e}"))
+    }
+
+    /// A result document from its JSON text, checked: the format, and values
+    /// a real run can have (times within a year, a start before the year 10000).
+    pub fn parse(text: &[u8]) -> Result<Report, String> {
+        let r: Report = serde_json::from_slice(text).map_err(|e| format!("not a wasp result: {e}"))?;
         if r.format != FORMAT {
-            return Err(format!("{} has format '{}', this wasp reads '{FORMAT}'", path.display(), r.format));
+            return Err(format!("format '{}', this wasp reads '{FORMAT}'", r.format));
+        }
+        let year = wasp_runner::units::MAX_DURATION.as_secs_f64();
+        if !(r.duration_s.is_finite() && (0.0..=year).contains(&r.duration_s)) {
+            return Err(format!("duration_s {} is not a run's length (0 to a year)", r.duration_s));
+        }
+        if r.ramp_up_s.is_some_and(|s| !(s.is_finite() && (0.0..=year).contains(&s))) {
+            return Err("ramp_up_s is not a time within the run".into());
+        }
+        if r.meta.started_at_unix_ms > LAST_START_MS {
+            return Err(format!("started_at_unix_ms {} is after the year 9999", r.meta.started_at_unix_ms));
+        }
+        if r.timeline.len() as f64 > r.duration_s + 2.0 {
+            return Err(format!("{} timeline seconds for a {:.0} s run", r.timeline.len(), r.duration_s));
         }
         Ok(r)
     }
@@ -240,7 +279,7 @@ impl Report {
             entries,
             total,
             failures: self.failures.iter().map(|f| (f.method.clone(), f.name.clone(), f.error.clone(), f.occurrences)).collect(),
-            tasks: self.tasks.iter().map(|t| stats::TaskEntry { name: t.name.clone(), runs: t.runs, errors: t.errors }).collect(),
+            tasks: self.tasks.iter().map(|t| stats::TaskEntry { name: t.name.clone(), runs: t.runs, errors: t.errors, interrupted: t.interrupted }).collect(),
             errors: self.errors.iter().map(|e| (e.r#where.clone(), e.message.clone(), e.occurrences)).collect(),
             timeline: self
                 .timeline

@@ -30,6 +30,12 @@ fn add_hist(into: &mut Option<Histogram<u64>>, h: &Histogram<u64>) -> Result<(),
 pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
     let first = inputs.first().ok_or("nothing to merge")?;
     let start = inputs.iter().map(|(_, r)| r.meta.started_at_unix_ms).min().unwrap_or(0);
+    // Timelines are aligned on wall-clock starts: parts of one test lie within a year.
+    let end_ms = inputs.iter().map(|(_, r)| r.meta.started_at_unix_ms as f64 + r.duration_s * 1000.0).fold(0.0, f64::max);
+    let span_s = (end_ms - start as f64) / 1000.0;
+    if span_s > wasp_runner::units::MAX_DURATION.as_secs_f64() {
+        return Err(format!("the inputs span {:.0} days from the first start to the last end: they are not parts of one test (at most a year)", span_s / 86400.0));
+    }
     let mut entries: BTreeMap<(String, String), Entry> = BTreeMap::new();
     let mut failures: BTreeMap<(String, String, String), u64> = BTreeMap::new();
     let mut tasks: Vec<TaskEntry> = Vec::new();
@@ -68,6 +74,7 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
                 Some(x) => {
                     x.runs += t.runs;
                     x.errors += t.errors;
+                    x.interrupted += t.interrupted;
                 }
                 None => tasks.push(t),
             }
@@ -189,5 +196,28 @@ mod tests {
         assert_eq!(m.seconds[2].as_ref().unwrap().len(), 3000);
         assert_eq!(m.meta.plugin, "p.wasm");
         assert_eq!(m.meta.merged_from.len(), 3);
+    }
+
+    #[test]
+    fn crafted_inputs_are_refused_with_a_reason() {
+        let real = run([1000u64, 2000].into_iter(), 1_764_000_000_000);
+        // A run "started" in 1970 beside a real one: a timeline of 1.7 billion seconds.
+        let epoch = run([1000u64].into_iter(), 0);
+        let e = merge(&[("a".into(), real.clone()), ("b".into(), epoch)]).err().unwrap();
+        assert!(e.contains("not parts of one test"), "{e}");
+        let text = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = serde_json::to_value(&real).unwrap();
+            f(&mut v);
+            serde_json::to_vec(&v).unwrap()
+        };
+        for (what, bad) in [
+            ("duration", text(&|v| v["duration_s"] = 1e300.into())),
+            ("negative duration", text(&|v| v["duration_s"] = (-5.0).into())),
+            ("year 10000", text(&|v| v["meta"]["started_at_unix_ms"] = 253_402_300_800_000u64.into())),
+            ("long timeline", text(&|v| v["timeline"] = serde_json::Value::Array(vec![v["timeline"][0].clone(); 50]))),
+        ] {
+            assert!(Report::parse(&bad).is_err(), "{what} accepted");
+        }
+        assert!(Report::parse(&text(&|_| {})).is_ok());
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::behaviour::Wait;
 use crate::stats::Stats;
+use crate::text::printable;
 use rand::distr::weighted::WeightedIndex;
 use rand::distr::Distribution;
 use rand::rngs::SmallRng;
@@ -105,7 +106,7 @@ enum Phase {
 struct Shared {
     plan: Plan,
     stats: Arc<Stats>,
-    pick: WeightedIndex<u32>,
+    pick: WeightedIndex<u64>,
     active: AtomicU64,
     interrupted: AtomicU64,
     ramped: AtomicBool,
@@ -183,21 +184,23 @@ impl Controls {
 
 /// Runs the plan until the run time is over, a signal comes, or every user has
 /// ended; then stops users as the plan says.
-pub async fn run<F: UserFactory>(factory: Arc<F>, plan: Plan, stats: Arc<Stats>, signals: mpsc::Receiver<Signal>) -> Outcome {
+pub async fn run<F: UserFactory>(factory: Arc<F>, plan: Plan, stats: Arc<Stats>, signals: &mut mpsc::Receiver<Signal>) -> Outcome {
     let controls = Controls::new(plan.users);
     run_with(factory, plan, stats, signals, controls).await
 }
 
-/// As [`run`], with the pool's size and pause switch under `controls`.
+/// As [`run`], with the pool's size and pause switch under `controls`. The
+/// signals stay the caller's: it may still listen after the run.
 pub async fn run_with<F: UserFactory>(
     factory: Arc<F>,
     plan: Plan,
     stats: Arc<Stats>,
-    mut signals: mpsc::Receiver<Signal>,
+    signals: &mut mpsc::Receiver<Signal>,
     controls: Controls,
 ) -> Outcome {
     assert!(!plan.tasks.is_empty(), "the caller checks that some task can be picked");
-    let pick = WeightedIndex::new(plan.tasks.iter().map(|t| t.1)).expect("weights were checked to be positive");
+    // u64: weights are u32, so their sum cannot overflow.
+    let pick = WeightedIndex::new(plan.tasks.iter().map(|t| t.1 as u64)).expect("weights were checked to be positive");
     let (phase_tx, phase_rx) = watch::channel(Phase::Running);
     // Users in slots above `allowed` finish their task and leave.
     let (allowed_tx, allowed_rx) = watch::channel(0u64);
@@ -242,7 +245,7 @@ pub async fn run_with<F: UserFactory>(
         if allowed == target && target > 0 && live.is_empty() && (1..=target).all(|s| retired.contains(&s)) {
             break StopReason::UsersDone;
         }
-        let next_step = (allowed != target && rate.is_finite()).then(|| ramp_at + Duration::from_secs_f64(steps as f64 / rate));
+        let next_step = (allowed != target && rate.is_finite()).then(|| later(ramp_at, steps as f64 / rate));
         tokio::select! {
             _ = sleep_until(next_step.unwrap_or(start)), if next_step.is_some() => {}
             _ = sleep_until(deadline.unwrap_or(start)), if deadline.is_some() => break StopReason::RunTime,
@@ -301,6 +304,13 @@ pub async fn run_with<F: UserFactory>(
     Outcome { reason, interrupted: shared.interrupted.load(Ordering::Relaxed), killed }
 }
 
+/// `at` plus `secs` seconds, saturating far in the future instead of overflowing.
+fn later(at: Instant, secs: f64) -> Instant {
+    let far = Duration::from_secs(10 * 366 * 24 * 3600);
+    let d = Duration::try_from_secs_f64(secs).unwrap_or(far).min(far);
+    at.checked_add(d).unwrap_or(at + Duration::from_secs(366 * 24 * 3600))
+}
+
 /// Resolves when the phase reaches `at_least` (Running < Stopping < Interrupt).
 async fn phase_reached(phase: &mut watch::Receiver<Phase>, at_least: Phase) {
     let rank = |p: &Phase| match p {
@@ -356,7 +366,7 @@ async fn user_life<F: UserFactory>(
         let mut user = match factory.create(id).await {
             Ok(u) => u,
             Err(msg) => {
-                tracing::warn!(user = id, "user could not be created: {msg}");
+                tracing::warn!(user = id, "user could not be created: {}", printable(&msg, 512));
                 stats.user_error("create", &msg);
                 return true;
             }
@@ -365,7 +375,7 @@ async fn user_life<F: UserFactory>(
         let mut need_restart = false;
         tokio::select! {
             r = user.on_start() => if let Err(e) = r {
-                tracing::warn!(user = id, "on-start failed: {}", e.message);
+                tracing::warn!(user = id, "on-start failed: {}", printable(&e.message, 512));
                 stats.user_error("on-start", &e.message);
                 need_restart = e.fatal;
             },
@@ -396,6 +406,7 @@ async fn user_life<F: UserFactory>(
                 r = user.run_task(index) => r,
                 _ = phase_reached(&mut phase, Phase::Interrupt) => {
                     shared.interrupted.fetch_add(1, Ordering::Relaxed);
+                    stats.task_interrupted(index);
                     shared.user_down();
                     return false;
                 }
@@ -406,7 +417,7 @@ async fn user_life<F: UserFactory>(
                     fatal_in_a_row = 0;
                 }
                 Err(e) => {
-                    tracing::warn!(user = id, task = index, "task failed: {}", e.message);
+                    tracing::warn!(user = id, task = index, "task failed: {}", printable(&e.message, 512));
                     stats.task(index, Some(&e.message));
                     need_restart = e.fatal;
                 }
@@ -518,8 +529,8 @@ mod tests {
 
     async fn go(f: &Arc<Factory>, p: Plan) -> (Outcome, Arc<Stats>) {
         let stats = Arc::new(Stats::new(&["a".into(), "b".into()]));
-        let (_tx, rx) = mpsc::channel(1);
-        let out = run(f.clone(), p, stats.clone(), rx).await;
+        let (_tx, mut rx) = mpsc::channel(1);
+        let out = run(f.clone(), p, stats.clone(), &mut rx).await;
         (out, stats)
     }
 
@@ -605,6 +616,7 @@ mod tests {
         let (out, stats) = go(&f, plan(2, 0.0, 2, Wait::None)).await;
         assert_eq!(out.interrupted, 2);
         assert_eq!(stats.snapshot().tasks.iter().map(|t| t.runs).sum::<u64>(), 0);
+        assert_eq!(stats.snapshot().tasks.iter().map(|t| t.interrupted).sum::<u64>(), 2, "the cut tasks are counted as interrupted");
         assert!(!f.log.lock().unwrap().iter().any(|(_, e)| matches!(e, Ev::Stop(_))));
         assert_eq!(stats.snapshot().users, 0);
     }
@@ -613,10 +625,10 @@ mod tests {
     async fn signals_stop_and_a_second_kills() {
         let f = factory(Duration::from_secs(60), None);
         let stats = Arc::new(Stats::new(&["a".into(), "b".into()]));
-        let (tx, rx) = mpsc::channel(2);
+        let (tx, mut rx) = mpsc::channel(2);
         let mut p = plan(3, 0.0, 1000, Wait::None);
         p.stop_timeout = Duration::from_secs(1000);
-        let h = tokio::spawn(run(f.clone(), p, stats, rx));
+        let h = tokio::spawn(async move { run(f.clone(), p, stats, &mut rx).await });
         sleep(Duration::from_secs(5)).await;
         tx.send(Signal::Stop).await.unwrap();
         sleep(Duration::from_secs(5)).await;
@@ -653,9 +665,11 @@ mod tests {
     async fn the_pool_resizes_and_pauses_while_running() {
         let f = factory(Duration::from_millis(10), None);
         let stats = Arc::new(Stats::new(&["a".into(), "b".into()]));
-        let (_tx, rx) = mpsc::channel(1);
+        let (_tx, mut rx) = mpsc::channel(1);
         let controls = Controls::new(2);
-        let h = tokio::spawn(run_with(f.clone(), plan(2, 10.0, 30, Wait::Constant(Duration::from_millis(100))), stats.clone(), rx, controls.clone()));
+        let p = plan(2, 10.0, 30, Wait::Constant(Duration::from_millis(100)));
+        let (f2, s2, c2) = (f.clone(), stats.clone(), controls.clone());
+        let h = tokio::spawn(async move { run_with(f2, p, s2, &mut rx, c2).await });
         let starts = |f: &Arc<Factory>| f.log.lock().unwrap().iter().filter(|(_, e)| matches!(e, Ev::Start(_))).count();
         let stops = |f: &Arc<Factory>| f.log.lock().unwrap().iter().filter(|(_, e)| matches!(e, Ev::Stop(_))).count();
         let tasks = |s: &Stats| s.tasks().iter().map(|t| t.runs).sum::<u64>();
@@ -686,5 +700,19 @@ mod tests {
         assert!(tasks(&stats) >= before + 3 * 5, "resumed: {} after {before}", tasks(&stats));
         assert_eq!(f.created.load(Ordering::Relaxed), 6, "nothing restarted");
         assert_eq!(h.await.unwrap().reason, StopReason::RunTime);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn huge_weights_and_a_tiny_spawn_rate_neither_overflow_nor_panic() {
+        let f = factory(Duration::from_millis(1), None);
+        let mut p = plan(3, 0.001, 10, Wait::Constant(Duration::from_millis(9)));
+        p.tasks = vec![(0, u32::MAX), (1, u32::MAX)];
+        let (out, stats) = go(&f, p).await;
+        assert_eq!(out.reason, StopReason::RunTime);
+        let snap = stats.snapshot();
+        assert_eq!(snap.users, 0);
+        assert_eq!(f.created.load(Ordering::Relaxed), 1, "at 0.001 users/s the second user is 1000 s away");
+        let (a, b) = (snap.tasks[0].runs as f64, snap.tasks[1].runs as f64);
+        assert!(a + b > 900.0 && (a - b).abs() / (a + b) < 0.1, "equal weights, equal shares: {a} {b}");
     }
 }

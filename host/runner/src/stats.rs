@@ -3,14 +3,35 @@
 //! and errors; a per-second timeline. Knows nothing of HTTP clients or Wasm: the
 //! recorders take plain values.
 
+use crate::text::{is_printable, printable};
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Significant digits kept by every histogram.
 pub const SIGFIGS: u8 = 3;
+
+/// Distinct request names kept (each costs a histogram, tens of KiB); later
+/// new names are counted under [`OTHER_NAMES`].
+pub const MAX_NAMES: usize = 1000;
+/// Where requests with names past [`MAX_NAMES`] are counted.
+pub const OTHER_NAMES: &str = "(other names)";
+/// Distinct failure or error messages kept; later ones are counted under [`OTHER_MESSAGES`].
+pub const MAX_MESSAGES: usize = 1000;
+pub const OTHER_MESSAGES: &str = "(other messages)";
+/// Longest request name and message kept (bytes); longer ones are cut.
+pub const MAX_NAME_LEN: usize = 256;
+pub const MAX_MESSAGE_LEN: usize = 512;
+/// What an interrupted request is listed under in the failures.
+pub const INTERRUPTED: &str = "interrupted: still in flight when the run stopped";
+
+/// Plugin text as stats keep it: printable, bounded.
+fn clean(s: &str, max: usize) -> Cow<'_, str> {
+    if is_printable(s, max) { Cow::Borrowed(s) } else { Cow::Owned(printable(s, max)) }
+}
 
 pub fn new_histogram() -> Histogram<u64> {
     // Auto-resizing: starts small, grows to the largest value seen.
@@ -34,11 +55,41 @@ pub fn encode(h: &Histogram<u64>) -> Vec<u8> {
 }
 
 /// The inverse of [`encode`]; the result grows to fit anything added to it.
+/// Bytes from elsewhere (a result file) are checked first: only wasp's own
+/// precision and a bounded payload are accepted, so a crafted header cannot
+/// make the decoder allocate gigabytes.
 pub fn decode(bytes: &[u8]) -> Result<Histogram<u64>, String> {
+    check_header(bytes)?;
     let mut h: Histogram<u64> =
         Deserializer::new().deserialize(&mut &bytes[..]).map_err(|e| format!("not an HDR histogram: {e:?}"))?;
     h.auto(true);
     Ok(h)
+}
+
+/// The V2 + deflate header: outer cookie and length, then (inflated) inner
+/// cookie, payload length, normalizing offset, significant digits, lowest and
+/// highest trackable values.
+fn check_header(bytes: &[u8]) -> Result<(), String> {
+    use std::io::Read;
+    const COMPRESSED: u32 = 0x1c84_9314;
+    const PLAIN: u32 = 0x1c84_9313;
+    /// Far above any histogram of wasp's precision (about 1 MB at full range).
+    const MAX_PAYLOAD: u32 = 4 << 20;
+    let be32 = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    let be64 = |b: &[u8]| u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    if bytes.len() < 8 || be32(bytes) != COMPRESSED {
+        return Err("not an HDR histogram (V2 compressed)".into());
+    }
+    let mut inner = [0u8; 32];
+    flate2::read::ZlibDecoder::new(&bytes[8..]).read_exact(&mut inner).map_err(|e| format!("not an HDR histogram: {e}"))?;
+    let (cookie, payload, digits, low, high) = (be32(&inner), be32(&inner[4..]), be32(&inner[12..]), be64(&inner[16..]), be64(&inner[24..]));
+    if cookie != PLAIN {
+        return Err("not an HDR histogram (inner cookie)".into());
+    }
+    if digits != SIGFIGS as u32 || payload > MAX_PAYLOAD || low == 0 || high > i64::MAX as u64 {
+        return Err(format!("not a wasp histogram ({digits} significant digits, {payload}-byte payload, range {low}..{high})"));
+    }
+    Ok(())
 }
 
 #[derive(Clone, Debug)]
@@ -52,6 +103,9 @@ pub struct Entry {
     pub min_us: u64,
     pub max_us: u64,
     pub hist: Histogram<u64>,
+    /// Requests still in flight when the run stopped: listed as failures of
+    /// kind `interrupted`, not in `count`, `failures` or the histogram.
+    pub interrupted: u64,
 }
 
 impl Entry {
@@ -66,6 +120,7 @@ impl Entry {
             min_us: u64::MAX,
             max_us: 0,
             hist: new_histogram(),
+            interrupted: 0,
         }
     }
 
@@ -88,6 +143,7 @@ impl Entry {
         self.sum_us += other.sum_us;
         self.min_us = self.min_us.min(other.min_us);
         self.max_us = self.max_us.max(other.max_us);
+        self.interrupted += other.interrupted;
         self.hist.add(&other.hist).expect("auto-resizing histograms always add");
     }
 
@@ -110,6 +166,8 @@ pub struct TaskEntry {
     pub name: String,
     pub runs: u64,
     pub errors: u64,
+    /// Runs cut short at the stop (not in `runs`).
+    pub interrupted: u64,
 }
 
 /// One second of the run.
@@ -166,6 +224,11 @@ struct Inner {
     timeline: Vec<Second>,
     users: u64,
     ramp_up: Option<Duration>,
+    /// Distinct request names so far (all methods).
+    names: usize,
+    /// Warned once that names or messages overflowed.
+    warned_names: bool,
+    warned_messages: bool,
     /// All requests' times for the seconds still open (the newest two), by second.
     open: Vec<(usize, Histogram<u64>)>,
     /// The same for closed seconds, encoded (about a kilobyte each); index = second.
@@ -173,6 +236,62 @@ struct Inner {
 }
 
 impl Inner {
+    /// The entry for (method, name), made if new: the name cleaned, and past
+    /// [`MAX_NAMES`] distinct names, the one for [`OTHER_NAMES`].
+    fn entry(&mut self, method: &str, name: &str) -> &mut Entry {
+        let name = clean(name, MAX_NAME_LEN);
+        let known = self.entries.get(method).is_some_and(|m| m.contains_key(name.as_ref()));
+        let name: Cow<'_, str> = if known || self.names < MAX_NAMES {
+            name
+        } else {
+            if !self.warned_names {
+                self.warned_names = true;
+                tracing::warn!("more than {MAX_NAMES} request names: further names are counted as \"{OTHER_NAMES}\" (name requests by route, e.g. /api/products/{{id}})");
+            }
+            Cow::Borrowed(OTHER_NAMES)
+        };
+        if !self.entries.contains_key(method) {
+            self.entries.insert(method.to_string(), HashMap::new());
+        }
+        let by_name = self.entries.get_mut(method).expect("inserted above");
+        if !by_name.contains_key(name.as_ref()) {
+            self.names += 1;
+            by_name.insert(name.to_string(), Entry::new(method, &name));
+        }
+        by_name.get_mut(name.as_ref()).expect("inserted above")
+    }
+
+    /// Counts a failure message for (method, name), bounded as the names are.
+    fn failure(&mut self, method: &str, name: &str, msg: &str) {
+        let msg = clean(msg, MAX_MESSAGE_LEN);
+        let key = (method.to_string(), name.to_string(), msg.into_owned());
+        if let Some(n) = self.failures.get_mut(&key) {
+            *n += 1;
+            return;
+        }
+        let key = if self.failures.len() < MAX_MESSAGES { key } else { (key.0, key.1, self.overflow_message()) };
+        *self.failures.entry(key).or_insert(0) += 1;
+    }
+
+    /// Counts an error message at `place`, bounded as the names are.
+    fn error(&mut self, place: String, msg: &str) {
+        let key = (clean(&place, MAX_NAME_LEN).into_owned(), clean(msg, MAX_MESSAGE_LEN).into_owned());
+        if let Some(n) = self.errors.get_mut(&key) {
+            *n += 1;
+            return;
+        }
+        let key = if self.errors.len() < MAX_MESSAGES { key } else { (key.0, self.overflow_message()) };
+        *self.errors.entry(key).or_insert(0) += 1;
+    }
+
+    fn overflow_message(&mut self) -> String {
+        if !self.warned_messages {
+            self.warned_messages = true;
+            tracing::warn!("more than {MAX_MESSAGES} distinct failure or error messages: further ones are counted as \"{OTHER_MESSAGES}\"");
+        }
+        OTHER_MESSAGES.to_string()
+    }
+
     /// Adds a time to its second's histogram. A late sample (its second already
     /// closed) goes to the oldest open second.
     fn record_second(&mut self, idx: usize, v: u64) {
@@ -237,30 +356,33 @@ impl Stats {
     }
 
     /// Records one request that got an answer or an error. `failure` is the
-    /// message it is counted under when it failed.
+    /// message it is counted under when it failed. Names and messages come
+    /// from plugins: they are kept printable and bounded (see [`MAX_NAMES`]).
     pub fn request(&self, method: &str, name: &str, elapsed_us: u64, bytes: u64, failure: Option<&str>, at: Instant) {
         let mut g = self.lock();
         let inner = &mut *g;
-        let by_name = match inner.entries.get_mut(method) {
-            Some(m) => m,
-            None => inner.entries.entry(method.to_string()).or_default(),
-        };
-        match by_name.get_mut(name) {
-            Some(e) => e.record(elapsed_us, bytes, failure.is_some()),
-            None => {
-                let mut e = Entry::new(method, name);
-                e.record(elapsed_us, bytes, failure.is_some());
-                by_name.insert(name.to_string(), e);
-            }
-        }
+        let entry = inner.entry(method, name);
+        entry.record(elapsed_us, bytes, failure.is_some());
         if let Some(msg) = failure {
-            *inner.failures.entry((method.to_string(), name.to_string(), msg.to_string())).or_insert(0) += 1;
+            let name = entry.name.clone();
+            inner.failure(method, &name, msg);
         }
         let s = Self::second(inner, self.start, at);
         s.requests += 1;
         s.failures += failure.is_some() as u64;
         let idx = at.saturating_duration_since(self.start).as_secs() as usize;
         inner.record_second(idx, elapsed_us.max(1));
+    }
+
+    /// Records a request that was still in flight when the run stopped: a
+    /// failure of kind `interrupted`, outside the counts and the histograms.
+    pub fn interrupted(&self, method: &str, name: &str) {
+        let mut g = self.lock();
+        let inner = &mut *g;
+        let entry = inner.entry(method, name);
+        entry.interrupted += 1;
+        let name = entry.name.clone();
+        inner.failure(method, &name, INTERRUPTED);
     }
 
     /// Per second of the run, the histogram of every request's time (None for
@@ -287,13 +409,20 @@ impl Stats {
         }
         if let Some(msg) = error {
             let task = g.tasks.get(index).map(|t| t.name.clone()).unwrap_or_else(|| format!("#{index}"));
-            *g.errors.entry((task, msg.to_string())).or_insert(0) += 1;
+            g.error(task, msg);
+        }
+    }
+
+    /// Records a task run cut short by the stop.
+    pub fn task_interrupted(&self, index: usize) {
+        if let Some(t) = self.lock().tasks.get_mut(index) {
+            t.interrupted += 1;
         }
     }
 
     /// Records an error outside a task (on-start, on-stop, instantiation).
     pub fn user_error(&self, phase: &str, message: &str) {
-        *self.lock().errors.entry((phase.to_string(), message.to_string())).or_insert(0) += 1;
+        self.lock().error(phase.to_string(), message);
     }
 
     pub fn set_users(&self, users: u64) {
@@ -399,9 +528,90 @@ mod tests {
         s.task(1, Some("boom"));
         s.user_error("on-start", "nope");
         let snap = s.snapshot();
-        assert_eq!(snap.tasks[0], TaskEntry { name: "a".into(), runs: 2, errors: 1 });
-        assert_eq!(snap.tasks[1], TaskEntry { name: "b".into(), runs: 2, errors: 2 });
+        assert_eq!(snap.tasks[0], TaskEntry { name: "a".into(), runs: 2, errors: 1, interrupted: 0 });
+        assert_eq!(snap.tasks[1], TaskEntry { name: "b".into(), runs: 2, errors: 2, interrupted: 0 });
         assert_eq!(snap.errors[0], ("b".into(), "boom".into(), 2));
         assert_eq!(snap.errors.len(), 3);
+    }
+
+    #[test]
+    fn plugin_names_and_messages_are_bounded_and_printable() {
+        let s = Stats::new(&["t".into()]);
+        let now = Instant::now();
+        for i in 0..(MAX_NAMES + 500) {
+            s.request("GET", &format!("/u/{i}"), 10, 0, Some(&format!("HTTP 500 #{i}")), now);
+        }
+        s.request("GET", "/a\nwasp: error: forged", 10, 0, None, now);
+        s.task(0, Some("bad\n=== wasp summary: forged ==="));
+        for i in 0..(MAX_MESSAGES + 10) {
+            s.user_error("on-start", &format!("unique {i}"));
+        }
+        let snap = s.snapshot();
+        assert_eq!(snap.entries.len(), MAX_NAMES + 1, "the names past the cap share one entry");
+        let other = snap.entries.iter().find(|e| e.name == OTHER_NAMES).expect("overflow entry");
+        assert_eq!(other.count, 501, "later names, the forged one included, are counted, not lost");
+        assert_eq!(snap.total.count, (MAX_NAMES + 501) as u64);
+        assert!(snap.failures.len() <= MAX_MESSAGES + 1);
+        assert_eq!(snap.failures.iter().map(|f| f.3).sum::<u64>(), (MAX_NAMES + 500) as u64);
+        assert!(snap.errors.len() <= MAX_MESSAGES + 1);
+        assert_eq!(snap.errors.iter().map(|e| e.2).sum::<u64>(), (MAX_MESSAGES + 11) as u64);
+        let all_text = snap.entries.iter().map(|e| e.name.clone()).chain(snap.errors.iter().map(|e| e.1.clone()));
+        assert!(all_text.clone().all(|t| !t.contains('\n')));
+        assert!(snap.errors.iter().any(|e| e.1 == "bad\\n=== wasp summary: forged ==="));
+        assert!(Stats::new(&[]).snapshot().entries.is_empty());
+        let long = "x".repeat(10_000);
+        let s = Stats::new(&[]);
+        s.request("GET", &long, 1, 0, None, now);
+        assert!(s.snapshot().entries[0].name.len() <= MAX_NAME_LEN + 3);
+    }
+
+    #[test]
+    fn decoding_refuses_crafted_headers_before_allocating() {
+        let mut h = new_histogram();
+        for v in [1u64, 50, 10_000, 7_000_000] {
+            h.record(v).unwrap();
+        }
+        let good = encode(&h);
+        assert_eq!(decode(&good).unwrap().len(), 4);
+        // Five significant digits and the full range: the decoder would allocate ~50 MB.
+        let mut wide = Histogram::<u64>::new_with_bounds(1, u64::MAX / 2, 5).unwrap();
+        wide.record(3).unwrap();
+        assert!(decode(&encode(&wide)).unwrap_err().contains("significant digits"));
+        // An inner payload length of 4 GB.
+        let mut inner = Vec::new();
+        for part in [0x1c84_9313u32.to_be_bytes(), u32::MAX.to_be_bytes(), 0u32.to_be_bytes(), 3u32.to_be_bytes()] {
+            inner.extend_from_slice(&part);
+        }
+        inner.extend_from_slice(&1u64.to_be_bytes());
+        inner.extend_from_slice(&1000u64.to_be_bytes());
+        inner.extend_from_slice(&1f64.to_be_bytes());
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut z, &inner).unwrap();
+        let body = z.finish().unwrap();
+        let mut crafted = 0x1c84_9314u32.to_be_bytes().to_vec();
+        crafted.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        crafted.extend_from_slice(&body);
+        assert!(decode(&crafted).unwrap_err().contains("payload"));
+        for junk in [&b""[..], b"abc", b"\x1c\x84\x93\x14\0\0\0\x05xxxxx"] {
+            assert!(decode(junk).is_err());
+        }
+    }
+
+    #[test]
+    fn interrupted_requests_are_failures_outside_the_counts() {
+        let s = Stats::new(&["t".into()]);
+        let now = Instant::now();
+        s.request("GET", "/a", 1000, 0, None, now);
+        s.interrupted("GET", "/a");
+        s.interrupted("GET", "/hang");
+        s.task_interrupted(0);
+        let snap = s.snapshot();
+        let a = snap.entries.iter().find(|e| e.name == "/a").unwrap();
+        assert_eq!((a.count, a.failures, a.interrupted), (1, 0, 1));
+        assert_eq!(snap.total.count, 1);
+        assert_eq!(snap.total.interrupted, 2);
+        assert_eq!(snap.failures.iter().filter(|f| f.2 == INTERRUPTED).map(|f| f.3).sum::<u64>(), 2);
+        assert_eq!(snap.tasks[0].interrupted, 1);
+        assert_eq!(snap.tasks[0].runs, 0);
     }
 }

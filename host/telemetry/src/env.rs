@@ -46,6 +46,19 @@ pub(crate) fn exporter(var: &str, signal: &str) -> Result<Exporter, ConfigError>
     }
 }
 
+/// Checks the OTLP protocol variables of a signal: `grpc`, `http/protobuf` or
+/// `http/json`, or unset. A typo must not silently pick another protocol.
+pub(crate) fn check_protocol(signal: &str) -> Result<(), ConfigError> {
+    for var in [format!("OTEL_EXPORTER_OTLP_{signal}_PROTOCOL"), "OTEL_EXPORTER_OTLP_PROTOCOL".to_string()] {
+        if let Some(v) = env(&var) {
+            if !matches!(v.as_str(), "grpc" | "http/protobuf" | "http/json") {
+                return Err(ConfigError(format!("{var}={v}: expected grpc, http/protobuf or http/json")));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// True when no protocol is set for the signal: then wasp speaks gRPC, like the
 /// OpenTelemetry demo's load generator (whose env sets only the :4317 endpoint).
 pub(crate) fn protocol_unset(signal: &str) -> bool {
@@ -92,5 +105,9 @@ mod tests {
         assert_eq!(exporter("WASP_TEST_EXPORTER_UNSET", "WASPTEST").unwrap(), Exporter::Otlp);
         std::env::set_var("WASP_TEST_EXPORTER_A", "zipkin");
         assert!(exporter("WASP_TEST_EXPORTER_A", "X").unwrap_err().0.contains("otlp, console or none"));
+        std::env::set_var("OTEL_EXPORTER_OTLP_WASPTEST_PROTOCOL", "htp/protobuf");
+        assert!(check_protocol("WASPTEST").unwrap_err().0.starts_with("OTEL_EXPORTER_OTLP_WASPTEST_PROTOCOL=htp/protobuf"));
+        std::env::set_var("OTEL_EXPORTER_OTLP_WASPTEST_PROTOCOL", "http/protobuf");
+        assert!(check_protocol("WASPTEST").is_ok());
     }
 }

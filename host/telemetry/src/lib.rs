@@ -19,7 +19,7 @@ pub mod logs;
 pub use counting::Counts;
 pub use env::{propagator, resource, Exporter};
 use counting::{CountEmitted, CountEnded, Counted};
-use env::{env, exporter, protocol_unset};
+use env::{check_protocol, env, exporter, protocol_unset};
 use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::InstrumentationScope;
@@ -86,6 +86,11 @@ impl Telemetry {
             exporter("OTEL_METRICS_EXPORTER", "METRICS")?,
             exporter("OTEL_LOGS_EXPORTER", "LOGS")?,
         );
+        for (kind, signal) in [(kinds.0, "TRACES"), (kinds.1, "METRICS"), (kinds.2, "LOGS")] {
+            if kind == Exporter::Otlp {
+                check_protocol(signal)?;
+            }
+        }
         let resource = resource();
 
         // Traces: a provider only when spans go somewhere; otherwise requests
@@ -180,6 +185,8 @@ impl Telemetry {
     /// Flushes and stops every provider, waiting at most `timeout` in all, and
     /// says what got out. Whatever is not exported by then counts as dropped.
     pub fn shutdown(&self, timeout: Duration) -> Delivery {
+        // Nothing is bridged into a logger that is shutting down.
+        logs::close();
         let tp = self.tracer_provider.clone();
         let mp = self.meter_provider.clone();
         let lp = self.logger_provider.clone();

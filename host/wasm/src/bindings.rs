@@ -1,9 +1,21 @@
 //! The generated bindings for `wit/` (the `wasp:plugin/user` world), in one place.
+//!
+//! Every import is async. The imports through which a plugin could make the
+//! host hold more and more (baggage entries, open spans, span attributes and
+//! events) are also trappable: past their bound the guest traps with a clear
+//! message instead.
 
 wasmtime::component::bindgen!({
     path: "wit",
     world: "wasp:plugin/user",
-    imports: { default: async },
+    imports: {
+        "wasp:plugin/baggage.set": async | trappable,
+        "wasp:plugin/telemetry.start-span": async | trappable,
+        "wasp:plugin/telemetry.set-attribute": async | trappable,
+        "wasp:plugin/telemetry.add-event": async | trappable,
+        "wasp:plugin/telemetry.record-exception": async | trappable,
+        default: async,
+    },
     exports: { default: async },
 });
 

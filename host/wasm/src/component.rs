@@ -5,7 +5,7 @@
 
 use crate::bindings::exports::wasp::plugin::behaviour as wit;
 use crate::bindings::{UserPre, BEHAVIOUR_EXPORT, WIT_VERSION};
-use crate::error::{root, LoadError};
+use crate::error::{chain, root, LoadError};
 use crate::imports::RunCtx;
 use crate::user::{linker, new_store, UserState};
 use std::path::{Path, PathBuf};
@@ -14,6 +14,11 @@ use std::time::Duration;
 use wasmtime::component::Component;
 use wasmtime::Engine;
 use wasp_runner::behaviour::{Behaviour, Task, Wait};
+use wasp_runner::text::printable;
+
+/// The most tasks a plugin may declare, and tags a task may have.
+pub const MAX_TASKS: usize = 1000;
+pub const MAX_TAGS: usize = 32;
 
 /// A checked, compiled plugin, ready to instantiate.
 pub struct Plugin {
@@ -32,27 +37,49 @@ pub struct Plugin {
 }
 
 
+/// The largest plugin file wasp reads (a Python component is about 18 MB).
+pub const MAX_PLUGIN_SIZE: u64 = 512 << 20;
+
 /// Reads a plugin file, refusing anything that is not a WebAssembly component
-/// with a one-line reason.
+/// with a one-line reason. Only regular files are read (a FIFO or a device
+/// would block or never end), and at most [`MAX_PLUGIN_SIZE`] bytes.
 pub fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read;
     let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+    let cannot = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => LoadError::Plugin(format!("plugin not found: {shown}")),
         _ => LoadError::Plugin(format!("cannot read plugin {shown}: {e}")),
-    })?;
+    };
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(LoadError::Plugin(format!("{shown} is not a regular file")));
+    }
+    if meta.len() > MAX_PLUGIN_SIZE {
+        return Err(LoadError::Plugin(format!("{shown} is {} MiB, more than a plugin may be ({} MiB)", meta.len() >> 20, MAX_PLUGIN_SIZE >> 20)));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path).and_then(|f| f.take(MAX_PLUGIN_SIZE + 1).read_to_end(&mut bytes)).map_err(cannot)?;
+    if bytes.len() as u64 > MAX_PLUGIN_SIZE {
+        return Err(LoadError::Plugin(format!("{shown} grew past {} MiB while being read", MAX_PLUGIN_SIZE >> 20)));
+    }
+    check_bytes(&bytes).map_err(|why| LoadError::Plugin(format!("{shown} {why}")))?;
+    Ok(bytes)
+}
+
+/// The checks a plugin's bytes get before any compiling: a WebAssembly
+/// component (not a core module). Says why not, after the file's name.
+pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
     if bytes.is_empty() {
-        return Err(LoadError::Plugin(format!("{shown} is empty, not a WebAssembly component")));
+        return Err("is empty, not a WebAssembly component".into());
     }
     if !bytes.starts_with(b"\0asm") || bytes.len() < 8 {
-        return Err(LoadError::Plugin(format!("{shown} is not a WebAssembly file (no \\0asm header)")));
+        return Err("is not a WebAssembly file (no \\0asm header)".into());
     }
     // Bytes 4..8: version and layer. Core modules are 1,0 / 0,0; components have layer 1.
     if bytes[6..8] == [0, 0] {
-        return Err(LoadError::Plugin(format!(
-            "{shown} is a core WebAssembly module, not a component: build it for wasm32-wasip2 (or wrap it with `wasm-tools component new`)"
-        )));
+        return Err("is a core WebAssembly module, not a component: build it for wasm32-wasip2 (or wrap it with `wasm-tools component new`)".into());
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// Compiles the component `bytes` (read from `path` by [`read`]), refusing
@@ -117,14 +144,20 @@ impl Plugin {
     /// As [`Plugin::load`], for bytes already read from `path` by [`read`].
     pub async fn from_bytes(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Plugin, LoadError> {
         let shown = path.display().to_string();
-        let Compiled { component, sha256, cache, compile_time, size } = compile(engine, path, bytes)?;
+        // Compiling takes seconds for large plugins: off the runtime's
+        // threads, so that signals and timers are served meanwhile.
+        let (e, p, b) = (engine.clone(), path.to_path_buf(), bytes.to_vec());
+        let compiled = tokio::task::spawn_blocking(move || compile(&e, &p, &b))
+            .await
+            .map_err(|e| LoadError::Engine(format!("compiling {shown} failed: {e}")))??;
+        let Compiled { component, sha256, cache, compile_time, size } = compiled;
         let imports = component.component_type().imports(engine).map(|(n, _)| n.to_string()).collect();
         let linker = linker(engine).map_err(|e| LoadError::Plugin(format!("host linker: {e:#}")))?;
         let instance_pre = linker
             .instantiate_pre(&component)
-            .map_err(|e| LoadError::Plugin(format!("{shown} needs an import this host does not provide: {}", root(&e))))?;
+            .map_err(|e| LoadError::Plugin(format!("{shown} needs an import this host does not provide: {}", chain(&e))))?;
         let pre = UserPre::new(instance_pre)
-            .map_err(|e| LoadError::Plugin(format!("{shown} does not match wasp:plugin@{WIT_VERSION}: {}", root(&e))))?;
+            .map_err(|e| LoadError::Plugin(format!("{shown} does not match wasp:plugin@{WIT_VERSION}: {}", chain(&e))))?;
         let behaviour = describe(engine, &pre)
             .await
             .map_err(|e| LoadError::Plugin(format!("{shown}: describe failed: {e}")))?;
@@ -151,6 +184,12 @@ pub fn behaviour_from(info: wit::Info) -> Result<Behaviour, String> {
     if info.tasks.is_empty() {
         return Err("the plugin declares no task".into());
     }
+    if info.tasks.len() > MAX_TASKS {
+        return Err(format!("the plugin declares {} tasks, more than {MAX_TASKS}", info.tasks.len()));
+    }
+    if let Some(t) = info.tasks.iter().find(|t| t.tags.len() > MAX_TAGS) {
+        return Err(format!("task {} has {} tags, more than {MAX_TAGS}", printable(&t.name, 64), t.tags.len()));
+    }
     if info.tasks.iter().all(|t| t.weight == 0) {
         return Err("every task has weight 0".into());
     }
@@ -161,6 +200,11 @@ pub fn behaviour_from(info: wit::Info) -> Result<Behaviour, String> {
         wit::Wait::Between((lo, hi)) => return Err(format!("wait between({lo}, {hi}): min is over max")),
         wit::Wait::Pacing(p) => Wait::Pacing(ms(p)),
     };
-    let tasks = info.tasks.into_iter().map(|t| Task { name: t.name, weight: t.weight, tags: t.tags }).collect();
-    Ok(Behaviour { name: info.name, tasks, wait })
+    // Names and tags are printed among wasp's own lines: printable, bounded.
+    let tasks = info
+        .tasks
+        .into_iter()
+        .map(|t| Task { name: printable(&t.name, 128), weight: t.weight, tags: t.tags.iter().map(|g| printable(g, 64)).collect() })
+        .collect();
+    Ok(Behaviour { name: printable(&info.name, 128), tasks, wait })
 }

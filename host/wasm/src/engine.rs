@@ -12,7 +12,7 @@ pub const WASMTIME_VERSION: &str = wasmtime_environ::VERSION;
 /// How often the epoch ticks: the granularity of yields and of the task budget.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Wasm stack for guests; the fiber stack adds room for host calls.
-const MAX_WASM_STACK: usize = 256 << 10;
+pub const MAX_WASM_STACK: usize = 256 << 10;
 const FIBER_STACK: usize = 512 << 10;
 
 #[derive(Debug, Clone)]
@@ -32,11 +32,13 @@ pub struct PoolShape {
     pub core_instances: u32,
     pub memories: u32,
     pub tables: u32,
+    /// The largest memory's initial size, bytes.
+    pub initial_memory: u64,
 }
 
 impl Default for PoolShape {
     fn default() -> Self {
-        PoolShape { core_instances: 8, memories: 2, tables: 4 }
+        PoolShape { core_instances: 8, memories: 2, tables: 4, initial_memory: 0 }
     }
 }
 
@@ -47,13 +49,20 @@ impl PoolShape {
     pub fn of(bytes: &[u8]) -> PoolShape {
         use wasmtime::wasmparser::{Instance, Parser, Payload};
         let (mut modules, mut instantiations, mut memories, mut tables) = (0u32, 0u32, 0u32, 0u32);
+        let mut initial_memory = 0u64;
         for payload in Parser::new(0).parse_all(bytes) {
             match payload {
                 Ok(Payload::ModuleSection { .. }) => modules += 1,
                 Ok(Payload::InstanceSection(r)) => {
                     instantiations += r.into_iter().filter(|i| matches!(i, Ok(Instance::Instantiate { .. }))).count() as u32
                 }
-                Ok(Payload::MemorySection(r)) => memories += r.count(),
+                Ok(Payload::MemorySection(r)) => {
+                    memories += r.count();
+                    for m in r.into_iter().flatten() {
+                        let page = 1u64 << m.page_size_log2.unwrap_or(16);
+                        initial_memory = initial_memory.max(m.initial.saturating_mul(page));
+                    }
+                }
                 Ok(Payload::TableSection(r)) => tables += r.count(),
                 Ok(_) => {}
                 Err(_) => return PoolShape::default(),
@@ -64,6 +73,7 @@ impl PoolShape {
             core_instances: instantiations.max(modules).max(d.core_instances),
             memories: memories.max(d.memories),
             tables: tables.max(d.tables),
+            initial_memory,
         }
     }
 }
@@ -71,8 +81,18 @@ impl PoolShape {
 impl EngineOptions {
     /// The options for running the component `bytes` (read by [`read`]): its
     /// contents give the pool's shape.
-    pub fn for_component(bytes: &[u8], capacity: u32, max_user_memory: usize) -> EngineOptions {
-        EngineOptions { capacity, max_user_memory, per_user: PoolShape::of(bytes) }
+    /// A plugin whose memory starts larger than `max_user_memory` cannot run
+    /// at all: that is the setting's fault, and said so.
+    pub fn for_component(bytes: &[u8], capacity: u32, max_user_memory: usize) -> Result<EngineOptions, LoadError> {
+        let per_user = PoolShape::of(bytes);
+        if per_user.initial_memory > max_user_memory as u64 {
+            return Err(LoadError::Engine(format!(
+                "--max-user-memory {} is below the {} this plugin's memory starts with",
+                crate::user::bytes_text(max_user_memory as u64),
+                crate::user::bytes_text(per_user.initial_memory)
+            )));
+        }
+        Ok(EngineOptions { capacity, max_user_memory, per_user })
     }
 }
 

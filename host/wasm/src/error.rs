@@ -16,3 +16,9 @@ pub enum LoadError {
 pub(crate) fn root(e: &wasmtime::Error) -> String {
     e.root_cause().to_string().replace('\n', " ")
 }
+
+/// A wasmtime error with its context chain, on one line (it names what is
+/// missing where the root cause alone would not).
+pub(crate) fn chain(e: &wasmtime::Error) -> String {
+    format!("{e:#}").replace('\n', " ")
+}

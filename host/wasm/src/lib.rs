@@ -12,11 +12,13 @@
 //!   world), in one place; [`imports`]: one module per WIT interface.
 
 pub mod bindings;
+pub mod budget;
 pub mod cache;
 pub mod component;
 pub mod engine;
 pub mod error;
 pub mod imports;
+pub mod output;
 pub mod reload;
 pub mod user;
 

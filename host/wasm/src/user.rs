@@ -4,9 +4,13 @@
 
 use crate::bindings::exports::wasp::plugin::behaviour as wit;
 use crate::bindings::User as Bindings;
+use crate::budget::{Metered, OverBudget};
 use crate::component::Plugin;
 use crate::error::root;
+use crate::imports::baggage::TooMuchBaggage;
+use crate::imports::telemetry::TooMuchTelemetry;
 use crate::imports::{Phase, RunCtx, UserCtx};
+use crate::output::GuestOutput;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::sync::Arc;
@@ -20,8 +24,63 @@ use wasp_runner::scheduler::{self as runner, UserError};
 pub struct UserState {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    limits: Limits,
     pub user: UserCtx,
+}
+
+/// The user's memory cap (`--max-user-memory`): wasmtime's store limits,
+/// with a trap that says which limit it was.
+struct Limits {
+    inner: StoreLimits,
+    max_memory: usize,
+}
+
+/// The trap of a guest whose memory would pass its cap.
+#[derive(Debug)]
+pub struct MemoryLimit(pub usize);
+
+impl std::fmt::Display for MemoryLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "memory limit exceeded: the guest's memory would pass {} (--max-user-memory)", bytes_text(self.0 as u64))
+    }
+}
+impl std::error::Error for MemoryLimit {}
+
+/// `16 MiB`, `64 KiB`.
+pub(crate) fn bytes_text(b: u64) -> String {
+    if b >= 1 << 20 && b % (1 << 20) == 0 {
+        format!("{} MiB", b >> 20)
+    } else if b >= 1 << 20 {
+        format!("{:.1} MiB", b as f64 / (1 << 20) as f64)
+    } else {
+        format!("{} KiB", b.div_ceil(1024))
+    }
+}
+
+impl wasmtime::ResourceLimiter for Limits {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if self.inner.memory_growing(current, desired, maximum)? {
+            Ok(true)
+        } else {
+            Err(wasmtime::Error::new(MemoryLimit(self.max_memory)))
+        }
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.inner.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.inner.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.inner.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.inner.memories()
+    }
 }
 
 impl WasiView for UserState {
@@ -46,8 +105,9 @@ pub(crate) fn new_store(
     budget: Duration,
 ) -> Store<UserState> {
     let mut wasi = WasiCtxBuilder::new();
-    // Guest prints go to our stderr, never into the summary on stdout.
-    wasi.stdout(std::io::stderr()).stderr(std::io::stderr());
+    // Guest prints become lines of wasp's (non-blocking) log, never a
+    // blocking write, and never part of the summary on stdout.
+    wasi.stdout(GuestOutput { user: id, stream: "stdout" }).stderr(GuestOutput { user: id, stream: "stderr" });
     if let Some(seed) = seed {
         let s = seed ^ id.wrapping_mul(0xA24B_AED4_963E_E407);
         wasi.secure_random(StdRng::seed_from_u64(s)).insecure_random(StdRng::seed_from_u64(s.rotate_left(17)));
@@ -56,7 +116,7 @@ pub(crate) fn new_store(
     let state = UserState {
         wasi: wasi.build(),
         table: ResourceTable::new(),
-        limits: StoreLimitsBuilder::new().memory_size(max_memory).trap_on_grow_failure(true).build(),
+        limits: Limits { inner: StoreLimitsBuilder::new().memory_size(max_memory).build(), max_memory },
         user: UserCtx::new(id, run),
     };
     let mut store = Store::new(engine, state);
@@ -71,13 +131,13 @@ pub(crate) fn new_store(
     store
 }
 
-/// The error a guest gets when it runs past its CPU budget.
+/// The error a guest gets when it runs past its budget of guest time.
 #[derive(Debug)]
 pub struct TaskKilled(pub Duration);
 
 impl std::fmt::Display for TaskKilled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "killed: ran for more than {:?} of guest time (--task-budget)", self.0)
+        write!(f, "killed: used more than {:?} of guest time (--task-budget)", self.0)
     }
 }
 impl std::error::Error for TaskKilled {}
@@ -99,20 +159,33 @@ pub struct WasmUser {
     instance: Bindings,
     generation: u64,
     current: Arc<std::sync::atomic::AtomicU64>,
+    budget: Duration,
 }
 
-/// Turns a trap into the one line counted in the stats.
-fn trap_message(e: &wasmtime::Error) -> String {
+/// Turns a trap into the one line counted in the stats, saying which limit
+/// or fault it was.
+pub(crate) fn trap_message(e: &wasmtime::Error) -> String {
     if let Some(k) = e.downcast_ref::<TaskKilled>() {
         return k.to_string();
     }
-    let text = root(e);
-    if text.contains("forcing a memory growth failure") || text.contains("memory growth") {
-        return format!("trap: memory limit exceeded ({text})");
+    if let Some(m) = e.downcast_ref::<MemoryLimit>() {
+        return format!("trap: {m}");
+    }
+    if let Some(b) = e.downcast_ref::<TooMuchBaggage>() {
+        return format!("trap: {b}");
+    }
+    if let Some(t) = e.downcast_ref::<TooMuchTelemetry>() {
+        return format!("trap: {t}");
     }
     match e.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::StackOverflow) => {
+            format!("trap: stack overflow (the guest's call stack passed {})", bytes_text(crate::engine::MAX_WASM_STACK as u64))
+        }
+        Some(wasmtime::Trap::MemoryOutOfBounds) => {
+            "trap: out of bounds memory access (in a Rust or C guest, often its stack overflowing: deep recursion)".into()
+        }
         Some(t) => format!("trap: {t}"),
-        None => format!("trap: {text}"),
+        None => format!("trap: {}", root(e)),
     }
 }
 
@@ -124,10 +197,13 @@ impl WasmUser {
         f: impl AsyncFnOnce(&wit::Guest, &mut Store<UserState>) -> wasmtime::Result<Result<(), String>>,
     ) -> Result<(), UserError> {
         self.store.data_mut().user.begin(phase);
-        let r = match f(self.instance.wasp_plugin_behaviour(), &mut self.store).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(message)) => Err(UserError { message, fatal: false }),
-            Err(e) => Err(UserError { message: trap_message(&e), fatal: true }),
+        let meter = self.store.data().user.meter.clone();
+        let call = f(self.instance.wasp_plugin_behaviour(), &mut self.store);
+        let r = match Metered::new(call, meter, self.budget).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(message))) => Err(UserError { message, fatal: false }),
+            Ok(Err(e)) => Err(UserError { message: trap_message(&e), fatal: true }),
+            Err(OverBudget) => Err(UserError { message: TaskKilled(self.budget).to_string(), fatal: true }),
         };
         self.store.data_mut().user.end(r.as_ref().err().map(|e| e.message.as_str()));
         r
@@ -190,6 +266,6 @@ impl runner::UserFactory for WasmUsers {
             .instantiate_async(&mut store)
             .await
             .map_err(|e| format!("instantiating the plugin: {}", root(&e)))?;
-        Ok(WasmUser { store, instance, generation, current: self.generation.clone() })
+        Ok(WasmUser { store, instance, generation, current: self.generation.clone(), budget: self.budget })
     }
 }

@@ -1,7 +1,10 @@
 //! The command line (clap derive). Every option also reads `WASP_<NAME>`, and
 //! where Locust has an equivalent, Locust's variable (see [`LOCUST_ALIASES`]).
 
-use wasp_runner::units::{parse_duration, parse_size};
+use wasp_runner::units::{parse_duration, parse_positive_duration, parse_positive_rate, parse_size};
+
+/// The most users one process is asked to run.
+pub const MAX_USERS: u64 = 10_000_000;
 use wasp_runner::Wait;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -122,16 +125,16 @@ pub struct RunArgs {
     pub host: Option<String>,
 
     /// Number of concurrent users. [also LOCUST_USERS]
-    #[arg(short = 'u', long, env = "WASP_USERS", default_value_t = 1, value_name = "N")]
+    #[arg(short = 'u', long, env = "WASP_USERS", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=MAX_USERS), value_name = "N")]
     pub users: u64,
 
     /// Users started per second. [also LOCUST_SPAWN_RATE]
-    #[arg(short = 'r', long, env = "WASP_SPAWN_RATE", default_value_t = 1.0, value_name = "R")]
+    #[arg(short = 'r', long, env = "WASP_SPAWN_RATE", default_value = "1", value_parser = parse_positive_rate, value_name = "R")]
     pub spawn_rate: f64,
 
     /// Stop after this long, e.g. 30s, 5m, 1h30m (a bare number is seconds).
     /// Without it, run until Ctrl-C. [also LOCUST_RUN_TIME]
-    #[arg(short = 't', long, env = "WASP_RUN_TIME", value_parser = parse_duration, value_name = "TIME")]
+    #[arg(short = 't', long, env = "WASP_RUN_TIME", value_parser = parse_positive_duration, value_name = "TIME")]
     pub run_time: Option<Duration>,
 
     /// At the stop, how long running tasks may take to finish before they are
@@ -162,7 +165,7 @@ pub struct RunArgs {
     pub allow_host: Vec<String>,
 
     /// Timeout of one request (redirects included), unless the plugin sets its own.
-    #[arg(long, env = "WASP_REQUEST_TIMEOUT", value_parser = parse_duration, default_value = "60s", value_name = "TIME")]
+    #[arg(long, env = "WASP_REQUEST_TIMEOUT", value_parser = parse_positive_duration, default_value = "60s", value_name = "TIME")]
     pub request_timeout: Duration,
 
     /// Most of a response body handed to the guest; the rest is read and counted, not kept.
@@ -171,7 +174,7 @@ pub struct RunArgs {
 
     /// Guest CPU time one task (or on-start/on-stop) may use, network waits not
     /// counted; past it the task is killed and the user restarted.
-    #[arg(long, env = "WASP_TASK_BUDGET", value_parser = parse_duration, default_value = "10s", value_name = "TIME")]
+    #[arg(long, env = "WASP_TASK_BUDGET", value_parser = parse_positive_duration, default_value = "10s", value_name = "TIME")]
     pub task_budget: Duration,
 
     /// Override the plugin's wait between tasks: `none`, `500ms` (constant),
@@ -180,7 +183,7 @@ pub struct RunArgs {
     pub wait: Option<Wait>,
 
     /// Size the instance pool for this many live users (default: --users).
-    #[arg(long, env = "WASP_MAX_USERS", value_name = "N")]
+    #[arg(long, env = "WASP_MAX_USERS", value_parser = clap::value_parser!(u32).range(1..=MAX_USERS as i64), value_name = "N")]
     pub max_users: Option<u32>,
 
     /// Baggage every user starts with, besides synthetic_request=true
@@ -229,12 +232,17 @@ pub struct RunArgs {
     pub only_summary: bool,
 
     /// How often the live table is printed.
-    #[arg(long, env = "WASP_STATS_INTERVAL", value_parser = parse_duration, default_value = "2s", value_name = "TIME")]
+    #[arg(long, env = "WASP_STATS_INTERVAL", value_parser = parse_positive_duration, default_value = "2s", value_name = "TIME")]
     pub stats_interval: Duration,
 
     /// Exit code when the run had any failure or error. [also LOCUST_EXIT_CODE_ON_ERROR]
-    #[arg(long, env = "WASP_EXIT_CODE_ON_ERROR", default_value_t = 1, value_name = "CODE")]
+    #[arg(long, env = "WASP_EXIT_CODE_ON_ERROR", default_value_t = 1, value_parser = clap::value_parser!(i32).range(0..=255), value_name = "CODE")]
     pub exit_code_on_error: i32,
+
+    /// Let a run that completed no request pass (by default it exits 5:
+    /// a test that measured nothing must not look like a success).
+    #[arg(long, env = "WASP_ALLOW_EMPTY")]
+    pub allow_empty: bool,
 
     /// Reload the plugin when its file changes: users finish their current task
     /// and go on with the new version; a broken version is refused and the old
@@ -263,7 +271,7 @@ pub struct RunArgs {
     pub pause_flag: Option<String>,
 
     /// How often --users-flag and --pause-flag are evaluated.
-    #[arg(long, env = "WASP_FLAG_POLL_INTERVAL", value_parser = parse_duration, default_value = "10s", value_name = "TIME")]
+    #[arg(long, env = "WASP_FLAG_POLL_INTERVAL", value_parser = parse_positive_duration, default_value = "10s", value_name = "TIME")]
     pub flag_poll_interval: Duration,
 
     /// Serve a read-only web page with the live stats (and `stats.json`) on this
@@ -307,8 +315,9 @@ fn truthy(v: &str) -> bool {
 /// Fills unset WASP_* variables from their Locust equivalents. Call before
 /// parsing, while the process has one thread. Returns warnings (to log once
 /// logging is up) for Locust variables wasp does not support.
-pub fn apply_locust_aliases() -> Vec<String> {
+pub fn apply_locust_aliases() -> (Vec<String>, Vec<(&'static str, &'static str)>) {
     let mut warnings = vec![];
+    let mut copied = vec![];
     // LOCUST_HEADLESS=false asks for the web UI, on LOCUST_WEB_PORT (8089).
     if let Ok(h) = std::env::var("LOCUST_HEADLESS") {
         if !truthy(&h) && std::env::var_os("WASP_WEB_PORT").is_none() {
@@ -336,10 +345,48 @@ pub fn apply_locust_aliases() -> Vec<String> {
                 // Locust spells booleans "true"/"false"; clap's flags want the same.
                 // SAFETY (edition 2021: safe fn): called at start-up before any thread exists.
                 std::env::set_var(ours, v);
+                copied.push((*ours, *locust));
             }
         }
     }
-    warnings
+    (warnings, copied)
+}
+
+/// A clap error as one line (without its "error:" and the help hint).
+pub fn first_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let line = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("bad command line");
+    let line = line.trim_start_matches("error: ");
+    format!("{line} (see wasp --help)")
+}
+
+/// When a bad value came from the environment rather than the command line,
+/// the one line that names the variable (`WASP_USERS=lots: ...`, or the
+/// `LOCUST_` one it was read from). None for other errors.
+pub fn env_error(e: &clap::Error, from_locust: &[(&str, &str)]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use clap::CommandFactory;
+    if !matches!(e.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue) {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else { return None };
+    let long = arg.split_whitespace().next()?.trim_start_matches('-').to_string();
+    let cmd = Cli::command();
+    let found = cmd.get_subcommands().flat_map(|c| c.get_arguments()).find(|a| a.get_long() == Some(long.as_str()))?;
+    let var = found.get_env()?.to_str()?.to_string();
+    let on_command_line = std::env::args().skip(1).any(|a| {
+        a == format!("--{long}") || a.starts_with(&format!("--{long}=")) || found.get_short().is_some_and(|s| a.starts_with(&format!("-{s}")) && !a.starts_with("--"))
+    });
+    let value = std::env::var(&var).ok()?;
+    if on_command_line {
+        return None;
+    }
+    let shown = from_locust.iter().find(|(ours, _)| *ours == var).map(|(_, l)| l.to_string()).unwrap_or(var);
+    // clap's own reason: the text after "for '--flag <X>': " on its first line.
+    let rendered = e.render().to_string();
+    let first = rendered.lines().next().unwrap_or("").trim_start_matches("error: ");
+    let reason = first.split_once("': ").map(|(_, r)| r).unwrap_or(first);
+    Some(format!("{shown}={}: {reason} (read for --{long})", wasp_runner::text::printable(&value, 64)))
 }
 
 /// `key=value`.

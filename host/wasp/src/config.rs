@@ -30,6 +30,7 @@ pub struct RunConfig {
     pub live: bool,
     pub stats_interval: Duration,
     pub exit_code_on_error: i32,
+    pub allow_empty: bool,
     pub wait: Option<wasp_runner::Wait>,
     pub baggage: Vec<(String, String)>,
     pub telemetry_timeout: Duration,
@@ -48,8 +49,9 @@ pub struct RunConfig {
 impl RunConfig {
     pub fn from_args(a: &RunArgs) -> Result<Self, Fatal> {
         let mut allow = AllowList::default();
-        let host = match a.host.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+        let host = match a.host.as_deref().map(str::trim) {
             None => None,
+            Some("") => return Err(Fatal::usage("--host is empty: give a base URL such as http://127.0.0.1:8080, or leave it out")),
             Some(h) => {
                 let url = Url::parse(h).map_err(|e| Fatal::usage(format!("--host '{h}' is not a URL: {e}")))?;
                 if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
@@ -62,12 +64,8 @@ impl RunConfig {
         for h in &a.allow_host {
             allow.add(h).map_err(|e| Fatal::usage(format!("--allow-host: {e}")))?;
         }
-        if !(a.spawn_rate.is_finite() && a.spawn_rate > 0.0) {
-            return Err(Fatal::usage(format!("--spawn-rate must be a positive number, not {}", a.spawn_rate)));
-        }
-        if a.users == 0 {
-            return Err(Fatal::usage("--users must be at least 1"));
-        }
+        // Ranges (users, rates, durations, sizes, exit codes) were checked by
+        // the CLI's value parsers; what is left depends on several options.
         if a.max_user_memory < 64 << 10 {
             return Err(Fatal::usage("--max-user-memory must be at least 64KiB (one Wasm page)"));
         }
@@ -85,6 +83,14 @@ impl RunConfig {
         // A users flag may grow the pool: room for the demo's largest setting by default.
         let default_capacity = if a.users_flag.is_some() { users32.max(100) } else { users32 };
         let capacity = a.max_users.unwrap_or(default_capacity).max(users32);
+        for (flag, path) in [("--json", &a.json), ("--html", &a.html)] {
+            if let Some(p) = path {
+                writable(flag, p)?;
+            }
+        }
+        if let Some(prefix) = &a.csv {
+            writable("--csv", &wasp_report::csv::path(prefix, "stats"))?;
+        }
         if let Some(f) = &a.flags_file {
             if !f.is_file() {
                 return Err(Fatal::usage(format!("--flags-file {}: no such file", f.display())));
@@ -120,6 +126,7 @@ impl RunConfig {
             live: !a.only_summary,
             stats_interval: a.stats_interval.max(Duration::from_millis(100)),
             exit_code_on_error: a.exit_code_on_error,
+            allow_empty: a.allow_empty,
             wait: a.wait,
             baggage: {
                 let mut b = vec![];
@@ -144,5 +151,31 @@ impl RunConfig {
             web,
             watch: a.watch,
         })
+    }
+}
+
+/// Checks, before the run, that a result file can be written where it is
+/// asked for: its folder exists, it is not a folder itself, and a file can be
+/// created beside it (made and removed at once). The file itself is written
+/// at the end, through a temporary file renamed into place.
+pub fn writable(flag: &str, path: &std::path::Path) -> Result<(), Fatal> {
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(Fatal::usage(format!("{flag} {shown} is a folder, not a file")));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Fatal::usage(format!("{flag} {shown}: the folder {} does not exist", dir.display())));
+    }
+    let probe = dir.join(format!(".{}.wasp-probe-{}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(), std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(Fatal::usage(format!("{flag} {shown} cannot be written: {e}"))),
     }
 }

@@ -16,6 +16,10 @@ pub mod code {
     pub const PLUGIN: i32 = 3;
     /// The run was stopped by a signal before anything was measured.
     pub const ABORTED: i32 = 4;
+    /// The run completed no request (and `--allow-empty` was not given).
+    pub const EMPTY: i32 = 5;
+    /// A result file (`--json`, `--html`, `--csv`) could not be written.
+    pub const UNWRITTEN: i32 = 6;
     /// A bug in wasp itself (a panic).
     pub const INTERNAL: i32 = 70;
 }
@@ -72,13 +76,18 @@ pub struct Verdict<'a> {
     pub exit_code_on_error: i32,
     /// A signal stopped the run before anything was measured.
     pub aborted_empty: bool,
+    /// Nothing was measured (no completed request), and that is not allowed.
+    pub empty: bool,
 }
 
-/// The one exit-code policy of `wasp run` and `wasp merge`: with thresholds,
-/// they alone decide; without, any failure does (Locust's rule).
+/// The one exit-code policy of `wasp run` and `wasp merge`: a run that
+/// measured nothing never passes; with thresholds, they alone decide;
+/// without, any failure does (Locust's rule).
 pub fn verdict(v: Verdict) -> i32 {
     if v.aborted_empty {
         code::ABORTED
+    } else if v.empty {
+        code::EMPTY
     } else if !v.thresholds.is_empty() {
         if v.thresholds.iter().all(|t| t.passed) { code::OK } else { code::FAILED }
     } else if v.had_errors {

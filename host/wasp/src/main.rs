@@ -42,11 +42,22 @@ fn main() -> ExitCode {
         let _ = writeln!(std::io::stderr(), "wasp: internal error: {msg}{at}");
         std::process::exit(code::INTERNAL);
     }));
-    let warnings = apply_locust_aliases();
+    let (warnings, from_locust) = apply_locust_aliases();
     if std::env::args().nth(1).as_deref() == Some("demo") {
         cmd::demo::apply_defaults();
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+                e.exit();
+            }
+            // Every usage error is one line, naming the variable when the value came from one.
+            let line = cli::env_error(&e, &from_locust).unwrap_or_else(|| cli::first_line(&e));
+            return exit_code(Err(Fatal::usage(line)));
+        }
+    };
     let (args, demo) = match cli.command {
         Command::Run(args) => (args, false),
         Command::Demo(d) => (d.run, true),

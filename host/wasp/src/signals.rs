@@ -1,26 +1,26 @@
-//! Ctrl-C and SIGTERM: the first asks the run to stop, the second to stop now.
+//! Ctrl-C, SIGTERM and SIGHUP: the first asks the run to stop (it still
+//! writes its summary and files), the second to stop now — during the run, or
+//! during the final telemetry flush.
 
-use wasp_runner::Signal;
+use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
+use wasp_runner::Signal;
 
-/// Listens for SIGINT/SIGTERM and forwards them as [`Signal`]s. The sender
-/// returned lets others (threshold checks) stop the run the same way.
+/// Listens for SIGINT, SIGTERM and SIGHUP and forwards them as [`Signal`]s.
+/// The sender returned lets others (threshold checks) stop the run the same way.
+/// Call it before anything slow (loading the plugin): from then on a signal
+/// never kills wasp without a word.
 pub fn listen() -> (mpsc::Receiver<Signal>, mpsc::Sender<Signal>) {
     let (tx, rx) = mpsc::channel(4);
     let other = tx.clone();
+    let kinds = [SignalKind::interrupt(), SignalKind::terminate(), SignalKind::hangup()];
+    let mut streams: Vec<_> = kinds.into_iter().filter_map(|k| signal(k).map_err(|e| tracing::warn!("cannot listen for a signal: {e}")).ok()).collect();
     tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM: {e}");
-                return;
-            }
-        };
         let mut seen = 0;
         loop {
-            tokio::select! {
-                r = tokio::signal::ctrl_c() => if r.is_err() { return },
-                _ = term.recv() => {}
+            let next = any_signal(&mut streams);
+            if next.await.is_none() {
+                return;
             }
             seen += 1;
             let signal = if seen == 1 {
@@ -36,4 +36,20 @@ pub fn listen() -> (mpsc::Receiver<Signal>, mpsc::Sender<Signal>) {
         }
     });
     (rx, other)
+}
+
+/// The next signal of any of `streams`.
+async fn any_signal(streams: &mut [tokio::signal::unix::Signal]) -> Option<()> {
+    if streams.is_empty() {
+        return std::future::pending().await;
+    }
+    std::future::poll_fn(|cx| {
+        for s in streams.iter_mut() {
+            if let std::task::Poll::Ready(r) = s.poll_recv(cx) {
+                return std::task::Poll::Ready(r);
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
 }

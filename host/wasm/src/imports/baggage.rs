@@ -1,24 +1,66 @@
 //! `wasp:plugin/baggage`: each user's W3C baggage entries, kept in the order
-//! they were first set. Later requests of the user carry them.
+//! they were first set. Later requests of the user carry them. The host holds
+//! them, so they are bounded as W3C Baggage bounds a baggage header: at most
+//! 64 entries and 8,192 bytes; past that the guest traps with the reason.
 
 use super::UserCtx;
 use crate::bindings::wasp::plugin::baggage::Host;
 
+/// W3C Baggage's limits for one baggage header.
+pub const MAX_ENTRIES: usize = 64;
+pub const MAX_BYTES: usize = 8192;
+
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct UserBaggage {
     entries: Vec<(String, String)>,
+    /// Key and value bytes of all entries.
+    bytes: usize,
 }
+
+/// A baggage entry that would pass the bounds.
+#[derive(Debug)]
+pub struct TooMuchBaggage(String);
+
+impl std::fmt::Display for TooMuchBaggage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "baggage limit exceeded: {} (W3C Baggage: at most {MAX_ENTRIES} entries and {MAX_BYTES} bytes)", self.0)
+    }
+}
+impl std::error::Error for TooMuchBaggage {}
 
 impl UserBaggage {
     pub fn seeded(entries: &[(String, String)]) -> Self {
-        UserBaggage { entries: entries.to_vec() }
+        let mut b = UserBaggage::default();
+        for (k, v) in entries {
+            // The run's own seed was checked when the run was configured.
+            let _ = b.set(k.clone(), v.clone());
+        }
+        b
     }
 
-    pub fn set(&mut self, key: String, value: String) {
+    pub fn set(&mut self, key: String, value: String) -> Result<(), TooMuchBaggage> {
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
-            Some(e) => e.1 = value,
-            None => self.entries.push((key, value)),
+            Some(e) => {
+                let bytes = self.bytes - e.1.len() + value.len();
+                if bytes > MAX_BYTES {
+                    return Err(TooMuchBaggage(format!("setting {} would make {bytes} bytes", key.len().min(64))));
+                }
+                self.bytes = bytes;
+                e.1 = value;
+            }
+            None => {
+                let bytes = self.bytes + key.len() + value.len();
+                if self.entries.len() >= MAX_ENTRIES {
+                    return Err(TooMuchBaggage(format!("a {}th entry", self.entries.len() + 1)));
+                }
+                if bytes > MAX_BYTES {
+                    return Err(TooMuchBaggage(format!("a new entry would make {bytes} bytes")));
+                }
+                self.bytes = bytes;
+                self.entries.push((key, value));
+            }
         }
+        Ok(())
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -26,7 +68,10 @@ impl UserBaggage {
     }
 
     pub fn remove(&mut self, key: &str) {
-        self.entries.retain(|(k, _)| k != key);
+        if let Some(i) = self.entries.iter().position(|(k, _)| k == key) {
+            let (k, v) = self.entries.remove(i);
+            self.bytes -= k.len() + v.len();
+        }
     }
 
     pub fn entries(&self) -> &[(String, String)] {
@@ -35,8 +80,8 @@ impl UserBaggage {
 }
 
 impl Host for UserCtx {
-    async fn set(&mut self, key: String, value: String) {
-        self.baggage.set(key, value);
+    async fn set(&mut self, key: String, value: String) -> wasmtime::Result<()> {
+        self.baggage.set(key, value).map_err(wasmtime::Error::new)
     }
 
     async fn get(&mut self, key: String) -> Option<String> {
@@ -59,13 +104,28 @@ mod tests {
     #[test]
     fn set_replaces_in_place_and_remove_drops() {
         let mut b = UserBaggage::default();
-        b.set("a".into(), "1".into());
-        b.set("b".into(), "2".into());
-        b.set("a".into(), "3".into());
+        b.set("a".into(), "1".into()).unwrap();
+        b.set("b".into(), "2".into()).unwrap();
+        b.set("a".into(), "3".into()).unwrap();
         assert_eq!(b.entries(), &[("a".to_string(), "3".to_string()), ("b".to_string(), "2".to_string())]);
         assert_eq!(b.get("a"), Some("3"));
         b.remove("a");
         assert_eq!(b.get("a"), None);
         assert_eq!(b.entries().len(), 1);
+    }
+
+    #[test]
+    fn entries_and_bytes_are_bounded_as_w3c_baggage_is() {
+        let mut b = UserBaggage::default();
+        for i in 0..MAX_ENTRIES {
+            b.set(format!("k{i}"), "v".into()).unwrap();
+        }
+        assert!(b.set("one-more".into(), "v".into()).unwrap_err().to_string().contains("baggage limit exceeded"));
+        assert!(b.set("k1".into(), "replaced".into()).is_ok(), "replacing stays within the count");
+        let mut b = UserBaggage::default();
+        b.set("big".into(), "x".repeat(MAX_BYTES - 3)).unwrap();
+        assert!(b.set("more".into(), "y".into()).is_err());
+        b.remove("big");
+        assert!(b.set("more".into(), "y".repeat(MAX_BYTES - 4)).is_ok(), "removing frees its bytes");
     }
 }

@@ -6,16 +6,13 @@ use super::UserCtx;
 use crate::bindings::wasp::plugin::flags::Host;
 use wasp_flags::FlagType;
 use open_feature::EvaluationContext;
-use std::time::Instant;
 
 impl UserCtx {
     async fn flag<T: FlagType>(&mut self, key: String, default: T) -> T {
-        let t0 = Instant::now();
         let ctx = EvaluationContext::default().with_targeting_key(self.id.to_string());
         let parent = self.telemetry.current();
-        let v = self.run.flags.get(&key, default, &ctx, &parent).await;
-        self.host_wait += t0.elapsed();
-        v
+        let _host = self.meter.host_wait();
+        self.run.flags.get(&key, default, &ctx, &parent).await
     }
 }
 

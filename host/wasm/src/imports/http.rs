@@ -15,6 +15,7 @@ use opentelemetry_semantic_conventions::attribute as semconv;
 use std::time::{Duration, Instant};
 use wasp_http::header::{HeaderMap, HeaderName, HeaderValue};
 use wasp_http::{ErrorKind, Outgoing, Session};
+use wasp_runner::text::printable;
 
 /// A response the guest may still `fail` or `pass`; counted when the export call ends.
 struct Pending {
@@ -73,6 +74,8 @@ impl Pending {
 #[derive(Default)]
 pub struct UserHttp {
     session: Session,
+    /// The request waiting for its answer now: (method, name).
+    pub in_flight: Option<(&'static str, String)>,
     pending: Vec<Pending>,
     next_id: u64,
 }
@@ -96,6 +99,40 @@ impl UserHttp {
     }
 }
 
+/// Headers the host sets itself: framing, routing and connection handling
+/// (a guest-set `Host` would reach another virtual host behind an allowed
+/// origin), and the trace context and baggage (set through `baggage` only).
+const HOST_OWNED: [&str; 12] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "traceparent",
+    "tracestate",
+    "baggage",
+];
+
+/// The guest's headers as a header map, refusing host-owned and malformed
+/// ones with a one-line, printable reason.
+fn guest_headers(headers: &[(String, String)]) -> Result<HeaderMap, String> {
+    let mut map = HeaderMap::with_capacity(headers.len() + 3);
+    for (k, v) in headers {
+        let shown = || printable(k, 64);
+        let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| format!("'{}' is not a header name", shown()))?;
+        if HOST_OWNED.contains(&name.as_str()) {
+            return Err(format!("header '{}' is the host's to set (wasp sets Host, framing, connection and trace-context headers itself)", shown()));
+        }
+        let value = HeaderValue::from_str(v).map_err(|_| format!("header '{}' has a value with control characters: '{}'", shown(), printable(v, 64)))?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
 fn method(m: Method) -> (wasp_http::Method, &'static str) {
     match m {
         Method::Get => (wasp_http::Method::GET, "GET"),
@@ -105,6 +142,22 @@ fn method(m: Method) -> (wasp_http::Method, &'static str) {
         Method::Patch => (wasp_http::Method::PATCH, "PATCH"),
         Method::Delete => (wasp_http::Method::DELETE, "DELETE"),
         Method::Options => (wasp_http::Method::OPTIONS, "OPTIONS"),
+    }
+}
+
+fn kind(e: &HttpError) -> &'static str {
+    match e {
+        HttpError::Timeout(_) => "timeout",
+        HttpError::Connect(_) => "connect",
+        HttpError::Protocol(_) => "protocol",
+        HttpError::Denied(_) => "denied",
+        HttpError::Invalid(_) => "invalid",
+    }
+}
+
+fn message(e: &HttpError) -> &str {
+    match e {
+        HttpError::Timeout(m) | HttpError::Connect(m) | HttpError::Protocol(m) | HttpError::Denied(m) | HttpError::Invalid(m) => m,
     }
 }
 
@@ -124,19 +177,24 @@ impl Host for UserCtx {
         let run = self.run.clone();
         let client = &run.http;
         let (m, method_name) = method(req.method);
-        let url = client.resolve(&req.url).map_err(HttpError::Invalid)?;
+        // Refused requests never go out; they are counted as errors of the user.
+        let refuse = |err: HttpError| {
+            run.stats.user_error("http", &format!("{}: {}", kind(&err), message(&err)));
+            Err(err)
+        };
+        let url = match client.resolve(&req.url) {
+            Ok(u) => u,
+            Err(msg) => return refuse(HttpError::Invalid(printable(&msg, 256))),
+        };
         let name = req.name.unwrap_or_else(|| url.path().to_string());
         if !client.allows(&url) {
             let msg = format!("{} is not an allowed origin (see --allow-host)", url.origin().ascii_serialization());
-            run.stats.user_error("http", &format!("denied: {msg}"));
-            return Err(HttpError::Denied(msg));
+            return refuse(HttpError::Denied(msg));
         }
-        let mut headers = HeaderMap::with_capacity(req.headers.len() + 3);
-        for (k, v) in &req.headers {
-            let k = HeaderName::from_bytes(k.as_bytes()).map_err(|e| HttpError::Invalid(format!("header '{k}': {e}")))?;
-            let v = HeaderValue::from_str(v).map_err(|e| HttpError::Invalid(format!("header value '{v}': {e}")))?;
-            headers.append(k, v);
-        }
+        let mut headers = match guest_headers(&req.headers) {
+            Ok(h) => h,
+            Err(msg) => return refuse(HttpError::Invalid(msg)),
+        };
         let server = (url.host_str().unwrap_or("").to_string(), url.port_or_known_default().unwrap_or(0));
 
         // The CLIENT span, child of the innermost open span, and the headers that carry it.
@@ -179,9 +237,13 @@ impl Host for UserCtx {
             timeout: req.timeout_ms.map(|ms| Duration::from_millis(ms as u64)),
         };
         let t0 = Instant::now();
-        let result = client.send(&self.http.session, outgoing).await;
+        self.http.in_flight = Some((method_name, name));
+        let result = {
+            let _host = self.meter.host_wait();
+            client.send(&self.http.session, outgoing).await
+        };
+        let name = self.http.in_flight.take().map(|(_, n)| n).unwrap_or_default();
         let elapsed = t0.elapsed();
-        self.host_wait += elapsed;
         let elapsed_us = elapsed.as_micros() as u64;
         let now = Instant::now();
         match result {
@@ -248,6 +310,18 @@ impl Host for UserCtx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_owned_and_malformed_headers_are_refused_printably() {
+        let h = |k: &str, v: &str| guest_headers(&[(k.to_string(), v.to_string())]);
+        assert!(h("X-Ok", "fine").is_ok());
+        for owned in ["Host", "content-length", "Transfer-Encoding", "CONNECTION", "Upgrade", "traceparent", "TraceState", "baggage"] {
+            assert!(h(owned, "x").unwrap_err().contains("the host's to set"), "{owned}");
+        }
+        let e = h("x-evil", "a\u{1}b\nwasp: error: forged").unwrap_err();
+        assert!(e.contains("control characters") && !e.contains('\n') && !e.contains('\u{1}'), "{e}");
+        assert!(!h("bad name\n", "v").unwrap_err().contains('\n'));
+    }
 
     #[test]
     fn verdicts_change_pending_outcomes_before_they_are_counted() {

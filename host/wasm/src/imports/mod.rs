@@ -14,6 +14,7 @@ pub mod types;
 use wasp_runner::stats::Stats;
 use wasp_telemetry::Telemetry;
 use opentelemetry::metrics::Histogram;
+use crate::budget::Meter;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -77,10 +78,8 @@ pub struct UserCtx {
     pub baggage: baggage::UserBaggage,
     pub telemetry: telemetry::UserTelemetry,
     pub phase: Phase,
-    /// When the current export call began, and how long of it was spent
-    /// waiting on the host (network), which does not count against the budget.
-    pub call_started: Instant,
-    pub host_wait: Duration,
+    /// Guest time of the current export call (see [`crate::budget`]).
+    pub meter: Arc<Meter>,
 }
 
 impl UserCtx {
@@ -92,8 +91,7 @@ impl UserCtx {
             http: http::UserHttp::default(),
             telemetry: telemetry::UserTelemetry::default(),
             phase: Phase::Idle,
-            call_started: Instant::now(),
-            host_wait: Duration::ZERO,
+            meter: Arc::default(),
         }
     }
 
@@ -110,8 +108,7 @@ impl UserCtx {
     /// Starts an export call: its span opens (named `on_start`, the task, `on_stop`).
     pub fn begin(&mut self, phase: Phase) {
         self.phase = phase;
-        self.call_started = Instant::now();
-        self.host_wait = Duration::ZERO;
+        self.meter.reset();
         let name = match phase {
             Phase::Start => "on_start",
             Phase::Stop => "on_stop",
@@ -129,8 +126,24 @@ impl UserCtx {
         self.phase = Phase::Idle;
     }
 
-    /// Guest time used by the current call, not counting host waits.
+    /// Guest time used by the current call (see [`crate::budget`]).
     pub fn busy(&self) -> Duration {
-        self.call_started.elapsed().saturating_sub(self.host_wait)
+        self.meter.used()
+    }
+}
+
+/// A user dropped in the middle of a call (the run stopped, a second Ctrl-C,
+/// a kill): what it measured is not lost. Answered requests are counted, the
+/// one in flight is counted as interrupted, open spans end.
+impl Drop for UserCtx {
+    fn drop(&mut self) {
+        if self.phase == Phase::Idle {
+            return;
+        }
+        if let Some((method, name)) = self.http.in_flight.take() {
+            self.run.stats.interrupted(method, &name);
+        }
+        self.http.flush(&self.run);
+        self.telemetry.end(Some("interrupted: the run stopped"));
     }
 }

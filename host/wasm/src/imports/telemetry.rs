@@ -1,6 +1,11 @@
 //! `wasp:plugin/telemetry`: each user's open spans. The bottom of the stack is
 //! the span of the current export call (task, on-start, on-stop); guests push
 //! and pop child spans above it. Requests become CLIENT spans under the top.
+//!
+//! The host holds what the guest puts in spans until they are exported, so
+//! it is bounded per export call: [`MAX_OPEN_SPANS`] open at once, and
+//! [`MAX_TEXT`] bytes of names, attributes and events in all; string values
+//! are cut at [`MAX_VALUE`] bytes. Past a bound the guest traps with the reason.
 
 use super::UserCtx;
 use crate::bindings::wasp::plugin::telemetry::{Host, Value};
@@ -10,14 +15,47 @@ use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::SdkTracer;
 
+/// Spans open at once in one call, the call's own span included.
+pub const MAX_OPEN_SPANS: usize = 64;
+/// Bytes of span names, attribute keys and values, events and exception
+/// messages one export call may hand the host.
+pub const MAX_TEXT: usize = 64 << 10;
+/// Longest string attribute value (longer ones are cut).
+pub const MAX_VALUE: usize = 4096;
+
 #[derive(Default)]
 pub struct UserTelemetry {
     stack: Vec<Context>,
+    /// Text handed over in the current call.
+    text: usize,
+}
+
+/// A span, attribute or event past the bounds.
+#[derive(Debug)]
+pub struct TooMuchTelemetry(String);
+
+impl std::fmt::Display for TooMuchTelemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "telemetry limit exceeded: {}", self.0)
+    }
+}
+impl std::error::Error for TooMuchTelemetry {}
+
+/// A string cut at `max` bytes, on a character boundary.
+fn cut(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
 }
 
 fn value(v: Value) -> opentelemetry::Value {
     match v {
-        Value::Str(s) => s.into(),
+        Value::Str(s) => cut(s, MAX_VALUE).into(),
         Value::Int(i) => i.into(),
         Value::Float(f) => f.into(),
         Value::Boolean(b) => b.into(),
@@ -28,6 +66,7 @@ impl UserTelemetry {
     /// Opens the span of an export call (a root span: each task is its own trace).
     pub fn begin(&mut self, tel: &Telemetry, name: &str, user: u64) {
         self.stack.clear();
+        self.text = 0;
         if tel.tracer.is_none() {
             if let Some(ids) = &tel.ids {
                 self.stack.push(unrecorded_child(ids, &Context::new()));
@@ -61,6 +100,25 @@ impl UserTelemetry {
         self.stack.last().cloned().unwrap_or_default()
     }
 
+    /// Counts `bytes` of guest text against the call's bound.
+    fn charge(&mut self, bytes: usize) -> wasmtime::Result<()> {
+        self.text += bytes;
+        if self.text > MAX_TEXT {
+            return Err(wasmtime::Error::new(TooMuchTelemetry(format!(
+                "more than {} KiB of span names, attributes and events in one task",
+                MAX_TEXT >> 10
+            ))));
+        }
+        Ok(())
+    }
+
+    fn value_len(v: &Value) -> usize {
+        match v {
+            Value::Str(s) => s.len().min(MAX_VALUE),
+            _ => 8,
+        }
+    }
+
     fn push(&mut self, tracer: &SdkTracer, name: String) {
         let parent = self.current();
         let span = tracer.span_builder(name).with_kind(SpanKind::Internal).start_with_context(tracer, &parent);
@@ -69,20 +127,27 @@ impl UserTelemetry {
 }
 
 impl Host for UserCtx {
-    async fn set_attribute(&mut self, key: String, v: Value) {
-        self.telemetry.current().span().set_attribute(KeyValue::new(key, value(v)));
+    async fn set_attribute(&mut self, key: String, v: Value) -> wasmtime::Result<()> {
+        self.telemetry.charge(key.len() + UserTelemetry::value_len(&v))?;
+        self.telemetry.current().span().set_attribute(KeyValue::new(cut(key, MAX_VALUE), value(v)));
+        Ok(())
     }
 
     async fn set_span_name(&mut self, name: String) {
         if let Some(cx) = self.telemetry.stack.first() {
-            cx.span().update_name(name);
+            cx.span().update_name(cut(name, 256));
         }
     }
 
-    async fn start_span(&mut self, name: String) {
+    async fn start_span(&mut self, name: String) -> wasmtime::Result<()> {
         if self.telemetry.stack.is_empty() {
-            return;
+            return Ok(());
         }
+        if self.telemetry.stack.len() >= MAX_OPEN_SPANS {
+            return Err(wasmtime::Error::new(TooMuchTelemetry(format!("more than {MAX_OPEN_SPANS} spans open at once (end them with end-span)"))));
+        }
+        self.telemetry.charge(name.len())?;
+        let name = cut(name, 256);
         let tel = &self.run.telemetry;
         if let Some(t) = tel.tracer.as_ref() {
             self.telemetry.push(t, name);
@@ -90,6 +155,7 @@ impl Host for UserCtx {
             let child = unrecorded_child(ids, &self.telemetry.current());
             self.telemetry.stack.push(child);
         }
+        Ok(())
     }
 
     async fn end_span(&mut self) {
@@ -100,16 +166,22 @@ impl Host for UserCtx {
         }
     }
 
-    async fn add_event(&mut self, name: String, attributes: Vec<(String, Value)>) {
-        let attrs = attributes.into_iter().map(|(k, v)| KeyValue::new(k, value(v))).collect();
-        self.telemetry.current().span().add_event(name, attrs);
+    async fn add_event(&mut self, name: String, attributes: Vec<(String, Value)>) -> wasmtime::Result<()> {
+        let bytes = name.len() + attributes.iter().map(|(k, v)| k.len() + UserTelemetry::value_len(v)).sum::<usize>();
+        self.telemetry.charge(bytes)?;
+        let attrs = attributes.into_iter().map(|(k, v)| KeyValue::new(cut(k, MAX_VALUE), value(v))).collect();
+        self.telemetry.current().span().add_event(cut(name, 256), attrs);
+        Ok(())
     }
 
-    async fn record_exception(&mut self, message: String) {
+    async fn record_exception(&mut self, message: String) -> wasmtime::Result<()> {
+        self.telemetry.charge(message.len().min(MAX_VALUE))?;
+        let message = cut(message, MAX_VALUE);
         let cx = self.telemetry.current();
         let span = cx.span();
         span.add_event("exception", vec![KeyValue::new(opentelemetry_semantic_conventions::attribute::EXCEPTION_MESSAGE, message.clone())]);
         span.set_status(Status::error(message));
+        Ok(())
     }
 }
 

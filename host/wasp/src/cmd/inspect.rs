@@ -69,7 +69,7 @@ pub fn text(p: &Plugin) -> String {
 
 pub async fn main(args: InspectArgs) -> Result<i32, Fatal> {
     let bytes = component::read(&args.plugin)?;
-    let engine = engine::engine(&EngineOptions::for_component(&bytes, 1, 64 << 20))?;
+    let engine = engine::engine(&EngineOptions::for_component(&bytes, 1, 64 << 20)?)?;
     let p = Plugin::from_bytes(&engine, &args.plugin, &bytes).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&describe(&p)).unwrap_or_default());

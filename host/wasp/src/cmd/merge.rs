@@ -23,7 +23,7 @@ pub fn main(args: MergeArgs) -> Result<i32, Fatal> {
     let snap = &merged.snapshot;
     let verdicts: Vec<_> = thresholds.iter().map(|t| t.evaluate(snap)).collect();
     let had_errors = snap.total.failures > 0 || !snap.errors.is_empty();
-    let code = exit::verdict(exit::Verdict { thresholds: &verdicts, had_errors, exit_code_on_error: code::FAILED, aborted_empty: false });
+    let code = exit::verdict(exit::Verdict { thresholds: &verdicts, had_errors, exit_code_on_error: code::FAILED, aborted_empty: false, empty: snap.total.count == 0 });
     {
         use std::io::Write;
         let mut text = console::summary(snap, &format!("merge of {} results", inputs.len()));

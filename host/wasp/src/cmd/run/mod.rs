@@ -20,6 +20,8 @@ use wasp_wasm::{component, engine, EngineOptions, Plugin, WasmUsers};
 
 pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal> {
     let cfg = RunConfig::from_args(&args)?;
+    // Signals first: from here on, one never ends wasp without a word.
+    let (mut signals, stop) = crate::signals::listen();
     // Each user may hold a connection: allow as many open files as the system lets us.
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(n) if n < cfg.users + 64 => {
@@ -30,8 +32,11 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     }
     // Read once: the bytes size the engine's instance pool, then are compiled.
     let bytes = component::read(&cfg.plugin)?;
-    let engine = engine::engine(&EngineOptions::for_component(&bytes, cfg.capacity, cfg.max_user_memory))?;
-    let plugin = Arc::new(Plugin::from_bytes(&engine, &cfg.plugin, &bytes).await?);
+    let engine = engine::engine(&EngineOptions::for_component(&bytes, cfg.capacity, cfg.max_user_memory)?)?;
+    let plugin = tokio::select! {
+        p = Plugin::from_bytes(&engine, &cfg.plugin, &bytes) => Arc::new(p?),
+        _ = signals.recv() => return Err(Fatal { code: exit::code::ABORTED, message: "stopped by a signal while loading the plugin".into() }),
+    };
     drop(bytes);
     let started_at = unix_now_ms();
     let b = &plugin.behaviour;
@@ -112,10 +117,9 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         tokio::spawn(follow::follow_flags(flags.clone(), controls.clone(), cfg.clone()))
     });
     let watcher = cfg.watch.then(|| tokio::spawn(wasp_wasm::reload::watch(factory.clone(), engine.clone(), cfg.plugin.clone())));
-    let (signals, stop) = crate::signals::listen();
     let live = tokio::spawn(live::live_console(stats.clone(), cfg.clone()));
     let watch = cfg.abort_on_threshold.then(|| tokio::spawn(abort::abort_on_threshold(stats.clone(), cfg.thresholds.clone(), stop)));
-    let outcome = wasp_runner::run_with(factory, plan, stats.clone(), signals, controls).await;
+    let outcome = wasp_runner::run_with(factory, plan, stats.clone(), &mut signals, controls).await;
     for t in [poller, web, watcher].into_iter().flatten() {
         t.abort();
     }
@@ -131,10 +135,18 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
 
     // The measurements end with the load; the telemetry flush comes after.
     let snap = stats.snapshot();
+    // A signal during the flush abandons it: what is not exported by then is counted as dropped.
     let delivery = {
         let t = telemetry.clone();
         let timeout = cfg.telemetry_timeout;
-        tokio::task::spawn_blocking(move || t.shutdown(timeout)).await.unwrap_or_default()
+        let flush = tokio::task::spawn_blocking(move || t.shutdown(timeout));
+        tokio::select! {
+            d = flush => d.unwrap_or_default(),
+            _ = signals.recv() => {
+                tracing::warn!("telemetry flush abandoned: what was not exported yet is counted as dropped");
+                telemetry.delivery()
+            }
+        }
     };
     if outcome.interrupted > 0 {
         tracing::warn!("{} user(s) were cut short at the stop timeout", outcome.interrupted);
@@ -147,7 +159,15 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         had_errors,
         exit_code_on_error: cfg.exit_code_on_error,
         aborted_empty: outcome.reason == StopReason::Signal && !measured,
+        empty: snap.total.count == 0 && !cfg.allow_empty,
     });
+    if code == exit::code::EMPTY {
+        tracing::error!(
+            "the run completed no request{}: it measured nothing, so it does not pass (--allow-empty to let it)",
+            if snap.total.interrupted > 0 { format!(" ({} were still in flight at the stop)", snap.total.interrupted) } else { String::new() }
+        );
+    }
+    let mut unwritten = vec![];
     let plugin_name = cfg.plugin.display().to_string();
     // A closed stdout (e.g. piped into `head`) must not turn into a panic.
     {
@@ -161,7 +181,7 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         let mut h = h.lock().unwrap_or_else(|e| e.into_inner());
         let written = h.append(&snap, unix_now()).and_then(|_| csv::finish(&mut h)).and_then(|_| csv::write_final(prefix, &snap));
         if let Err(e) = written {
-            tracing::error!("cannot write the CSV files {}_*.csv: {e}", prefix.display());
+            unwritten.push(format!("cannot write the CSV files {}_*.csv: {e}", prefix.display()));
         }
     }
     if cfg.json.is_some() || cfg.html.is_some() {
@@ -179,10 +199,12 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
             thresholds: &verdicts,
         };
         let doc = json::report(&snap, &stats.second_histograms(), info);
-        for e in wasp_report::write_documents(&doc, cfg.json.as_deref(), cfg.html.as_deref()) {
-            tracing::error!("{e}");
-        }
+        unwritten.extend(wasp_report::write_documents(&doc, cfg.json.as_deref(), cfg.html.as_deref()));
     }
-    Ok(code)
+    for e in &unwritten {
+        tracing::error!("{e}");
+    }
+    // A passing run whose results are lost does not pass.
+    Ok(if code == exit::code::OK && !unwritten.is_empty() { exit::code::UNWRITTEN } else { code })
 }
 
