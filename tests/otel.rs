@@ -106,6 +106,7 @@ async fn grpc_export_links_requests_spans_logs_and_metrics() {
     )
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("AfterShutdown"), "the SDK complained of a log after its shutdown: {}", r.stderr);
     let got = rx.store.lock().unwrap();
     assert!(got.requests.get("grpc").copied().unwrap_or(0) > 0);
     check_traces(&t, &got);
@@ -149,6 +150,7 @@ async fn http_protobuf_export_works_too() {
     )
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("AfterShutdown"), "the SDK complained of a log after its shutdown: {}", r.stderr);
     let got = rx.store.lock().unwrap();
     assert!(got.requests.get("http").copied().unwrap_or(0) > 0, "{:?}", got.requests);
     assert_eq!(got.requests.get("grpc"), None);
