@@ -1,7 +1,10 @@
-//! Measurements of a run: per (method, name) an HDR histogram of response times
-//! in microseconds, counts, failures grouped by message, bytes; per task its runs
-//! and errors; a per-second timeline. Knows nothing of HTTP clients or Wasm: the
-//! recorders take plain values.
+//! Measurements of a run, per scenario: per (method, name) an HDR histogram
+//! of response times in microseconds, counts, failures grouped by message,
+//! bytes; per task its runs and errors and, for arrival-rate scenarios, an HDR
+//! histogram of iteration latency measured from each iteration's *intended*
+//! start (free of coordinated omission); dropped iterations; a per-second
+//! timeline. Knows nothing of HTTP clients or Wasm: the recorders take plain
+//! values.
 
 use crate::text::{is_printable, printable};
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
@@ -27,6 +30,8 @@ pub const MAX_NAME_LEN: usize = 256;
 pub const MAX_MESSAGE_LEN: usize = 512;
 /// What an interrupted request is listed under in the failures.
 pub const INTERRUPTED: &str = "interrupted: still in flight when the run stopped";
+/// The scenario of a run that names none (k6 calls it the same).
+pub const DEFAULT_SCENARIO: &str = "default";
 
 /// Plugin text as stats keep it: printable, bounded.
 fn clean(s: &str, max: usize) -> Cow<'_, str> {
@@ -94,6 +99,8 @@ fn check_header(bytes: &[u8]) -> Result<(), String> {
 
 #[derive(Clone, Debug)]
 pub struct Entry {
+    /// The scenario it belongs to (empty for totals over scenarios).
+    pub scenario: String,
     pub method: String,
     pub name: String,
     pub count: u64,
@@ -111,6 +118,7 @@ pub struct Entry {
 impl Entry {
     pub fn new(method: &str, name: &str) -> Self {
         Entry {
+            scenario: String::new(),
             method: method.to_string(),
             name: name.to_string(),
             count: 0,
@@ -124,7 +132,7 @@ impl Entry {
         }
     }
 
-    fn record(&mut self, elapsed_us: u64, bytes: u64, failed: bool) {
+    pub fn record(&mut self, elapsed_us: u64, bytes: u64, failed: bool) {
         let v = elapsed_us.max(1);
         self.count += 1;
         self.failures += failed as u64;
@@ -161,13 +169,52 @@ impl Entry {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+
+/// One task in one scenario.
+#[derive(Clone, Debug)]
 pub struct TaskEntry {
+    pub scenario: String,
     pub name: String,
     pub runs: u64,
     pub errors: u64,
     /// Runs cut short at the stop (not in `runs`).
     pub interrupted: u64,
+    /// Arrival-rate scenarios: each iteration's latency from its intended
+    /// start to its end (µs), `failures` = iterations that errored. Empty
+    /// for the other executors, where an iteration has no intended start.
+    pub latency: Entry,
+}
+
+/// A request that failed, by message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub scenario: String,
+    pub method: String,
+    pub name: String,
+    pub error: String,
+    pub occurrences: u64,
+}
+
+/// A task, on-start, on-stop or user error (guest errors, traps, kills), by message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorEntry {
+    pub scenario: String,
+    /// The task's name, or `on-start`, `on-stop`, `create`, `retired`, `http`.
+    pub place: String,
+    pub message: String,
+    pub occurrences: u64,
+}
+
+/// What one scenario did, besides its requests.
+#[derive(Clone, Debug)]
+pub struct ScenarioSnapshot {
+    pub name: String,
+    /// Users running now.
+    pub users: u64,
+    /// Iterations an arrival-rate scenario could not start: no free user at their time.
+    pub dropped: u64,
+    /// Iteration latency over all its tasks (arrival-rate scenarios).
+    pub latency: Entry,
 }
 
 /// One second of the run.
@@ -176,23 +223,31 @@ pub struct Second {
     pub requests: u64,
     pub failures: u64,
     pub users: u64,
+    /// Iterations dropped in that second.
+    pub dropped: u64,
 }
 
 #[derive(Clone, Debug)]
 pub struct Snapshot {
     pub elapsed: Duration,
+    /// Users running now, in all scenarios.
     pub users: u64,
-    /// Sorted by name, then method.
+    pub scenarios: Vec<ScenarioSnapshot>,
+    /// Every scenario's entries, sorted by scenario, name, method.
     pub entries: Vec<Entry>,
+    /// All requests of all scenarios.
     pub total: Entry,
-    /// (method, name, message) → occurrences, sorted by occurrences (most first).
-    pub failures: Vec<(String, String, String, u64)>,
+    /// Sorted by occurrences (most first).
+    pub failures: Vec<Failure>,
     pub tasks: Vec<TaskEntry>,
-    /// (task, message) → occurrences: guest errors, traps, killed tasks.
-    pub errors: Vec<(String, String, u64)>,
+    /// Sorted by occurrences (most first).
+    pub errors: Vec<ErrorEntry>,
     pub timeline: Vec<Second>,
     /// Time from the start until every planned user was running.
     pub ramp_up: Option<Duration>,
+    /// Iteration latency over all arrival-rate scenarios.
+    pub latency: Entry,
+    pub dropped_iterations: u64,
 }
 
 impl Snapshot {
@@ -212,20 +267,48 @@ impl Snapshot {
         let sum: u64 = self.timeline[done - window..done].iter().map(|s| s.requests).sum();
         sum as f64 / window as f64
     }
+
+    /// Task runs (iterations) of all scenarios.
+    pub fn iterations(&self) -> u64 {
+        self.tasks.iter().map(|t| t.runs).sum()
+    }
+
+    /// More than one scenario: names are shown with theirs.
+    pub fn several_scenarios(&self) -> bool {
+        self.scenarios.len() > 1
+    }
 }
 
-#[derive(Default)]
-struct Inner {
+struct TaskData {
+    runs: u64,
+    errors: u64,
+    interrupted: u64,
+    latency: Entry,
+}
+
+struct ScenarioData {
+    name: String,
+    /// Indices of the plugin's tasks this scenario may run (the ones reported).
+    tasks: Vec<usize>,
     /// method → name → entry; two levels so lookups need no allocation.
     entries: HashMap<String, HashMap<String, Entry>>,
     failures: HashMap<(String, String, String), u64>,
-    tasks: Vec<TaskEntry>,
+    task_data: HashMap<usize, TaskData>,
     errors: HashMap<(String, String), u64>,
-    timeline: Vec<Second>,
     users: u64,
+    dropped: u64,
+}
+
+struct Inner {
+    task_names: Vec<String>,
+    scenarios: Vec<ScenarioData>,
+    timeline: Vec<Second>,
     ramp_up: Option<Duration>,
-    /// Distinct request names so far (all methods).
+    /// Distinct request names so far (all scenarios and methods).
     names: usize,
+    /// Distinct failure messages, and error messages, so far.
+    failure_kinds: usize,
+    error_kinds: usize,
     /// Warned once that names or messages overflowed.
     warned_names: bool,
     warned_messages: bool,
@@ -235,12 +318,24 @@ struct Inner {
     closed: Vec<Option<Arc<[u8]>>>,
 }
 
+impl ScenarioData {
+    fn task(&mut self, index: usize) -> &mut TaskData {
+        self.task_data.entry(index).or_insert_with(|| TaskData { runs: 0, errors: 0, interrupted: 0, latency: Entry::new("", "") })
+    }
+}
+
 impl Inner {
-    /// The entry for (method, name), made if new: the name cleaned, and past
-    /// [`MAX_NAMES`] distinct names, the one for [`OTHER_NAMES`].
-    fn entry(&mut self, method: &str, name: &str) -> &mut Entry {
+    fn scenario(&mut self, s: usize) -> &mut ScenarioData {
+        let last = self.scenarios.len() - 1;
+        &mut self.scenarios[s.min(last)]
+    }
+
+    /// The entry for (scenario, method, name), made if new: the name cleaned,
+    /// and past [`MAX_NAMES`] distinct names, the one for [`OTHER_NAMES`].
+    fn entry(&mut self, s: usize, method: &str, name: &str) -> &mut Entry {
         let name = clean(name, MAX_NAME_LEN);
-        let known = self.entries.get(method).is_some_and(|m| m.contains_key(name.as_ref()));
+        let s = s.min(self.scenarios.len() - 1);
+        let known = self.scenarios[s].entries.get(method).is_some_and(|m| m.contains_key(name.as_ref()));
         let name: Cow<'_, str> = if known || self.names < MAX_NAMES {
             name
         } else {
@@ -250,46 +345,59 @@ impl Inner {
             }
             Cow::Borrowed(OTHER_NAMES)
         };
-        if !self.entries.contains_key(method) {
-            self.entries.insert(method.to_string(), HashMap::new());
+        let sc = &mut self.scenarios[s];
+        if !sc.entries.contains_key(method) {
+            sc.entries.insert(method.to_string(), HashMap::new());
         }
-        let by_name = self.entries.get_mut(method).expect("inserted above");
+        let by_name = sc.entries.get_mut(method).expect("inserted above");
         if !by_name.contains_key(name.as_ref()) {
             self.names += 1;
-            by_name.insert(name.to_string(), Entry::new(method, &name));
+            let mut e = Entry::new(method, &name);
+            e.scenario = sc.name.clone();
+            by_name.insert(name.to_string(), e);
         }
         by_name.get_mut(name.as_ref()).expect("inserted above")
     }
 
-    /// Counts a failure message for (method, name), bounded as the names are.
-    fn failure(&mut self, method: &str, name: &str, msg: &str) {
-        let msg = clean(msg, MAX_MESSAGE_LEN);
-        let key = (method.to_string(), name.to_string(), msg.into_owned());
-        if let Some(n) = self.failures.get_mut(&key) {
-            *n += 1;
-            return;
+    /// A message not seen before at its place, as kept: itself while fewer
+    /// than [`MAX_MESSAGES`] are kept, else [`OTHER_MESSAGES`].
+    fn new_message(&mut self, msg: String, failure: bool) -> String {
+        let kinds = if failure { &mut self.failure_kinds } else { &mut self.error_kinds };
+        if *kinds < MAX_MESSAGES {
+            *kinds += 1;
+            return msg;
         }
-        let key = if self.failures.len() < MAX_MESSAGES { key } else { (key.0, key.1, self.overflow_message()) };
-        *self.failures.entry(key).or_insert(0) += 1;
-    }
-
-    /// Counts an error message at `place`, bounded as the names are.
-    fn error(&mut self, place: String, msg: &str) {
-        let key = (clean(&place, MAX_NAME_LEN).into_owned(), clean(msg, MAX_MESSAGE_LEN).into_owned());
-        if let Some(n) = self.errors.get_mut(&key) {
-            *n += 1;
-            return;
-        }
-        let key = if self.errors.len() < MAX_MESSAGES { key } else { (key.0, self.overflow_message()) };
-        *self.errors.entry(key).or_insert(0) += 1;
-    }
-
-    fn overflow_message(&mut self) -> String {
         if !self.warned_messages {
             self.warned_messages = true;
             tracing::warn!("more than {MAX_MESSAGES} distinct failure or error messages: further ones are counted as \"{OTHER_MESSAGES}\"");
         }
         OTHER_MESSAGES.to_string()
+    }
+
+    /// Counts a failure message for (scenario, method, name).
+    fn failure(&mut self, s: usize, method: &str, name: &str, msg: &str) {
+        let s = s.min(self.scenarios.len() - 1);
+        let key = (method.to_string(), name.to_string(), clean(msg, MAX_MESSAGE_LEN).into_owned());
+        if let Some(n) = self.scenarios[s].failures.get_mut(&key) {
+            *n += 1;
+            return;
+        }
+        let (m, n, msg) = key;
+        let msg = self.new_message(msg, true);
+        *self.scenarios[s].failures.entry((m, n, msg)).or_insert(0) += 1;
+    }
+
+    /// Counts an error message at `place` in scenario `s`.
+    fn error(&mut self, s: usize, place: &str, msg: &str) {
+        let s = s.min(self.scenarios.len() - 1);
+        let key = (clean(place, MAX_NAME_LEN).into_owned(), clean(msg, MAX_MESSAGE_LEN).into_owned());
+        if let Some(n) = self.scenarios[s].errors.get_mut(&key) {
+            *n += 1;
+            return;
+        }
+        let (place, msg) = key;
+        let msg = self.new_message(msg, false);
+        *self.scenarios[s].errors.entry((place, msg)).or_insert(0) += 1;
     }
 
     /// Adds a time to its second's histogram. A late sample (its second already
@@ -320,6 +428,26 @@ impl Inner {
         put(&mut h, v);
         self.open.push((idx, h));
     }
+
+    fn second(&mut self, start: Instant, at: Instant) -> &mut Second {
+        let idx = at.saturating_duration_since(start).as_secs() as usize;
+        if self.timeline.len() <= idx {
+            let users = self.users();
+            self.timeline.resize(idx + 1, Second { users, ..Default::default() });
+        }
+        &mut self.timeline[idx]
+    }
+
+    fn users(&self) -> u64 {
+        self.scenarios.iter().map(|s| s.users).sum()
+    }
+}
+
+/// A scenario as the stats know it: its name and the plugin tasks it runs.
+#[derive(Clone, Debug)]
+pub struct ScenarioSpec {
+    pub name: String,
+    pub tasks: Vec<usize>,
 }
 
 pub struct Stats {
@@ -328,10 +456,52 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Stats of a run of one scenario, [`DEFAULT_SCENARIO`], running every task.
     pub fn new(task_names: &[String]) -> Self {
+        let all = (0..task_names.len()).collect();
+        Self::with_scenarios(task_names, &[ScenarioSpec { name: DEFAULT_SCENARIO.into(), tasks: all }])
+    }
+
+    /// Stats of a run of these scenarios (at least one); scenario `i` of the
+    /// recorders is `scenarios[i]`.
+    pub fn with_scenarios(task_names: &[String], scenarios: &[ScenarioSpec]) -> Self {
+        let mut scenarios: Vec<ScenarioData> = scenarios
+            .iter()
+            .map(|s| ScenarioData {
+                name: s.name.clone(),
+                tasks: s.tasks.clone(),
+                entries: HashMap::new(),
+                failures: HashMap::new(),
+                task_data: HashMap::new(),
+                errors: HashMap::new(),
+                users: 0,
+                dropped: 0,
+            })
+            .collect();
+        if scenarios.is_empty() {
+            scenarios.push(ScenarioData {
+                name: DEFAULT_SCENARIO.into(),
+                tasks: (0..task_names.len()).collect(),
+                entries: HashMap::new(),
+                failures: HashMap::new(),
+                task_data: HashMap::new(),
+                errors: HashMap::new(),
+                users: 0,
+                dropped: 0,
+            });
+        }
         let inner = Inner {
-            tasks: task_names.iter().map(|n| TaskEntry { name: n.clone(), ..Default::default() }).collect(),
-            ..Default::default()
+            task_names: task_names.to_vec(),
+            scenarios,
+            timeline: vec![],
+            ramp_up: None,
+            names: 0,
+            failure_kinds: 0,
+            error_kinds: 0,
+            warned_names: false,
+            warned_messages: false,
+            open: vec![],
+            closed: vec![],
         };
         Stats { start: Instant::now(), inner: Mutex::new(inner) }
     }
@@ -346,43 +516,35 @@ impl Stats {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn second(inner: &mut Inner, start: Instant, at: Instant) -> &mut Second {
-        let idx = at.saturating_duration_since(start).as_secs() as usize;
-        if inner.timeline.len() <= idx {
-            let users = inner.users;
-            inner.timeline.resize(idx + 1, Second { users, ..Default::default() });
-        }
-        &mut inner.timeline[idx]
-    }
-
-    /// Records one request that got an answer or an error. `failure` is the
-    /// message it is counted under when it failed. Names and messages come
-    /// from plugins: they are kept printable and bounded (see [`MAX_NAMES`]).
-    pub fn request(&self, method: &str, name: &str, elapsed_us: u64, bytes: u64, failure: Option<&str>, at: Instant) {
+    /// Records one request of scenario `s` that got an answer or an error.
+    /// `failure` is the message it is counted under when it failed. Names and
+    /// messages come from plugins: they are kept printable and bounded (see
+    /// [`MAX_NAMES`]).
+    pub fn request(&self, s: usize, method: &str, name: &str, elapsed_us: u64, bytes: u64, failure: Option<&str>, at: Instant) {
         let mut g = self.lock();
         let inner = &mut *g;
-        let entry = inner.entry(method, name);
+        let entry = inner.entry(s, method, name);
         entry.record(elapsed_us, bytes, failure.is_some());
         if let Some(msg) = failure {
             let name = entry.name.clone();
-            inner.failure(method, &name, msg);
+            inner.failure(s, method, &name, msg);
         }
-        let s = Self::second(inner, self.start, at);
-        s.requests += 1;
-        s.failures += failure.is_some() as u64;
+        let sec = inner.second(self.start, at);
+        sec.requests += 1;
+        sec.failures += failure.is_some() as u64;
         let idx = at.saturating_duration_since(self.start).as_secs() as usize;
         inner.record_second(idx, elapsed_us.max(1));
     }
 
     /// Records a request that was still in flight when the run stopped: a
     /// failure of kind `interrupted`, outside the counts and the histograms.
-    pub fn interrupted(&self, method: &str, name: &str) {
+    pub fn interrupted(&self, s: usize, method: &str, name: &str) {
         let mut g = self.lock();
         let inner = &mut *g;
-        let entry = inner.entry(method, name);
+        let entry = inner.entry(s, method, name);
         entry.interrupted += 1;
         let name = entry.name.clone();
-        inner.failure(method, &name, INTERRUPTED);
+        inner.failure(s, method, &name, INTERRUPTED);
     }
 
     /// Per second of the run, the histogram of every request's time (None for
@@ -400,74 +562,160 @@ impl Stats {
         out
     }
 
-    /// Records a finished task run; `error` is the guest's error, trap or kill message.
-    pub fn task(&self, index: usize, error: Option<&str>) {
+    /// Records a finished task run of scenario `s`; `error` is the guest's
+    /// error, trap or kill message.
+    pub fn task(&self, s: usize, index: usize, error: Option<&str>) {
         let mut g = self.lock();
-        if let Some(t) = g.tasks.get_mut(index) {
-            t.runs += 1;
-            t.errors += error.is_some() as u64;
-        }
+        let inner = &mut *g;
+        let t = inner.scenario(s).task(index);
+        t.runs += 1;
+        t.errors += error.is_some() as u64;
         if let Some(msg) = error {
-            let task = g.tasks.get(index).map(|t| t.name.clone()).unwrap_or_else(|| format!("#{index}"));
-            g.error(task, msg);
+            let task = inner.task_names.get(index).cloned().unwrap_or_else(|| format!("#{index}"));
+            inner.error(s, &task, msg);
         }
+    }
+
+    /// Records an arrival-rate iteration's latency: from its intended start
+    /// to its end. (The run itself is counted by [`Stats::task`].)
+    pub fn iteration(&self, s: usize, index: usize, latency_us: u64, failed: bool) {
+        self.lock().scenario(s).task(index).latency.record(latency_us, 0, failed);
+    }
+
+    /// Counts iterations an arrival-rate scenario had to drop: no free user.
+    pub fn dropped(&self, s: usize, n: u64) {
+        let mut g = self.lock();
+        g.scenario(s).dropped += n;
+        let start = self.start;
+        g.second(start, Instant::now()).dropped += n;
     }
 
     /// Records a task run cut short by the stop.
-    pub fn task_interrupted(&self, index: usize) {
-        if let Some(t) = self.lock().tasks.get_mut(index) {
-            t.interrupted += 1;
-        }
+    pub fn task_interrupted(&self, s: usize, index: usize) {
+        self.lock().scenario(s).task(index).interrupted += 1;
     }
 
-    /// Records an error outside a task (on-start, on-stop, instantiation).
-    pub fn user_error(&self, phase: &str, message: &str) {
-        self.lock().error(phase.to_string(), message);
+    /// Records an error outside a task (on-start, on-stop, instantiation, refused requests).
+    pub fn user_error(&self, s: usize, place: &str, message: &str) {
+        self.lock().error(s, place, message);
     }
 
-    pub fn set_users(&self, users: u64) {
+    /// Sets the users running now in scenario `s`.
+    pub fn set_users(&self, s: usize, users: u64) {
         let mut g = self.lock();
-        g.users = users;
-        let now = Instant::now();
+        g.scenario(s).users = users;
+        let all = g.users();
         let start = self.start;
-        let s = Self::second(&mut g, start, now);
-        s.users = s.users.max(users);
+        let sec = g.second(start, Instant::now());
+        sec.users = sec.users.max(all);
     }
 
-    /// Users running now.
+    /// Users running now, in all scenarios.
     pub fn users(&self) -> u64 {
-        self.lock().users
+        self.lock().users()
     }
 
-    /// Runs and errors per task so far.
+    /// Runs and errors per scenario and task so far.
     pub fn tasks(&self) -> Vec<TaskEntry> {
-        self.lock().tasks.clone()
+        self.snapshot_tasks(&self.lock())
+    }
+
+    /// Iterations dropped so far, in all scenarios.
+    pub fn dropped_iterations(&self) -> u64 {
+        self.lock().scenarios.iter().map(|s| s.dropped).sum()
     }
 
     pub fn set_ramp_up(&self, took: Duration) {
         self.lock().ramp_up = Some(took);
     }
 
+    fn snapshot_tasks(&self, g: &Inner) -> Vec<TaskEntry> {
+        let mut out = vec![];
+        for sc in &g.scenarios {
+            let mut indices = sc.tasks.clone();
+            indices.extend(sc.task_data.keys().filter(|i| !sc.tasks.contains(i)));
+            for i in indices {
+                let name = g.task_names.get(i).cloned().unwrap_or_else(|| format!("#{i}"));
+                let (runs, errors, interrupted, mut latency) = match sc.task_data.get(&i) {
+                    Some(t) => (t.runs, t.errors, t.interrupted, t.latency.clone()),
+                    None => (0, 0, 0, Entry::new("", "")),
+                };
+                latency.scenario = sc.name.clone();
+                latency.name = name.clone();
+                out.push(TaskEntry { scenario: sc.name.clone(), name, runs, errors, interrupted, latency });
+            }
+        }
+        out
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         let g = self.lock();
         let elapsed = self.start.elapsed();
-        let mut entries: Vec<Entry> = g.entries.values().flat_map(|m| m.values().cloned()).collect();
-        entries.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
+        let mut entries: Vec<Entry> = g.scenarios.iter().flat_map(|s| s.entries.values().flat_map(|m| m.values().cloned())).collect();
+        entries.sort_by(|a, b| (&a.scenario, &a.name, &a.method).cmp(&(&b.scenario, &b.name, &b.method)));
         let mut total = Entry::new("", "Aggregated");
         for e in &entries {
             total.merge(e);
         }
-        let mut failures: Vec<_> = g.failures.iter().map(|((m, n, e), c)| (m.clone(), n.clone(), e.clone(), *c)).collect();
-        failures.sort_by(|a, b| b.3.cmp(&a.3).then_with(|| (&a.1, &a.0, &a.2).cmp(&(&b.1, &b.0, &b.2))));
-        let mut errors: Vec<_> = g.errors.iter().map(|((t, m), c)| (t.clone(), m.clone(), *c)).collect();
-        errors.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
+        let mut failures: Vec<Failure> = g
+            .scenarios
+            .iter()
+            .flat_map(|s| {
+                s.failures.iter().map(move |((m, n, e), c)| Failure {
+                    scenario: s.name.clone(),
+                    method: m.clone(),
+                    name: n.clone(),
+                    error: e.clone(),
+                    occurrences: *c,
+                })
+            })
+            .collect();
+        failures.sort_by(|a, b| b.occurrences.cmp(&a.occurrences).then_with(|| (&a.scenario, &a.name, &a.method, &a.error).cmp(&(&b.scenario, &b.name, &b.method, &b.error))));
+        let mut errors: Vec<ErrorEntry> = g
+            .scenarios
+            .iter()
+            .flat_map(|s| {
+                s.errors.iter().map(move |((p, m), c)| ErrorEntry { scenario: s.name.clone(), place: p.clone(), message: m.clone(), occurrences: *c })
+            })
+            .collect();
+        errors.sort_by(|a, b| b.occurrences.cmp(&a.occurrences).then_with(|| (&a.scenario, &a.place, &a.message).cmp(&(&b.scenario, &b.place, &b.message))));
+        let tasks = self.snapshot_tasks(&g);
+        let scenarios: Vec<ScenarioSnapshot> = g
+            .scenarios
+            .iter()
+            .map(|s| {
+                let mut latency = Entry::new("", "Iterations");
+                latency.scenario = s.name.clone();
+                for t in tasks.iter().filter(|t| t.scenario == s.name) {
+                    latency.merge(&t.latency);
+                }
+                ScenarioSnapshot { name: s.name.clone(), users: s.users, dropped: s.dropped, latency }
+            })
+            .collect();
+        let mut latency = Entry::new("", "Iterations");
+        for s in &scenarios {
+            latency.merge(&s.latency);
+        }
         // Seconds with no event still had users: carry the count forward.
         let mut timeline = g.timeline.clone();
         let mut last = 0;
         for s in &mut timeline {
             if s.users == 0 { s.users = last } else { last = s.users }
         }
-        Snapshot { elapsed, users: g.users, entries, total, failures, tasks: g.tasks.clone(), errors, timeline, ramp_up: g.ramp_up }
+        Snapshot {
+            elapsed,
+            users: g.users(),
+            dropped_iterations: scenarios.iter().map(|s| s.dropped).sum(),
+            scenarios,
+            entries,
+            total,
+            failures,
+            tasks,
+            errors,
+            timeline,
+            ramp_up: g.ramp_up,
+            latency,
+        }
     }
 }
 
@@ -480,10 +728,10 @@ mod tests {
         let s = Stats::new(&["t".into()]);
         let now = Instant::now();
         for v in 1..=1000u64 {
-            s.request("GET", "/a", v * 1000, 10, None, now);
+            s.request(0, "GET", "/a", v * 1000, 10, None, now);
         }
-        s.request("GET", "/a", 5_000, 0, Some("HTTP 500"), now);
-        s.request("POST", "/a", 7_000, 0, Some("HTTP 500"), now);
+        s.request(0, "GET", "/a", 5_000, 0, Some("HTTP 500"), now);
+        s.request(0, "POST", "/a", 7_000, 0, Some("HTTP 500"), now);
         let snap = s.snapshot();
         assert_eq!(snap.entries.len(), 2);
         let get = snap.entries.iter().find(|e| e.method == "GET").unwrap();
@@ -497,7 +745,7 @@ mod tests {
         assert!((p50 - 500_000.0).abs() <= 500.0, "p50 {p50}");
         assert_eq!(snap.total.count, 1002);
         assert_eq!(snap.failures.len(), 2);
-        assert!(snap.failures.iter().all(|f| f.2 == "HTTP 500" && f.3 == 1));
+        assert!(snap.failures.iter().all(|f| f.error == "HTTP 500" && f.occurrences == 1));
         assert_eq!(snap.timeline[0].requests, 1002);
         assert_eq!(snap.timeline[0].failures, 2);
     }
@@ -522,15 +770,16 @@ mod tests {
     #[test]
     fn tasks_and_errors_are_grouped() {
         let s = Stats::new(&["a".into(), "b".into()]);
-        s.task(0, None);
-        s.task(0, Some("boom"));
-        s.task(1, Some("boom"));
-        s.task(1, Some("boom"));
-        s.user_error("on-start", "nope");
+        s.task(0, 0, None);
+        s.task(0, 0, Some("boom"));
+        s.task(0, 1, Some("boom"));
+        s.task(0, 1, Some("boom"));
+        s.user_error(0, "on-start", "nope");
         let snap = s.snapshot();
-        assert_eq!(snap.tasks[0], TaskEntry { name: "a".into(), runs: 2, errors: 1, interrupted: 0 });
-        assert_eq!(snap.tasks[1], TaskEntry { name: "b".into(), runs: 2, errors: 2, interrupted: 0 });
-        assert_eq!(snap.errors[0], ("b".into(), "boom".into(), 2));
+        let counts = |t: &TaskEntry| (t.name.clone(), t.runs, t.errors, t.interrupted);
+        assert_eq!(counts(&snap.tasks[0]), ("a".into(), 2, 1, 0));
+        assert_eq!(counts(&snap.tasks[1]), ("b".into(), 2, 2, 0));
+        assert_eq!((snap.errors[0].place.as_str(), snap.errors[0].message.as_str(), snap.errors[0].occurrences), ("b", "boom", 2));
         assert_eq!(snap.errors.len(), 3);
     }
 
@@ -539,12 +788,12 @@ mod tests {
         let s = Stats::new(&["t".into()]);
         let now = Instant::now();
         for i in 0..(MAX_NAMES + 500) {
-            s.request("GET", &format!("/u/{i}"), 10, 0, Some(&format!("HTTP 500 #{i}")), now);
+            s.request(0, "GET", &format!("/u/{i}"), 10, 0, Some(&format!("HTTP 500 #{i}")), now);
         }
-        s.request("GET", "/a\nwasp: error: forged", 10, 0, None, now);
-        s.task(0, Some("bad\n=== wasp summary: forged ==="));
+        s.request(0, "GET", "/a\nwasp: error: forged", 10, 0, None, now);
+        s.task(0, 0, Some("bad\n=== wasp summary: forged ==="));
         for i in 0..(MAX_MESSAGES + 10) {
-            s.user_error("on-start", &format!("unique {i}"));
+            s.user_error(0, "on-start", &format!("unique {i}"));
         }
         let snap = s.snapshot();
         assert_eq!(snap.entries.len(), MAX_NAMES + 1, "the names past the cap share one entry");
@@ -552,16 +801,16 @@ mod tests {
         assert_eq!(other.count, 501, "later names, the forged one included, are counted, not lost");
         assert_eq!(snap.total.count, (MAX_NAMES + 501) as u64);
         assert!(snap.failures.len() <= MAX_MESSAGES + 1);
-        assert_eq!(snap.failures.iter().map(|f| f.3).sum::<u64>(), (MAX_NAMES + 500) as u64);
+        assert_eq!(snap.failures.iter().map(|f| f.occurrences).sum::<u64>(), (MAX_NAMES + 500) as u64);
         assert!(snap.errors.len() <= MAX_MESSAGES + 1);
-        assert_eq!(snap.errors.iter().map(|e| e.2).sum::<u64>(), (MAX_MESSAGES + 11) as u64);
-        let all_text = snap.entries.iter().map(|e| e.name.clone()).chain(snap.errors.iter().map(|e| e.1.clone()));
+        assert_eq!(snap.errors.iter().map(|e| e.occurrences).sum::<u64>(), (MAX_MESSAGES + 11) as u64);
+        let all_text = snap.entries.iter().map(|e| e.name.clone()).chain(snap.errors.iter().map(|e| e.message.clone()));
         assert!(all_text.clone().all(|t| !t.contains('\n')));
-        assert!(snap.errors.iter().any(|e| e.1 == "bad\\n=== wasp summary: forged ==="));
+        assert!(snap.errors.iter().any(|e| e.message == "bad\\n=== wasp summary: forged ==="));
         assert!(Stats::new(&[]).snapshot().entries.is_empty());
         let long = "x".repeat(10_000);
         let s = Stats::new(&[]);
-        s.request("GET", &long, 1, 0, None, now);
+        s.request(0, "GET", &long, 1, 0, None, now);
         assert!(s.snapshot().entries[0].name.len() <= MAX_NAME_LEN + 3);
     }
 
@@ -601,17 +850,48 @@ mod tests {
     fn interrupted_requests_are_failures_outside_the_counts() {
         let s = Stats::new(&["t".into()]);
         let now = Instant::now();
-        s.request("GET", "/a", 1000, 0, None, now);
-        s.interrupted("GET", "/a");
-        s.interrupted("GET", "/hang");
-        s.task_interrupted(0);
+        s.request(0, "GET", "/a", 1000, 0, None, now);
+        s.interrupted(0, "GET", "/a");
+        s.interrupted(0, "GET", "/hang");
+        s.task_interrupted(0, 0);
         let snap = s.snapshot();
         let a = snap.entries.iter().find(|e| e.name == "/a").unwrap();
         assert_eq!((a.count, a.failures, a.interrupted), (1, 0, 1));
         assert_eq!(snap.total.count, 1);
         assert_eq!(snap.total.interrupted, 2);
-        assert_eq!(snap.failures.iter().filter(|f| f.2 == INTERRUPTED).map(|f| f.3).sum::<u64>(), 2);
+        assert_eq!(snap.failures.iter().filter(|f| f.error == INTERRUPTED).map(|f| f.occurrences).sum::<u64>(), 2);
         assert_eq!(snap.tasks[0].interrupted, 1);
         assert_eq!(snap.tasks[0].runs, 0);
+    }
+
+    #[test]
+    fn scenarios_are_kept_apart_and_totalled_with_iteration_latency_and_drops() {
+        let names = ["browse".to_string(), "buy".to_string()];
+        let specs = [ScenarioSpec { name: "shop".into(), tasks: vec![0] }, ScenarioSpec { name: "checkout".into(), tasks: vec![1] }];
+        let s = Stats::with_scenarios(&names, &specs);
+        let now = Instant::now();
+        s.request(0, "GET", "/a", 1000, 0, None, now);
+        s.request(1, "GET", "/a", 3000, 0, Some("HTTP 500"), now);
+        s.task(0, 0, None);
+        s.task(1, 1, None);
+        s.iteration(1, 1, 250_000, false);
+        s.iteration(1, 1, 750_000, true);
+        s.dropped(1, 3);
+        s.set_users(0, 2);
+        s.set_users(1, 5);
+        let snap = s.snapshot();
+        assert_eq!(snap.entries.len(), 2, "the same name in two scenarios is two entries");
+        assert_eq!(snap.entries.iter().map(|e| e.scenario.as_str()).collect::<Vec<_>>(), ["checkout", "shop"]);
+        assert_eq!((snap.total.count, snap.total.failures), (2, 1));
+        assert_eq!(snap.failures[0].scenario, "checkout");
+        assert_eq!(snap.tasks.iter().map(|t| (t.scenario.as_str(), t.name.as_str())).collect::<Vec<_>>(), [("shop", "browse"), ("checkout", "buy")]);
+        let checkout = &snap.scenarios[1];
+        assert_eq!((checkout.latency.count, checkout.latency.failures, checkout.dropped, checkout.users), (2, 1, 3, 5));
+        assert_eq!(snap.latency.count, 2);
+        assert!((snap.latency.quantile_us(0.99) as i64 - 750_000).abs() < 1000);
+        assert_eq!(snap.dropped_iterations, 3);
+        assert_eq!(snap.users, 7);
+        assert_eq!(snap.timeline[0].dropped, 3);
+        assert_eq!(snap.iterations(), 2);
     }
 }

@@ -1,0 +1,304 @@
+//! The scheduler: runs a plan's scenarios side by side, each by its executor
+//! ([`closed`]: pools of users that loop over tasks; [`open`]: iterations that
+//! arrive by the clock), until the run time, a signal, or every scenario is
+//! done; then stops them as each scenario's graceful stop says. It drives the
+//! [`User`] trait and knows nothing of Wasm or HTTP.
+
+mod closed;
+mod open;
+
+use crate::behaviour::Wait;
+use crate::controls::Controls;
+use crate::plan::Plan;
+use crate::stats::Stats;
+use crate::user::UserFactory;
+pub use crate::user::{User, UserError, UserSpec};
+use rand::rngs::SmallRng;
+use rand::{RngExt, SeedableRng};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::{sleep_until, Instant};
+
+/// A user whose instance fails this many times in a row is retired.
+pub const MAX_CONSECUTIVE_FATAL: u32 = 3;
+/// After a scenario's graceful stop, users still in on-stop get this long before they are dropped.
+const ON_STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// What the signal handler asks of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// First Ctrl-C / SIGTERM: stop gracefully.
+    Stop,
+    /// Second Ctrl-C: stop now.
+    Kill,
+    /// A threshold failed: stop gracefully.
+    Abort,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    RunTime,
+    Signal,
+    /// Every scenario finished by itself: its stages, duration or iterations were done.
+    Completed,
+    /// Every user ended by itself (all retired).
+    UsersDone,
+    /// `--abort-on-threshold`.
+    Aborted,
+}
+
+impl StopReason {
+    /// As the result file says it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::RunTime => "run-time",
+            StopReason::Signal => "signal",
+            StopReason::Completed => "completed",
+            StopReason::UsersDone => "users-done",
+            StopReason::Aborted => "threshold",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub reason: StopReason,
+    /// Users whose task was cut short at a graceful stop's end (no on-stop for them).
+    pub interrupted: u64,
+    /// A second signal (or a hung on-stop) dropped users at once.
+    pub killed: bool,
+}
+
+/// Where a scenario's users are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    Running,
+    /// Finish the current task, then on-stop.
+    Stopping,
+    /// Drop tasks still running (no on-stop for those users).
+    Interrupt,
+}
+
+/// What the run tells its scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    No,
+    Graceful,
+    Now,
+}
+
+/// How a scenario ended, and whether users had to be dropped at its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct End {
+    ended: Ended,
+    killed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// Its time, stages or iterations were over.
+    Completed,
+    /// All its users were retired.
+    UsersDone,
+    /// The run told it to stop.
+    Stopped,
+}
+
+/// What all scenarios of a run share.
+struct Run<F> {
+    factory: Arc<F>,
+    stats: Arc<Stats>,
+    controls: Controls,
+    seed: Option<u64>,
+    next_id: AtomicU64,
+    active: AtomicU64,
+    planned: u64,
+    ramped: AtomicBool,
+    interrupted: AtomicU64,
+    paused: watch::Receiver<bool>,
+}
+
+impl<F> Run<F> {
+    fn rng(&self, salt: u64) -> SmallRng {
+        match self.seed {
+            Some(seed) => SmallRng::seed_from_u64(seed ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+            None => SmallRng::seed_from_u64(rand::random()),
+        }
+    }
+
+    fn new_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    fn user_up(&self) {
+        let n = self.active.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.planned > 0 && n >= self.planned && !self.ramped.swap(true, Ordering::Relaxed) {
+            let took = self.stats.start().elapsed();
+            self.stats.set_ramp_up(took);
+            tracing::info!("all {n} users started in {:.3}s", took.as_secs_f64());
+        }
+    }
+
+    fn user_down(&self) {
+        self.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// How long to wait after a task that took `took`.
+pub fn wait_time(wait: Wait, rng: &mut impl rand::Rng, took: Duration) -> Duration {
+    match wait {
+        Wait::None => Duration::ZERO,
+        Wait::Constant(d) => d,
+        Wait::Between(lo, hi) => {
+            let (lo, hi) = (lo.as_micros() as u64, hi.as_micros() as u64);
+            Duration::from_micros(if hi > lo { rng.random_range(lo..=hi) } else { lo })
+        }
+        Wait::Pacing(period) => period.saturating_sub(took),
+    }
+}
+
+/// Sleeps `d`; no timer at all for zero (tokio would round it up to a millisecond).
+async fn pause_for(d: Duration) {
+    if d.is_zero() {
+        tokio::task::yield_now().await
+    } else {
+        tokio::time::sleep(d).await
+    }
+}
+
+/// `at` plus `secs` seconds, saturating far in the future instead of overflowing.
+fn later(at: Instant, secs: f64) -> Instant {
+    let far = Duration::from_secs(10 * 366 * 24 * 3600);
+    let d = if secs.is_finite() && secs > 0.0 { Duration::try_from_secs_f64(secs).unwrap_or(far).min(far) } else { Duration::ZERO };
+    at.checked_add(d).unwrap_or(at + Duration::from_secs(366 * 24 * 3600))
+}
+
+/// Resolves when the phase reaches `at_least` (Running < Stopping < Interrupt).
+async fn phase_reached(phase: &mut watch::Receiver<Phase>, at_least: Phase) {
+    if phase.wait_for(|p| *p >= at_least).await.is_err() {
+        std::future::pending::<()>().await
+    }
+}
+
+/// Runs the plan until the run time is over, a signal comes, or every
+/// scenario is done; then stops the scenarios. The signals stay the
+/// caller's: it may still listen after the run.
+pub async fn run<F: UserFactory>(
+    factory: Arc<F>,
+    plan: Plan,
+    stats: Arc<Stats>,
+    signals: &mut mpsc::Receiver<Signal>,
+    controls: Controls,
+) -> Outcome {
+    let planned = plan.scenarios.iter().filter(|s| s.start.is_zero()).map(|s| s.executor.planned_users()).sum();
+    let run = Arc::new(Run {
+        factory,
+        stats,
+        paused: controls.pause_switch(),
+        controls,
+        seed: plan.seed,
+        next_id: AtomicU64::new(0),
+        active: AtomicU64::new(0),
+        planned,
+        ramped: AtomicBool::new(false),
+        interrupted: AtomicU64::new(0),
+    });
+    let (stop_tx, stop_rx) = watch::channel(Stop::No);
+    let mut scenarios = JoinSet::new();
+    for (index, scenario) in plan.scenarios.into_iter().enumerate() {
+        let (run, stop) = (run.clone(), stop_rx.clone());
+        scenarios.spawn(async move {
+            // A scenario with a start offset waits for it (or for the stop).
+            let mut s = stop.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(scenario.start) => {}
+                _ = s.wait_for(|s| *s != Stop::No) => return End { ended: Ended::Stopped, killed: false },
+            }
+            if scenario.executor.is_open() {
+                open::run(run, index, scenario, stop).await
+            } else {
+                closed::run(run, index, scenario, stop).await
+            }
+        });
+    }
+    let start = Instant::now();
+    let deadline = plan.run_time.map(|t| later(start, t.as_secs_f64()));
+    let mut signals_open = true;
+    let mut ends = vec![];
+    let reason = loop {
+        tokio::select! {
+            _ = sleep_until(deadline.unwrap_or(start)), if deadline.is_some() => break StopReason::RunTime,
+            s = signals.recv(), if signals_open => match s {
+                Some(Signal::Abort) => break StopReason::Aborted,
+                Some(_) => break StopReason::Signal,
+                None => signals_open = false,
+            },
+            done = scenarios.join_next() => match done {
+                Some(r) => ends.push(r.unwrap_or(End { ended: Ended::Stopped, killed: true })),
+                None => break if !ends.is_empty() && ends.iter().all(|e| e.ended == Ended::UsersDone) { StopReason::UsersDone } else { StopReason::Completed },
+            },
+        }
+    };
+    let _ = stop_tx.send(Stop::Graceful);
+    let mut killed = ends.iter().any(|e| e.killed);
+    loop {
+        tokio::select! {
+            r = scenarios.join_next() => match r {
+                None => break,
+                Some(r) => killed |= r.map(|e| e.killed).unwrap_or(true),
+            },
+            s = signals.recv(), if signals_open => match s {
+                Some(Signal::Abort) => {}
+                Some(_) => {
+                    let _ = stop_tx.send(Stop::Now);
+                    killed = true;
+                }
+                None => signals_open = false,
+            },
+        }
+    }
+    let interrupted = run.interrupted.load(Ordering::Relaxed);
+    Outcome { reason, interrupted, killed }
+}
+
+/// Stops a scenario's users: no new task; running ones get `graceful`, then
+/// are interrupted; users still in on-stop after that get [`ON_STOP_GRACE`].
+/// A `Stop::Now` drops them all at once. Returns true if users were dropped.
+async fn wind_down<T: 'static>(users: &mut JoinSet<T>, phase: &watch::Sender<Phase>, graceful: Duration, stop: &mut watch::Receiver<Stop>) -> bool {
+    let _ = phase.send(Phase::Stopping);
+    let interrupt_at = later(Instant::now(), graceful.as_secs_f64());
+    let mut drop_at: Option<Instant> = None;
+    let mut killed = false;
+    if *stop.borrow() == Stop::Now {
+        let _ = phase.send(Phase::Interrupt);
+        users.abort_all();
+        killed = true;
+    }
+    loop {
+        tokio::select! {
+            r = users.join_next() => if r.is_none() { break },
+            _ = sleep_until(interrupt_at), if drop_at.is_none() => {
+                let _ = phase.send(Phase::Interrupt);
+                drop_at = Some(Instant::now() + ON_STOP_GRACE);
+            }
+            _ = sleep_until(drop_at.unwrap_or(interrupt_at)), if drop_at.is_some() && !killed => {
+                users.abort_all();
+                killed = true;
+            }
+            r = stop.wait_for(|s| *s == Stop::Now), if !killed => {
+                if r.is_ok() {
+                    let _ = phase.send(Phase::Interrupt);
+                    users.abort_all();
+                    killed = true;
+                }
+            }
+        }
+    }
+    killed
+}
+
+#[cfg(test)]
+mod tests;
