@@ -11,8 +11,13 @@ fn pct(part: u64, whole: u64) -> f64 {
 
 const NAME_WIDTH: usize = 36;
 
-fn name_cell(e: &Entry) -> String {
-    let mut name = e.name.clone();
+/// A request's name as the tables show it: with its scenario when the run has several.
+pub fn shown_name(e: &Entry, several: bool) -> String {
+    if several && !e.scenario.is_empty() { format!("{}: {}", e.scenario, e.name) } else { e.name.clone() }
+}
+
+fn name_cell(e: &Entry, several: bool) -> String {
+    let mut name = shown_name(e, several);
     if name.chars().count() > NAME_WIDTH {
         name = name.chars().take(NAME_WIDTH - 1).collect::<String>() + "…";
     }
@@ -23,7 +28,7 @@ fn row(out: &mut String, e: &Entry, snap: &Snapshot) {
     let _ = writeln!(
         out,
         "{} {:>8} {:>8}({:>5.2}%) | {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7} {:>7} | {:>8.2} {:>8.2}",
-        name_cell(e),
+        name_cell(e, snap.several_scenarios()),
         e.count,
         e.failures,
         pct(e.failures, e.count),
@@ -71,17 +76,20 @@ pub fn status_line(snap: &Snapshot) -> String {
     )
 }
 
-/// The end-of-run report: the table, failures, tasks and errors.
+/// The end-of-run report: the table, failures, tasks, errors and, for
+/// arrival-rate scenarios, iteration latency and dropped iterations.
 pub fn summary(snap: &Snapshot, plugin: &str) -> String {
     let mut out = String::new();
+    let several = snap.several_scenarios();
     let _ = writeln!(out, "\n=== wasp summary: {plugin}, {:.1}s, peak {} users ===", snap.elapsed.as_secs_f64(),
         snap.timeline.iter().map(|s| s.users).max().unwrap_or(snap.users));
     out.push_str(&table(snap));
     if !snap.failures.is_empty() {
         let _ = writeln!(out, "\nFailures");
         let _ = writeln!(out, "{:>10}  {:<8} {:<w$} Error", "# occur.", "Type", "Name", w = NAME_WIDTH);
-        for (m, n, e, c) in &snap.failures {
-            let _ = writeln!(out, "{c:>10}  {m:<8} {n:<w$} {e}", w = NAME_WIDTH);
+        for f in &snap.failures {
+            let name = if several { format!("{}: {}", f.scenario, f.name) } else { f.name.clone() };
+            let _ = writeln!(out, "{:>10}  {:<8} {name:<w$} {}", f.occurrences, f.method, f.error, w = NAME_WIDTH);
         }
     }
     if snap.total.interrupted > 0 {
@@ -94,13 +102,49 @@ pub fn summary(snap: &Snapshot, plugin: &str) -> String {
     let _ = writeln!(out, "\nTasks");
     let _ = writeln!(out, "{:<w$} {:>10} {:>10} {:>12}", "Task", "# runs", "# errors", "# cut short", w = NAME_WIDTH + 9);
     for t in &snap.tasks {
-        let _ = writeln!(out, "{:<w$} {:>10} {:>10} {:>12}", t.name, t.runs, t.errors, t.interrupted, w = NAME_WIDTH + 9);
+        let name = if several { format!("{}: {}", t.scenario, t.name) } else { t.name.clone() };
+        let _ = writeln!(out, "{name:<w$} {:>10} {:>10} {:>12}", t.runs, t.errors, t.interrupted, w = NAME_WIDTH + 9);
+    }
+    if snap.latency.count > 0 || snap.dropped_iterations > 0 {
+        let _ = writeln!(out, "\nIterations (arrival rate): latency from each iteration's intended start to its end, ms");
+        let _ = writeln!(
+            out,
+            "{:<w$} {:>8} {:>8} {:>9} | {:>7} {:>7} {:>7} {:>7} {:>7}",
+            "Task", "# iter.", "# errors", "# dropped", "Med", "p90", "p95", "p99", "Max",
+            w = NAME_WIDTH + 9
+        );
+        let line = |out: &mut String, name: &str, e: &Entry, dropped: Option<u64>| {
+            let dropped = dropped.map(|d| d.to_string()).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{name:<w$} {:>8} {:>8} {dropped:>9} | {:>7} {:>7} {:>7} {:>7} {:>7}",
+                e.count,
+                e.failures,
+                ms(e.quantile_us(0.5) as f64),
+                ms(e.quantile_us(0.9) as f64),
+                ms(e.quantile_us(0.95) as f64),
+                ms(e.quantile_us(0.99) as f64),
+                ms(e.max_us as f64),
+                w = NAME_WIDTH + 9
+            );
+        };
+        for t in snap.tasks.iter().filter(|t| t.latency.count > 0) {
+            let name = if several { format!("{}: {}", t.scenario, t.name) } else { t.name.clone() };
+            line(&mut out, &name, &t.latency, None);
+        }
+        for sc in snap.scenarios.iter().filter(|s| s.latency.count > 0 || s.dropped > 0) {
+            line(&mut out, &format!("{} (all tasks)", sc.name), &sc.latency, Some(sc.dropped));
+        }
+        if snap.dropped_iterations > 0 {
+            let _ = writeln!(out, "{} iteration(s) were dropped: no user was free at their time (see --max-users)", snap.dropped_iterations);
+        }
     }
     if !snap.errors.is_empty() {
         let _ = writeln!(out, "\nErrors");
         let _ = writeln!(out, "{:>10}  {:<24} Message", "# occur.", "Where");
-        for (w, m, c) in &snap.errors {
-            let _ = writeln!(out, "{c:>10}  {w:<24} {m}");
+        for e in &snap.errors {
+            let place = if several { format!("{}: {}", e.scenario, e.place) } else { e.place.clone() };
+            let _ = writeln!(out, "{:>10}  {place:<24} {}", e.occurrences, e.message);
         }
     }
     out
@@ -146,10 +190,10 @@ mod tests {
     fn summary_names_every_request_failure_and_task() {
         let s = Stats::new(&["index".into()]);
         let now = Instant::now();
-        s.request("GET", "/", 1500, 5, None, now);
-        s.request("GET", "/bad", 120_000, 0, Some("HTTP 500 Internal Server Error"), now);
-        s.task(0, None);
-        s.task(0, Some("trap: unreachable"));
+        s.request(0, "GET", "/", 1500, 5, None, now);
+        s.request(0, "GET", "/bad", 120_000, 0, Some("HTTP 500 Internal Server Error"), now);
+        s.task(0, 0, None);
+        s.task(0, 0, Some("trap: unreachable"));
         let text = summary(&s.snapshot(), "p.wasm");
         assert!(text.contains("GET      /  "));
         assert!(text.contains("/bad"));

@@ -69,7 +69,7 @@ fn totals(e: &Entry) -> [String; 7] {
 }
 
 fn stats_row(kind: &str, e: &Entry, snap: &Snapshot) -> Vec<String> {
-    let mut row = vec![kind.to_string(), e.name.clone()];
+    let mut row = vec![kind.to_string(), crate::console::shown_name(e, snap.several_scenarios())];
     row.extend(totals(e));
     row.push(format!("{}", snap.rps(e.count)));
     row.push(format!("{}", snap.rps(e.failures)));
@@ -91,17 +91,50 @@ pub fn write_final(prefix: &Path, snap: &Snapshot) -> io::Result<()> {
     w.write_record(stats_row("", &snap.total, snap))?;
     w.flush()?;
 
+    let several = snap.several_scenarios();
+    let scoped = |scenario: &str, name: &str| if several { format!("{scenario}: {name}") } else { name.to_string() };
     let mut w = writer(&path(prefix, "failures"))?;
     w.write_record(FAILURES_HEADER)?;
-    for (m, n, e, c) in &snap.failures {
-        w.write_record([m.as_str(), n.as_str(), e.as_str(), &c.to_string()])?;
+    for f in &snap.failures {
+        w.write_record([f.method.clone(), scoped(&f.scenario, &f.name), f.error.clone(), f.occurrences.to_string()])?;
     }
     w.flush()?;
 
     let mut w = writer(&path(prefix, "exceptions"))?;
     w.write_record(EXCEPTIONS_HEADER)?;
-    for (place, msg, c) in &snap.errors {
-        w.write_record([c.to_string(), format!("{place}: {msg}"), String::new(), "local".to_string()])?;
+    for e in &snap.errors {
+        w.write_record([e.occurrences.to_string(), format!("{}: {}", scoped(&e.scenario, &e.place), e.message), String::new(), "local".to_string()])?;
+    }
+    w.flush()?;
+
+    if snap.latency.count > 0 || snap.dropped_iterations > 0 {
+        write_iterations(prefix, snap)?;
+    }
+    Ok(())
+}
+
+/// `PREFIX_iterations.csv` (not a Locust file: wasp's arrival-rate
+/// scenarios): per scenario and task, iterations, errors, drops, and the
+/// latency from each iteration's intended start, in ms.
+pub const ITERATIONS_HEADER: &[&str] = &[
+    "Scenario", "Task", "Iterations", "Errors", "Dropped", "Median", "Average", "Min", "Max", "50%", "66%", "75%", "80%",
+    "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%",
+];
+
+fn write_iterations(prefix: &Path, snap: &Snapshot) -> io::Result<()> {
+    let mut w = writer(&path(prefix, "iterations"))?;
+    w.write_record(ITERATIONS_HEADER)?;
+    let row = |scenario: &str, task: &str, e: &Entry, dropped: String| {
+        let mut r = vec![scenario.to_string(), task.to_string(), e.count.to_string(), e.failures.to_string(), dropped];
+        r.extend([ms_round(e.quantile_us(0.5)), ms(e.avg_us()), ms(e.min() as f64), ms(e.max_us as f64)]);
+        r.extend(percentiles(e));
+        r
+    };
+    for t in snap.tasks.iter().filter(|t| t.latency.count > 0) {
+        w.write_record(row(&t.scenario, &t.name, &t.latency, String::new()))?;
+    }
+    for s in snap.scenarios.iter().filter(|s| s.latency.count > 0 || s.dropped > 0) {
+        w.write_record(row(&s.name, "Aggregated", &s.latency, s.dropped.to_string()))?;
     }
     w.flush()
 }
@@ -188,6 +221,7 @@ pub fn write_history(prefix: &Path, snap: &Snapshot, seconds: &[Option<Histogram
         let view = Snapshot {
             elapsed: std::time::Duration::from_secs(i as u64 + 1),
             users: s.users,
+            scenarios: vec![],
             entries: vec![],
             total: cum.clone(),
             failures: vec![],
@@ -195,6 +229,8 @@ pub fn write_history(prefix: &Path, snap: &Snapshot, seconds: &[Option<Histogram
             errors: vec![],
             timeline: vec![],
             ramp_up: None,
+            latency: Entry::new("", "Iterations"),
+            dropped_iterations: 0,
         };
         h.append(&view, start_unix_s + i as u64 + 1)?;
     }
@@ -225,11 +261,11 @@ mod tests {
         let now = Instant::now();
         let mut h = History::create(&dir.join("run"), false).unwrap();
         for _ in 0..100 {
-            s.request("GET", "/", 1_000, 0, None, now); // 1 ms
+            s.request(0, "GET", "/", 1_000, 0, None, now); // 1 ms
         }
         h.append(&s.snapshot(), 1).unwrap();
         for _ in 0..100 {
-            s.request("GET", "/", 100_000, 0, None, now); // 100 ms
+            s.request(0, "GET", "/", 100_000, 0, None, now); // 100 ms
         }
         h.append(&s.snapshot(), 2).unwrap();
         finish(&mut h).unwrap();

@@ -142,7 +142,7 @@ fn inline(svg: String) -> String {
     svg.replace(" xmlns=\"http://www.w3.org/2000/svg\"", "").replace(" xmlns:xlink=\"http://www.w3.org/1999/xlink\"", "")
 }
 
-fn request_row(out: &mut String, r: &RequestStats, total: bool) {
+fn request_row(out: &mut String, r: &RequestStats, total: bool, several: bool) {
     let fail_pct = if r.count == 0 { 0.0 } else { r.failures as f64 * 100.0 / r.count as f64 };
     let pct = |k: &str| ms(r.percentiles_us.get(k).copied().unwrap_or(0) as f64);
     let size = if r.count == 0 { 0 } else { r.bytes / r.count };
@@ -152,7 +152,7 @@ fn request_row(out: &mut String, r: &RequestStats, total: bool) {
          <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td></tr>",
         if total { " class=total" } else { "" },
         esc(&r.method),
-        esc(&r.name),
+        esc(&scoped(several && !total, &r.scenario, &r.name)),
         r.count,
         if r.failures > 0 { " class=bad" } else { "" },
         r.failures,
@@ -166,6 +166,31 @@ fn request_row(out: &mut String, r: &RequestStats, total: bool) {
         pct("99.9"),
         r.rps,
         size,
+    );
+}
+
+/// A name with its scenario, when the run has several.
+fn scoped(several: bool, scenario: &str, name: &str) -> String {
+    if several && !scenario.is_empty() { format!("{scenario}: {name}") } else { name.to_string() }
+}
+
+/// A latency row: count, errors, then p50 … max (ms).
+fn latency_row(out: &mut String, name: &str, e: &RequestStats, dropped: Option<u64>) {
+    let pct = |k: &str| ms(e.percentiles_us.get(k).copied().unwrap_or(0) as f64);
+    let _ = write!(
+        out,
+        "<tr><td class=name>{}</td><td>{}</td><td{}>{}</td><td{}>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        esc(name),
+        e.count,
+        if e.failures > 0 { " class=bad" } else { "" },
+        e.failures,
+        if dropped.unwrap_or(0) > 0 { " class=bad" } else { "" },
+        dropped.map(|d| d.to_string()).unwrap_or_default(),
+        pct("50"),
+        pct("90"),
+        pct("95"),
+        pct("99"),
+        ms(e.max_us as f64),
     );
 }
 
@@ -200,7 +225,8 @@ th,td{padding:5px 8px;text-align:right;border-bottom:1px solid #e5e7eb;white-spa
 th{background:#f8fafc;color:#475569;font-weight:600}
 td.name,th.name,td.text{text-align:left;white-space:normal;word-break:break-all}
 tr.total td{font-weight:600;background:#f8fafc}
-.bad{color:#dc2626;font-weight:600}.good{color:#16a34a;font-weight:600}
+.bad{color:#dc2626;font-weight:600}
+.note{color:#64748b;font-size:13px;margin:0 0 8px}.good{color:#16a34a;font-weight:600}
 ";
 
 /// The whole page.
@@ -257,6 +283,12 @@ pub fn render(r: &Report) -> Result<String, String> {
         card(&mut out, &format!("p{k} ms"), &ms(t.percentiles_us.get(k).copied().unwrap_or(0) as f64));
     }
     card(&mut out, "max ms", &ms(t.max_us as f64));
+    if let Some(it) = &r.iterations {
+        card(&mut out, "iteration p99 ms", &ms(it.percentiles_us.get("99").copied().unwrap_or(0) as f64));
+    }
+    if r.dropped_iterations > 0 {
+        card(&mut out, "dropped iterations", &r.dropped_iterations.to_string());
+    }
     out.push_str("</div>");
 
     if !r.thresholds.is_empty() {
@@ -285,11 +317,49 @@ pub fn render(r: &Report) -> Result<String, String> {
         "<section><h2>Requests</h2><table><tr><th>Type</th><th class=name>Name</th><th># reqs</th><th># fails</th><th>Avg ms</th>\
          <th>Min</th><th>Max</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>req/s</th><th>Avg size (B)</th></tr>",
     );
+    let several = r.scenarios.len() > 1;
     for e in &r.requests {
-        request_row(&mut out, e, false);
+        request_row(&mut out, e, false, several);
     }
-    request_row(&mut out, &r.total, true);
+    request_row(&mut out, &r.total, true, several);
     out.push_str("</table></section>");
+
+    if r.iterations.is_some() || r.dropped_iterations > 0 {
+        out.push_str(
+            "<section><h2>Iterations (arrival rate)</h2><p class=note>Latency from each iteration's <em>intended</em> start to its end \
+             (free of coordinated omission), beside the requests' service times above. Dropped: no user was free at the iteration's time.</p>\
+             <table><tr><th class=name>Task</th><th># iterations</th><th># errors</th><th># dropped</th><th>p50 ms</th><th>p90</th><th>p95</th><th>p99</th><th>Max</th></tr>",
+        );
+        for t in &r.tasks {
+            if let Some(l) = &t.latency {
+                latency_row(&mut out, &scoped(several, &t.scenario, &t.name), l, None);
+            }
+        }
+        for s in &r.scenarios {
+            if let Some(l) = &s.latency {
+                latency_row(&mut out, &format!("{} (all tasks)", s.name), l, Some(s.dropped_iterations));
+            }
+        }
+        out.push_str("</table></section>");
+    }
+
+    if several || r.scenarios.iter().any(|s| !s.executor.is_empty()) {
+        out.push_str("<section><h2>Scenarios</h2><table><tr><th class=name>Scenario</th><th class=name>Executor</th><th># requests</th><th># failures</th><th># task runs</th><th># dropped</th></tr>");
+        for s in &r.scenarios {
+            let (count, failures) = r.requests.iter().filter(|e| e.scenario == s.name).fold((0, 0), |(c, f), e| (c + e.count, f + e.failures));
+            let runs: u64 = r.tasks.iter().filter(|t| t.scenario == s.name).map(|t| t.runs).sum();
+            let _ = write!(
+                out,
+                "<tr><td class=name>{}</td><td class=text>{}</td><td>{count}</td><td{}>{failures}</td><td>{runs}</td><td{}>{}</td></tr>",
+                esc(&s.name),
+                esc(&s.executor),
+                if failures > 0 { " class=bad" } else { "" },
+                if s.dropped_iterations > 0 { " class=bad" } else { "" },
+                s.dropped_iterations
+            );
+        }
+        out.push_str("</table></section>");
+    }
 
     if !r.failures.is_empty() {
         out.push_str("<section><h2>Failures</h2><table><tr><th># occurrences</th><th>Type</th><th class=name>Name</th><th class=name>Error</th></tr>");
@@ -299,22 +369,23 @@ pub fn render(r: &Report) -> Result<String, String> {
                 "<tr><td>{}</td><td>{}</td><td class=name>{}</td><td class=text>{}</td></tr>",
                 f.occurrences,
                 esc(&f.method),
-                esc(&f.name),
+                esc(&scoped(several, &f.scenario, &f.name)),
                 esc(&f.error)
             );
         }
         out.push_str("</table></section>");
     }
 
-    out.push_str("<section><h2>Tasks</h2><table><tr><th class=name>Task</th><th># runs</th><th># errors</th></tr>");
+    out.push_str("<section><h2>Tasks</h2><table><tr><th class=name>Task</th><th># runs</th><th># errors</th><th># cut short</th></tr>");
     for t in &r.tasks {
         let _ = write!(
             out,
-            "<tr><td class=name>{}</td><td>{}</td><td{}>{}</td></tr>",
-            esc(&t.name),
+            "<tr><td class=name>{}</td><td>{}</td><td{}>{}</td><td>{}</td></tr>",
+            esc(&scoped(several, &t.scenario, &t.name)),
             t.runs,
             if t.errors > 0 { " class=bad" } else { "" },
-            t.errors
+            t.errors,
+            t.interrupted
         );
     }
     out.push_str("</table></section>");
@@ -326,7 +397,7 @@ pub fn render(r: &Report) -> Result<String, String> {
                 out,
                 "<tr><td>{}</td><td class=name>{}</td><td class=text>{}</td></tr>",
                 e.occurrences,
-                esc(&e.r#where),
+                esc(&scoped(several, &e.scenario, &e.r#where)),
                 esc(&e.message)
             );
         }
@@ -385,11 +456,11 @@ mod tests {
         let s = Stats::new(&["t<1>".into()]);
         let now = Instant::now();
         for v in 1..=500u64 {
-            s.request("GET", "/a?<script>", v * 100, 10, (v % 50 == 0).then_some("HTTP 500 & more"), now);
+            s.request(0, "GET", "/a?<script>", v * 100, 10, (v % 50 == 0).then_some("HTTP 500 & more"), now);
         }
-        s.set_users(3);
+        s.set_users(0, 3);
         let meta = Meta { behaviour: "shop".into(), plugin: "p.wasm".into(), host: "http://127.0.0.1:1".into(), ..Meta::default() };
-        let info = RunInfo { meta, stop_reason: "run-time", exit_code: 1, telemetry: &Default::default(), thresholds: &[] };
+        let info = RunInfo { meta, executors: vec![], stop_reason: "run-time", exit_code: 1, telemetry: &Default::default(), thresholds: &[] };
         let r = json::report(&s.snapshot(), &s.second_histograms(), info);
         let page = render(&r).unwrap();
         assert_eq!(page.matches("<svg").count(), 4, "four charts");

@@ -2,7 +2,7 @@
 //! enough to merge exactly (`wasp merge`) and to draw the HTML report from:
 //! every histogram is in it, in HdrHistogram's compressed form, base64.
 
-use wasp_runner::stats::{self, Entry, Snapshot};
+use wasp_runner::stats::{self, Entry, Snapshot, DEFAULT_SCENARIO};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use hdrhistogram::Histogram;
@@ -24,8 +24,15 @@ pub const PERCENTILES: [(&str, f64); 11] = [
     ("99.9", 0.999), ("99.99", 0.9999), ("100", 1.0),
 ];
 
+fn default_scenario() -> String {
+    DEFAULT_SCENARIO.to_string()
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct RequestStats {
+    /// The scenario (empty for totals over scenarios).
+    #[serde(default = "default_scenario")]
+    pub scenario: String,
     pub method: String,
     pub name: String,
     pub count: u64,
@@ -52,6 +59,8 @@ pub struct RequestStats {
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct Failure {
+    #[serde(default = "default_scenario")]
+    pub scenario: String,
     pub method: String,
     pub name: String,
     pub error: String,
@@ -60,16 +69,38 @@ pub struct Failure {
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct TaskStats {
+    #[serde(default = "default_scenario")]
+    pub scenario: String,
     pub name: String,
     pub runs: u64,
     pub errors: u64,
     /// Runs cut short at the stop (not in `runs`).
     #[serde(default)]
     pub interrupted: u64,
+    /// Arrival-rate scenarios: iteration latency from each iteration's
+    /// intended start to its end (`count` iterations, `failures` that errored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<RequestStats>,
+}
+
+/// What a scenario did besides its requests.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct ScenarioStats {
+    pub name: String,
+    /// The executor and its settings, as text.
+    #[serde(default)]
+    pub executor: String,
+    /// Iterations that could not start at their time (no free user).
+    pub dropped_iterations: u64,
+    /// Iteration latency over its tasks (arrival-rate scenarios).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<RequestStats>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct ErrorStats {
+    #[serde(default = "default_scenario")]
+    pub scenario: String,
     pub r#where: String,
     pub message: String,
     pub occurrences: u64,
@@ -81,6 +112,9 @@ pub struct Second {
     pub requests: u64,
     pub failures: u64,
     pub users: u64,
+    /// Iterations dropped in that second.
+    #[serde(default)]
+    pub dropped: u64,
     /// That second's response times, encoded as above; absent without requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<String>,
@@ -120,6 +154,13 @@ pub struct Report {
     pub failures: Vec<Failure>,
     pub tasks: Vec<TaskStats>,
     pub errors: Vec<ErrorStats>,
+    #[serde(default)]
+    pub scenarios: Vec<ScenarioStats>,
+    /// Iteration latency over all arrival-rate scenarios.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iterations: Option<RequestStats>,
+    #[serde(default)]
+    pub dropped_iterations: u64,
     pub timeline: Vec<Second>,
     pub telemetry: crate::Delivery,
     pub thresholds: Vec<crate::thresholds::Outcome>,
@@ -138,8 +179,10 @@ fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
-fn request(e: &Entry, snap: &Snapshot) -> RequestStats {
+/// An entry as the document holds it (`pub` for the latency tables and merges).
+pub fn request(e: &Entry, snap: &Snapshot) -> RequestStats {
     RequestStats {
+        scenario: e.scenario.clone(),
         method: e.method.clone(),
         name: e.name.clone(),
         count: e.count,
@@ -161,9 +204,15 @@ fn request(e: &Entry, snap: &Snapshot) -> RequestStats {
     }
 }
 
+fn latency(e: &Entry, snap: &Snapshot) -> Option<RequestStats> {
+    (e.count > 0).then(|| request(e, snap))
+}
+
 /// What the stats do not know about a run.
 pub struct RunInfo<'a> {
     pub meta: Meta,
+    /// Per scenario: its executor, as text (may be shorter than the scenarios).
+    pub executors: Vec<String>,
     pub stop_reason: &'a str,
     pub exit_code: i32,
     pub telemetry: &'a crate::Delivery,
@@ -184,14 +233,38 @@ pub fn report(snap: &Snapshot, seconds: &[Option<Histogram<u64>>], info: RunInfo
         failures: snap
             .failures
             .iter()
-            .map(|(m, n, e, c)| Failure { method: m.clone(), name: n.clone(), error: e.clone(), occurrences: *c })
+            .map(|f| Failure { scenario: f.scenario.clone(), method: f.method.clone(), name: f.name.clone(), error: f.error.clone(), occurrences: f.occurrences })
             .collect(),
-        tasks: snap.tasks.iter().map(|t| TaskStats { name: t.name.clone(), runs: t.runs, errors: t.errors, interrupted: t.interrupted }).collect(),
+        tasks: snap
+            .tasks
+            .iter()
+            .map(|t| TaskStats {
+                scenario: t.scenario.clone(),
+                name: t.name.clone(),
+                runs: t.runs,
+                errors: t.errors,
+                interrupted: t.interrupted,
+                latency: latency(&t.latency, snap),
+            })
+            .collect(),
         errors: snap
             .errors
             .iter()
-            .map(|(w, m, c)| ErrorStats { r#where: w.clone(), message: m.clone(), occurrences: *c })
+            .map(|e| ErrorStats { scenario: e.scenario.clone(), r#where: e.place.clone(), message: e.message.clone(), occurrences: e.occurrences })
             .collect(),
+        scenarios: snap
+            .scenarios
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ScenarioStats {
+                name: s.name.clone(),
+                executor: info.executors.get(i).cloned().unwrap_or_default(),
+                dropped_iterations: s.dropped,
+                latency: latency(&s.latency, snap),
+            })
+            .collect(),
+        iterations: latency(&snap.latency, snap),
+        dropped_iterations: snap.dropped_iterations,
         timeline: snap
             .timeline
             .iter()
@@ -201,6 +274,7 @@ pub fn report(snap: &Snapshot, seconds: &[Option<Histogram<u64>>], info: RunInfo
                 requests: s.requests,
                 failures: s.failures,
                 users: s.users,
+                dropped: s.dropped,
                 histogram: seconds.get(i).and_then(|h| h.as_ref()).filter(|h| h.len() > 0).map(encode),
             })
             .collect(),
@@ -215,6 +289,7 @@ fn entry(r: &RequestStats) -> Result<Entry, String> {
         return Err(format!("{} {}: histogram holds {} samples, count says {}", r.method, r.name, hist.len(), r.count));
     }
     let mut e = Entry::new(&r.method, &r.name);
+    e.scenario = r.scenario.clone();
     e.count = r.count;
     e.failures = r.failures;
     e.interrupted = r.interrupted;
@@ -273,20 +348,62 @@ impl Report {
     pub fn snapshot(&self) -> Result<Snapshot, String> {
         let entries = self.requests.iter().map(entry).collect::<Result<Vec<_>, _>>()?;
         let total = entry(&self.total)?;
+        let latency = |l: &Option<RequestStats>, scenario: &str, name: &str| -> Result<Entry, String> {
+            let mut e = match l {
+                Some(r) => entry(r)?,
+                None => Entry::new("", name),
+            };
+            e.scenario = scenario.to_string();
+            Ok(e)
+        };
+        let tasks = self
+            .tasks
+            .iter()
+            .map(|t| {
+                Ok(stats::TaskEntry {
+                    scenario: t.scenario.clone(),
+                    name: t.name.clone(),
+                    runs: t.runs,
+                    errors: t.errors,
+                    interrupted: t.interrupted,
+                    latency: latency(&t.latency, &t.scenario, &t.name)?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let mut scenarios = self
+            .scenarios
+            .iter()
+            .map(|s| Ok(stats::ScenarioSnapshot { name: s.name.clone(), users: 0, dropped: s.dropped_iterations, latency: latency(&s.latency, &s.name, "Iterations")? }))
+            .collect::<Result<Vec<_>, String>>()?;
+        if scenarios.is_empty() {
+            // A result from before scenarios: one, the default.
+            scenarios.push(stats::ScenarioSnapshot { name: DEFAULT_SCENARIO.into(), users: 0, dropped: 0, latency: Entry::new("", "Iterations") });
+        }
         Ok(Snapshot {
             elapsed: Duration::from_secs_f64(self.duration_s.max(0.0)),
             users: self.timeline.last().map(|s| s.users).unwrap_or(0),
+            scenarios,
             entries,
             total,
-            failures: self.failures.iter().map(|f| (f.method.clone(), f.name.clone(), f.error.clone(), f.occurrences)).collect(),
-            tasks: self.tasks.iter().map(|t| stats::TaskEntry { name: t.name.clone(), runs: t.runs, errors: t.errors, interrupted: t.interrupted }).collect(),
-            errors: self.errors.iter().map(|e| (e.r#where.clone(), e.message.clone(), e.occurrences)).collect(),
+            failures: self
+                .failures
+                .iter()
+                .map(|f| stats::Failure { scenario: f.scenario.clone(), method: f.method.clone(), name: f.name.clone(), error: f.error.clone(), occurrences: f.occurrences })
+                .collect(),
+            tasks,
+            errors: self
+                .errors
+                .iter()
+                .map(|e| stats::ErrorEntry { scenario: e.scenario.clone(), place: e.r#where.clone(), message: e.message.clone(), occurrences: e.occurrences })
+                .collect(),
             timeline: self
                 .timeline
                 .iter()
-                .map(|s| stats::Second { requests: s.requests, failures: s.failures, users: s.users })
+                .map(|s| stats::Second { requests: s.requests, failures: s.failures, users: s.users, dropped: s.dropped })
                 .collect(),
             ramp_up: self.ramp_up_s.map(|s| Duration::from_secs_f64(s.max(0.0))),
+            latency: latency(&self.iterations, "", "Iterations")?,
+            dropped_iterations: self.dropped_iterations,
         })
     }
 }
@@ -310,11 +427,11 @@ mod tests {
         let s = Stats::new(&["t".into()]);
         let now = Instant::now();
         for v in 1..=2000u64 {
-            s.request("GET", "/a", v * 37, 5, (v % 100 == 0).then_some("HTTP 500"), now);
+            s.request(0, "GET", "/a", v * 37, 5, (v % 100 == 0).then_some("HTTP 500"), now);
         }
-        s.task(0, None);
+        s.task(0, 0, None);
         let snap = s.snapshot();
-        let info = RunInfo { meta: Meta::default(), stop_reason: "run-time", exit_code: 0, telemetry: &Default::default(), thresholds: &[] };
+        let info = RunInfo { meta: Meta::default(), executors: vec![], stop_reason: "run-time", exit_code: 0, telemetry: &Default::default(), thresholds: &[] };
         let r = report(&snap, &s.second_histograms(), info);
         let back: Report = serde_json::from_slice(&serde_json::to_vec(&r).unwrap()).unwrap();
         let again = back.snapshot().unwrap();

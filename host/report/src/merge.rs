@@ -3,7 +3,7 @@
 //! percentiles are those of one histogram of every sample.
 
 use crate::json::{Meta, Report};
-use wasp_runner::stats::{Entry, Second, Snapshot, TaskEntry};
+use wasp_runner::stats::{Entry, ErrorEntry, Failure, ScenarioSnapshot, Second, Snapshot, TaskEntry};
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,6 +12,8 @@ pub struct Merged {
     pub snapshot: Snapshot,
     pub seconds: Vec<Option<Histogram<u64>>>,
     pub meta: Meta,
+    /// Per scenario, its executor as the first input says it.
+    pub executors: Vec<String>,
     pub stop_reason: String,
     pub telemetry: crate::Delivery,
     /// Every threshold any input had, once each, to evaluate on the merge.
@@ -26,7 +28,8 @@ fn add_hist(into: &mut Option<Histogram<u64>>, h: &Histogram<u64>) -> Result<(),
     Ok(())
 }
 
-/// Merges named reports. Timelines are aligned on their wall-clock starts.
+/// Merges named reports. Timelines are aligned on their wall-clock starts;
+/// entries, tasks and failures are kept apart by scenario.
 pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
     let first = inputs.first().ok_or("nothing to merge")?;
     let start = inputs.iter().map(|(_, r)| r.meta.started_at_unix_ms).min().unwrap_or(0);
@@ -36,10 +39,11 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
     if span_s > wasp_runner::units::MAX_DURATION.as_secs_f64() {
         return Err(format!("the inputs span {:.0} days from the first start to the last end: they are not parts of one test (at most a year)", span_s / 86400.0));
     }
-    let mut entries: BTreeMap<(String, String), Entry> = BTreeMap::new();
-    let mut failures: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    let mut entries: BTreeMap<(String, String, String), Entry> = BTreeMap::new();
+    let mut failures: BTreeMap<(String, String, String, String), u64> = BTreeMap::new();
     let mut tasks: Vec<TaskEntry> = Vec::new();
-    let mut errors: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut errors: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    let mut scenarios: Vec<ScenarioSnapshot> = Vec::new();
     let mut timeline: Vec<Second> = Vec::new();
     let mut seconds: Vec<Option<Histogram<u64>>> = Vec::new();
     let mut elapsed = Duration::ZERO;
@@ -59,28 +63,39 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
         };
         users += snap.users;
         for e in snap.entries {
-            match entries.get_mut(&(e.method.clone(), e.name.clone())) {
+            let key = (e.scenario.clone(), e.method.clone(), e.name.clone());
+            match entries.get_mut(&key) {
                 Some(acc) => acc.merge(&e),
                 None => {
-                    entries.insert((e.method.clone(), e.name.clone()), e);
+                    entries.insert(key, e);
                 }
             }
         }
-        for (m, n, e, c) in snap.failures {
-            *failures.entry((m, n, e)).or_insert(0) += c;
+        for f in snap.failures {
+            *failures.entry((f.scenario, f.method, f.name, f.error)).or_insert(0) += f.occurrences;
         }
         for t in snap.tasks {
-            match tasks.iter_mut().find(|x| x.name == t.name) {
+            match tasks.iter_mut().find(|x| x.name == t.name && x.scenario == t.scenario) {
                 Some(x) => {
                     x.runs += t.runs;
                     x.errors += t.errors;
                     x.interrupted += t.interrupted;
+                    x.latency.merge(&t.latency);
                 }
                 None => tasks.push(t),
             }
         }
-        for (w, m, c) in snap.errors {
-            *errors.entry((w, m)).or_insert(0) += c;
+        for e in snap.errors {
+            *errors.entry((e.scenario, e.place, e.message)).or_insert(0) += e.occurrences;
+        }
+        for s in snap.scenarios {
+            match scenarios.iter_mut().find(|x| x.name == s.name) {
+                Some(x) => {
+                    x.dropped += s.dropped;
+                    x.latency.merge(&s.latency);
+                }
+                None => scenarios.push(s),
+            }
         }
         let len = offset + snap.timeline.len();
         if timeline.len() < len {
@@ -92,6 +107,7 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
             t.requests += s.requests;
             t.failures += s.failures;
             t.users += s.users;
+            t.dropped += s.dropped;
             if let Some(Some(h)) = hists.get(i) {
                 add_hist(&mut seconds[offset + i], h)?;
             }
@@ -116,19 +132,25 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
     ] {
         *field = same_or(inputs, pick, "mixed");
     }
-    let entries: Vec<Entry> = {
-        let mut v: Vec<Entry> = entries.into_values().collect();
-        v.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
-        v
-    };
+    let mut entries: Vec<Entry> = entries.into_values().collect();
+    entries.sort_by(|a, b| (&a.scenario, &a.name, &a.method).cmp(&(&b.scenario, &b.name, &b.method)));
     let mut total = Entry::new("", "Aggregated");
     for e in &entries {
         total.merge(e);
     }
-    let mut failures: Vec<_> = failures.into_iter().map(|((m, n, e), c)| (m, n, e, c)).collect();
-    failures.sort_by(|a, b| b.3.cmp(&a.3));
-    let mut errors: Vec<_> = errors.into_iter().map(|((w, m), c)| (w, m, c)).collect();
-    errors.sort_by(|a, b| b.2.cmp(&a.2));
+    let mut failures: Vec<Failure> = failures
+        .into_iter()
+        .map(|((scenario, method, name, error), occurrences)| Failure { scenario, method, name, error, occurrences })
+        .collect();
+    failures.sort_by(|a, b| b.occurrences.cmp(&a.occurrences));
+    let mut errors: Vec<ErrorEntry> =
+        errors.into_iter().map(|((scenario, place, message), occurrences)| ErrorEntry { scenario, place, message, occurrences }).collect();
+    errors.sort_by(|a, b| b.occurrences.cmp(&a.occurrences));
+    let mut latency = Entry::new("", "Iterations");
+    for s in &scenarios {
+        latency.merge(&s.latency);
+    }
+    let dropped_iterations = scenarios.iter().map(|s| s.dropped).sum();
     let meta = Meta {
         wasp_version: env!("CARGO_PKG_VERSION").to_string(),
         wasmtime_version: first.1.meta.wasmtime_version.clone(),
@@ -141,10 +163,12 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
         options: first.1.meta.options.clone(),
         merged_from: inputs.iter().map(|(n, _)| n.clone()).collect(),
     };
+    let executors = first.1.scenarios.iter().map(|s| s.executor.clone()).collect();
     Ok(Merged {
-        snapshot: Snapshot { elapsed, users, entries, total, failures, tasks, errors, timeline, ramp_up },
+        snapshot: Snapshot { elapsed, users, scenarios, entries, total, failures, tasks, errors, timeline, ramp_up, latency, dropped_iterations },
         seconds,
         meta,
+        executors,
         stop_reason: same_or(inputs, |r| r.stop_reason.clone(), "mixed"),
         telemetry,
         thresholds,
@@ -169,11 +193,11 @@ mod tests {
         let s = Stats::new(&["t".into()]);
         let now = Instant::now();
         for v in values {
-            s.request("GET", "/", v, 1, None, now);
-            s.task(0, None);
+            s.request(0, "GET", "/", v, 1, None, now);
+            s.task(0, 0, None);
         }
         let meta = Meta { started_at_unix_ms: started, plugin: "p.wasm".into(), ..Meta::default() };
-        let info = RunInfo { meta, stop_reason: "run-time", exit_code: 0, telemetry: &Default::default(), thresholds: &[] };
+        let info = RunInfo { meta, executors: vec![], stop_reason: "run-time", exit_code: 0, telemetry: &Default::default(), thresholds: &[] };
         json::report(&s.snapshot(), &s.second_histograms(), info)
     }
 

@@ -12,11 +12,11 @@ fn real_report() -> Report {
     let s = Stats::new(&["t".into()]);
     let now = Instant::now();
     for v in 1..=300u64 {
-        s.request("GET", "/a", v * 97, 3, (v % 30 == 0).then_some("HTTP 500"), now);
-        s.task(0, None);
+        s.request(0, "GET", "/a", v * 97, 3, (v % 30 == 0).then_some("HTTP 500"), now);
+        s.task(0, 0, None);
     }
     let meta = Meta { started_at_unix_ms: 1_764_000_000_000, ..Meta::default() };
-    let info = RunInfo { meta, stop_reason: "run-time", exit_code: 0, telemetry: &Default::default(), thresholds: &[] };
+    let info = RunInfo { meta, executors: vec![], stop_reason: "run-time", exit_code: 0, telemetry: &Default::default(), thresholds: &[] };
     json::report(&s.snapshot(), &s.second_histograms(), info)
 }
 
@@ -77,7 +77,7 @@ proptest! {
         let bytes = serde_json::to_vec(&v).unwrap();
         if let Ok(r) = Report::parse(&bytes) {
             if let Ok(m) = wasp_report::merge::merge(&[("a".into(), r.clone()), ("b".into(), r)]) {
-                let info = RunInfo { meta: m.meta.clone(), stop_reason: "run-time", exit_code: 0, telemetry: &m.telemetry, thresholds: &[] };
+                let info = RunInfo { meta: m.meta.clone(), executors: m.executors.clone(), stop_reason: "run-time", exit_code: 0, telemetry: &m.telemetry, thresholds: &[] };
                 let doc = json::report(&m.snapshot, &m.seconds, info);
                 let _ = wasp_report::html::render(&doc);
             }

@@ -620,6 +620,11 @@ impl Stats {
         self.snapshot_tasks(&self.lock())
     }
 
+    /// (name, dropped iterations) of each scenario, cheaply (no histograms copied).
+    pub fn snapshot_scenarios(&self) -> Vec<(String, u64)> {
+        self.lock().scenarios.iter().map(|s| (s.name.clone(), s.dropped)).collect()
+    }
+
     /// Iterations dropped so far, in all scenarios.
     pub fn dropped_iterations(&self) -> u64 {
         self.lock().scenarios.iter().map(|s| s.dropped).sum()

@@ -169,7 +169,7 @@ impl Plugin {
 /// Instantiates the plugin once, away from any run, to ask what it does.
 async fn describe(engine: &Engine, pre: &UserPre<UserState>) -> Result<Behaviour, String> {
     let run = Arc::new(RunCtx::detached());
-    let mut store = new_store(engine, 0, run, 64 << 20, None, Duration::from_secs(10));
+    let mut store = new_store(engine, 0, 0, run, 64 << 20, None, Duration::from_secs(10));
     let instance = pre.instantiate_async(&mut store).await.map_err(|e| root(&e))?;
     let info = instance.wasp_plugin_behaviour().call_describe(&mut store).await.map_err(|e| root(&e))?;
     behaviour_from(info)

@@ -18,7 +18,7 @@ use std::time::Duration;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wasp_runner::scheduler::{self as runner, UserError};
+use wasp_runner::user::{self as runner, UserError};
 
 /// Store data of one user.
 pub struct UserState {
@@ -99,6 +99,7 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<UserState>> {
 pub(crate) fn new_store(
     engine: &Engine,
     id: u64,
+    scenario: usize,
     run: Arc<RunCtx>,
     max_memory: usize,
     seed: Option<u64>,
@@ -117,7 +118,7 @@ pub(crate) fn new_store(
         wasi: wasi.build(),
         table: ResourceTable::new(),
         limits: Limits { inner: StoreLimitsBuilder::new().memory_size(max_memory).build(), max_memory },
-        user: UserCtx::new(id, run),
+        user: UserCtx::new(id, scenario, run),
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);
@@ -256,11 +257,12 @@ impl WasmUsers {
 impl runner::UserFactory for WasmUsers {
     type User = WasmUser;
 
-    async fn create(&self, id: u64) -> Result<WasmUser, String> {
+    async fn create(&self, spec: runner::UserSpec) -> Result<WasmUser, String> {
+        let id = spec.id;
         // The generation first: a swap after this makes the user stale at once.
         let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
         let plugin = self.current();
-        let mut store = new_store(&plugin.engine, id, self.run.clone(), self.max_memory, self.seed, self.budget);
+        let mut store = new_store(&plugin.engine, id, spec.scenario, self.run.clone(), self.max_memory, self.seed, self.budget);
         let instance = plugin
             .pre
             .instantiate_async(&mut store)

@@ -1,10 +1,13 @@
 //! The command line (clap derive). Every option also reads `WASP_<NAME>`, and
 //! where Locust has an equivalent, Locust's variable (see [`LOCUST_ALIASES`]).
 
-use wasp_runner::units::{parse_duration, parse_positive_duration, parse_positive_rate, parse_size};
+use wasp_runner::units::{parse_duration, parse_positive_duration, parse_positive_rate, parse_rate, parse_size};
 
 /// The most users one process is asked to run.
 pub const MAX_USERS: u64 = 10_000_000;
+
+/// The executors' names (k6's, with users for VUs).
+pub const EXECUTORS: [&str; 6] = ["constant-users", "ramping-users", "constant-arrival-rate", "ramping-arrival-rate", "shared-iterations", "per-user-iterations"];
 use wasp_runner::Wait;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -50,6 +53,8 @@ pub enum Command {
     /// Describe a plugin without running it: WIT package, behaviour, tasks and
     /// weights, wait, imports, size, compile time.
     Inspect(InspectArgs),
+    /// Scenario files (`--scenarios`): print an annotated example, or check one.
+    Scenarios(ScenariosArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -61,6 +66,17 @@ pub struct InspectArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ScenariosArgs {
+    /// Print an annotated scenarios file to start from.
+    #[arg(long, conflicts_with = "check")]
+    pub example: bool,
+
+    /// Check a scenarios file (exit 0, or 2 with the line and the field).
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -182,9 +198,53 @@ pub struct RunArgs {
     #[arg(long, env = "WASP_WAIT", value_parser = parse_wait, value_name = "WAIT")]
     pub wait: Option<Wait>,
 
-    /// Size the instance pool for this many live users (default: --users).
+    /// The most users at once: the instance pool's size (default: what the
+    /// executor needs), and for arrival-rate executors how far the pool may
+    /// grow when no user is free (default: 1,000, at least --pre-allocated).
     #[arg(long, env = "WASP_MAX_USERS", value_parser = clap::value_parser!(u32).range(1..=MAX_USERS as i64), value_name = "N")]
     pub max_users: Option<u32>,
+
+    /// How users or iterations come and go (k6's executors): constant-users
+    /// (the default: -u users, started at -r per second), ramping-users
+    /// (--stages), constant-arrival-rate (--rate), ramping-arrival-rate
+    /// (--rate-stages), shared-iterations or per-user-iterations (--iterations).
+    /// Without it, the executor follows from the options given.
+    #[arg(long, env = "WASP_EXECUTOR", value_parser = EXECUTORS, value_name = "NAME")]
+    pub executor: Option<String>,
+
+    /// ramping-users: DURATION:USERS stages, linear between them, e.g.
+    /// `30s:100,2m:100,30s:0` (from 0 users). Ramping down, users finish their task first.
+    #[arg(long, env = "WASP_STAGES", value_name = "STAGES")]
+    pub stages: Option<String>,
+
+    /// constant-arrival-rate: iterations (one task each) started per second,
+    /// whatever the target does: `200/s`, `30/m`, `5000/h` (a bare number is per second).
+    #[arg(long, env = "WASP_RATE", value_parser = parse_rate, value_name = "RATE")]
+    pub rate: Option<f64>,
+
+    /// ramping-arrival-rate: DURATION:RATE stages from 0/s, e.g. `30s:10/s,1m:200/s,30s:0/s`.
+    #[arg(long, env = "WASP_RATE_STAGES", value_name = "STAGES")]
+    pub rate_stages: Option<String>,
+
+    /// Arrival-rate executors: users made before the start (default: --users).
+    #[arg(long, env = "WASP_PRE_ALLOCATED", value_parser = clap::value_parser!(u64).range(1..=MAX_USERS), value_name = "N")]
+    pub pre_allocated: Option<u64>,
+
+    /// Arrival-rate executors: `even` (one every 1/rate) or `poisson`
+    /// (exponential gaps, as independent users arrive).
+    #[arg(long, env = "WASP_ARRIVALS", value_parser = ["even", "poisson"], default_value = "even", value_name = "HOW")]
+    pub arrivals: String,
+
+    /// shared-iterations (the default with this option): this many task runs
+    /// in all, shared by the users; per-user-iterations: this many each. The
+    /// run ends when they are done (or at --run-time).
+    #[arg(long, env = "WASP_ITERATIONS", value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    pub iterations: Option<u64>,
+
+    /// Several workloads in one run, from a TOML file (`wasp scenarios
+    /// --example` prints an annotated one). Replaces the executor options.
+    #[arg(long, env = "WASP_SCENARIOS", value_name = "FILE")]
+    pub scenarios: Option<PathBuf>,
 
     /// Baggage every user starts with, besides synthetic_request=true
     /// (repeat, or separate with commas): key=value.
@@ -264,6 +324,10 @@ pub struct RunArgs {
     /// `loadGeneratorVUs`): users are started or stopped at the spawn rate.
     #[arg(long, env = "WASP_USERS_FLAG", value_name = "KEY")]
     pub users_flag: Option<String>,
+
+    /// Arrival-rate executors: follow this number flag for the rate (per second), live.
+    #[arg(long, env = "WASP_RATE_FLAG", value_name = "KEY")]
+    pub rate_flag: Option<String>,
 
     /// Pause all traffic while this integer flag is 0, resume when it is 1
     /// (the demo's `loadGeneratorTraffic`).

@@ -3,6 +3,8 @@
 
 use crate::cli::RunArgs;
 use crate::exit::Fatal;
+use crate::scenarios::{ExecutorOptions, ScenarioConfig};
+use wasp_runner::stats::DEFAULT_SCENARIO;
 use wasp_http::AllowList;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,12 +15,10 @@ pub struct RunConfig {
     pub plugin: PathBuf,
     pub host: Option<Url>,
     pub allow: AllowList,
-    pub users: u64,
-    pub spawn_rate: f64,
+    /// The workloads: one from the command line, or a `--scenarios` file's.
+    pub scenarios: Vec<ScenarioConfig>,
     pub run_time: Option<Duration>,
     pub stop_timeout: Duration,
-    pub tags: Vec<String>,
-    pub exclude_tags: Vec<String>,
     pub seed: Option<u64>,
     pub max_user_memory: usize,
     pub request_timeout: Duration,
@@ -31,7 +31,6 @@ pub struct RunConfig {
     pub stats_interval: Duration,
     pub exit_code_on_error: i32,
     pub allow_empty: bool,
-    pub wait: Option<wasp_runner::Wait>,
     pub baggage: Vec<(String, String)>,
     pub telemetry_timeout: Duration,
     pub thresholds: Vec<wasp_report::thresholds::Threshold>,
@@ -40,6 +39,7 @@ pub struct RunConfig {
     pub csv_full_history: bool,
     pub flags: wasp_flags::Source,
     pub users_flag: Option<String>,
+    pub rate_flag: Option<String>,
     pub pause_flag: Option<String>,
     pub flag_poll_interval: Duration,
     pub web: Option<std::net::SocketAddr>,
@@ -79,10 +79,12 @@ impl RunConfig {
         if a.abort_on_threshold && thresholds.is_empty() {
             return Err(Fatal::usage("--abort-on-threshold needs at least one --threshold"));
         }
-        let users32 = a.users.min(u32::MAX as u64) as u32;
-        // A users flag may grow the pool: room for the demo's largest setting by default.
-        let default_capacity = if a.users_flag.is_some() { users32.max(100) } else { users32 };
-        let capacity = a.max_users.unwrap_or(default_capacity).max(users32);
+        let scenarios = scenarios(a)?;
+        // The instance pool: room for every scenario's most users at once; a
+        // users flag may grow closed pools, so room for the demo's largest setting then.
+        let most: u64 = scenarios.iter().map(|s| s.executor.max_users()).sum();
+        let closed_flag = a.users_flag.is_some() && scenarios.iter().any(|s| !s.executor.is_open());
+        let capacity = most.max(if closed_flag { 100 } else { 1 }).max(a.max_users.unwrap_or(0) as u64).min(u32::MAX as u64) as u32;
         for (flag, path) in [("--json", &a.json), ("--html", &a.html)] {
             if let Some(p) = path {
                 writable(flag, p)?;
@@ -109,12 +111,9 @@ impl RunConfig {
             plugin: a.plugin.clone().ok_or_else(|| Fatal::usage("no plugin: wasp run PLUGIN.wasm (or set WASP_PLUGIN)"))?,
             host,
             allow,
-            users: a.users,
-            spawn_rate: a.spawn_rate,
+            scenarios,
             run_time: a.run_time,
             stop_timeout: a.stop_timeout,
-            tags: a.tags.iter().filter(|t| !t.is_empty()).cloned().collect(),
-            exclude_tags: a.exclude_tags.iter().filter(|t| !t.is_empty()).cloned().collect(),
             seed: a.seed,
             max_user_memory: a.max_user_memory as usize,
             request_timeout: a.request_timeout,
@@ -127,7 +126,6 @@ impl RunConfig {
             stats_interval: a.stats_interval.max(Duration::from_millis(100)),
             exit_code_on_error: a.exit_code_on_error,
             allow_empty: a.allow_empty,
-            wait: a.wait,
             baggage: {
                 let mut b = vec![];
                 if !a.no_synthetic_baggage {
@@ -146,12 +144,59 @@ impl RunConfig {
             csv_full_history: a.csv_full_history,
             flags: wasp_flags::Source::choose(a.flags_file.clone(), a.ofrep_url.clone()),
             users_flag: a.users_flag.clone().filter(|k| !k.trim().is_empty()),
+            rate_flag: a.rate_flag.clone().filter(|k| !k.trim().is_empty()),
             pause_flag: a.pause_flag.clone().filter(|k| !k.trim().is_empty()),
             flag_poll_interval: a.flag_poll_interval.max(Duration::from_millis(100)),
             web,
             watch: a.watch,
         })
     }
+}
+
+/// The run's scenarios: a `--scenarios` file's, or the one the command line describes.
+fn scenarios(a: &RunArgs) -> Result<Vec<ScenarioConfig>, Fatal> {
+    if let Some(file) = &a.scenarios {
+        let given = [
+            ("--executor", a.executor.is_some()),
+            ("--stages", a.stages.is_some()),
+            ("--rate", a.rate.is_some()),
+            ("--rate-stages", a.rate_stages.is_some()),
+            ("--pre-allocated", a.pre_allocated.is_some()),
+            ("--iterations", a.iterations.is_some()),
+            ("--tags", !a.tags.is_empty()),
+            ("--exclude-tags", !a.exclude_tags.is_empty()),
+            ("--wait", a.wait.is_some()),
+        ];
+        if let Some((flag, _)) = given.iter().find(|(_, g)| *g) {
+            return Err(Fatal::usage(format!("{flag} does not go with --scenarios: each scenario of the file says its own")));
+        }
+        return crate::scenarios::read(file, a.stop_timeout).map_err(Fatal::usage);
+    }
+    let opts = ExecutorOptions {
+        executor: a.executor.clone(),
+        users: Some(a.users),
+        spawn_rate: Some(a.spawn_rate),
+        start_users: None,
+        stages: a.stages.clone(),
+        rate: a.rate,
+        start_rate: None,
+        rate_stages: a.rate_stages.clone(),
+        pre_allocated: a.pre_allocated,
+        max_users: a.max_users.map(u64::from),
+        arrivals: Some(a.arrivals.clone()),
+        iterations: a.iterations,
+    };
+    let executor = opts.executor(|o| format!("--{o}")).map_err(Fatal::usage)?;
+    Ok(vec![ScenarioConfig {
+        name: DEFAULT_SCENARIO.into(),
+        executor,
+        tags: a.tags.iter().filter(|t| !t.is_empty()).cloned().collect(),
+        exclude_tags: a.exclude_tags.iter().filter(|t| !t.is_empty()).cloned().collect(),
+        wait: a.wait,
+        start: Duration::ZERO,
+        duration: None,
+        graceful_stop: a.stop_timeout,
+    }])
 }
 
 /// Checks, before the run, that a result file can be written where it is

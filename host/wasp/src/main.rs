@@ -7,6 +7,7 @@ mod cmd;
 mod config;
 mod exit;
 mod logging;
+mod scenarios;
 mod signals;
 
 use clap::Parser;
@@ -73,6 +74,7 @@ fn main() -> ExitCode {
             let _log = logging::init(None, None);
             return block_on(cmd::shop::main(args));
         }
+        Command::Scenarios(args) => return exit_code(cmd::scenarios(args)),
     };
     if let Some(l) = &args.log_level {
         if !logging::valid(l) {

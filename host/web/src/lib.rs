@@ -77,14 +77,14 @@ fn doc(ctx: &Ctx) -> StatsDoc {
     StatsDoc {
         state: if ctx.controls.paused() { "paused" } else { "running" },
         user_count: snap.users,
-        target_user_count: ctx.controls.users(),
+        target_user_count: ctx.controls.users_target(),
         elapsed_s: snap.elapsed.as_secs_f64(),
         total_rps: snap.rps(snap.total.count),
         current_rps: current,
         fail_ratio: if snap.total.count == 0 { 0.0 } else { snap.total.failures as f64 / snap.total.count as f64 },
         stats: snap.entries.iter().map(|e| row(e, &snap, share(e))).collect(),
         total: row(&snap.total, &snap, current),
-        errors: snap.failures.clone(),
+        errors: snap.failures.iter().map(|f| (f.method.clone(), f.name.clone(), f.error.clone(), f.occurrences)).collect(),
     }
 }
 

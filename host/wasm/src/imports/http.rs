@@ -20,6 +20,7 @@ use wasp_runner::text::printable;
 /// A response the guest may still `fail` or `pass`; counted when the export call ends.
 struct Pending {
     id: u64,
+    scenario: usize,
     method: &'static str,
     name: String,
     elapsed_us: u64,
@@ -37,7 +38,7 @@ impl Pending {
     /// Counts the request in the stats and the duration metric, and ends its span.
     fn finish(self, run: &RunCtx) {
         let failure = self.failure.as_deref();
-        run.stats.request(self.method, &self.name, self.elapsed_us, self.bytes, failure, self.at);
+        run.stats.request(self.scenario, self.method, &self.name, self.elapsed_us, self.bytes, failure, self.at);
         let error_type = failure.map(|f| match (self.status, f.starts_with("HTTP ")) {
             (Some(code), true) => code.to_string(),
             (Some(_), false) => "check".to_string(),
@@ -49,6 +50,7 @@ impl Pending {
                 KeyValue::new(semconv::SERVER_ADDRESS, self.server.0),
                 KeyValue::new(semconv::SERVER_PORT, self.server.1 as i64),
                 KeyValue::new("wasp.request.name", self.name),
+                KeyValue::new("wasp.scenario", run.scenario_name(self.scenario).to_string()),
             ];
             if let Some(code) = self.status {
                 attrs.push(KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, code as i64));
@@ -176,10 +178,11 @@ impl Host for UserCtx {
     async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
         let run = self.run.clone();
         let client = &run.http;
+        let scenario = self.scenario;
         let (m, method_name) = method(req.method);
         // Refused requests never go out; they are counted as errors of the user.
         let refuse = |err: HttpError| {
-            run.stats.user_error("http", &format!("{}: {}", kind(&err), message(&err)));
+            run.stats.user_error(scenario, "http", &format!("{}: {}", kind(&err), message(&err)));
             Err(err)
         };
         let url = match client.resolve(&req.url) {
@@ -216,6 +219,7 @@ impl Host for UserCtx {
                         KeyValue::new(semconv::SERVER_PORT, server.1 as i64),
                         KeyValue::new(semconv::USER_AGENT_ORIGINAL, ua),
                         KeyValue::new("wasp.user.id", self.id as i64),
+                        KeyValue::new("wasp.scenario", run.scenario_name(scenario).to_string()),
                         KeyValue::new("wasp.request.name", name.clone()),
                     ])
                     .start_with_context(t, &parent);
@@ -259,6 +263,7 @@ impl Host for UserCtx {
                 span.set_attribute(KeyValue::new(semconv::NETWORK_PROTOCOL_VERSION, a.version));
                 self.http.pending.push(Pending {
                     id,
+                    scenario,
                     method: method_name,
                     name,
                     elapsed_us,
@@ -282,6 +287,7 @@ impl Host for UserCtx {
             Err(err) => {
                 let p = Pending {
                     id: 0,
+                    scenario,
                     method: method_name,
                     name,
                     elapsed_us,
@@ -332,6 +338,7 @@ mod tests {
         for (id, failure) in [(1, None), (2, Some("HTTP 404 Not Found".to_string()))] {
             u.pending.push(Pending {
                 id,
+                scenario: 0,
                 method: "GET",
                 name: "/x".into(),
                 elapsed_us: 10,
@@ -349,7 +356,7 @@ mod tests {
         let snap = stats.snapshot();
         assert_eq!(snap.total.count, 2);
         assert_eq!(snap.total.failures, 1);
-        assert_eq!(snap.failures[0].2, "wrong body");
+        assert_eq!(snap.failures[0].error, "wrong body");
         u.verdict(1, None); // too late: no effect, no panic
         assert_eq!(stats.snapshot().total.failures, 1);
     }

@@ -33,6 +33,8 @@ pub struct RunCtx {
     pub baggage_seed: Vec<(String, String)>,
     /// Feature flags (OpenFeature), shared by every user and the flag poller.
     pub flags: Arc<wasp_flags::Flags>,
+    /// The plan's scenario names, by index (`wasp.scenario` on spans and metrics).
+    pub scenarios: Vec<String>,
 }
 
 impl RunCtx {
@@ -57,7 +59,13 @@ impl RunCtx {
             request_duration: None,
             baggage_seed: vec![],
             flags: Arc::new(wasp_flags::Flags::none()),
+            scenarios: vec![wasp_runner::stats::DEFAULT_SCENARIO.to_string()],
         }
+    }
+
+    /// The name of scenario `i`.
+    pub fn scenario_name(&self, i: usize) -> &str {
+        self.scenarios.get(i).map(String::as_str).unwrap_or(wasp_runner::stats::DEFAULT_SCENARIO)
     }
 }
 
@@ -73,6 +81,8 @@ pub enum Phase {
 /// One user's host-side state.
 pub struct UserCtx {
     pub id: u64,
+    /// The user's scenario (index in the plan and the stats).
+    pub scenario: usize,
     pub run: Arc<RunCtx>,
     pub http: http::UserHttp,
     pub baggage: baggage::UserBaggage,
@@ -83,9 +93,10 @@ pub struct UserCtx {
 }
 
 impl UserCtx {
-    pub fn new(id: u64, run: Arc<RunCtx>) -> Self {
+    pub fn new(id: u64, scenario: usize, run: Arc<RunCtx>) -> Self {
         UserCtx {
             id,
+            scenario,
             baggage: baggage::UserBaggage::seeded(&run.baggage_seed),
             run,
             http: http::UserHttp::default(),
@@ -115,7 +126,7 @@ impl UserCtx {
             _ => self.phase_name(),
         }
         .to_string();
-        self.telemetry.begin(&self.run.telemetry, &name, self.id);
+        self.telemetry.begin(&self.run.telemetry, &name, self.id, self.run.scenario_name(self.scenario));
     }
 
     /// Ends an export call: responses not yet counted are counted (and their
@@ -141,7 +152,7 @@ impl Drop for UserCtx {
             return;
         }
         if let Some((method, name)) = self.http.in_flight.take() {
-            self.run.stats.interrupted(method, &name);
+            self.run.stats.interrupted(self.scenario, method, &name);
         }
         self.http.flush(&self.run);
         self.telemetry.end(Some("interrupted: the run stopped"));

@@ -64,7 +64,7 @@ fn value(v: Value) -> opentelemetry::Value {
 
 impl UserTelemetry {
     /// Opens the span of an export call (a root span: each task is its own trace).
-    pub fn begin(&mut self, tel: &Telemetry, name: &str, user: u64) {
+    pub fn begin(&mut self, tel: &Telemetry, name: &str, user: u64, scenario: &str) {
         self.stack.clear();
         self.text = 0;
         if tel.tracer.is_none() {
@@ -76,7 +76,11 @@ impl UserTelemetry {
             let span = t
                 .span_builder(name.to_string())
                 .with_kind(SpanKind::Internal)
-                .with_attributes([KeyValue::new("wasp.user.id", user as i64), KeyValue::new("wasp.task", name.to_string())])
+                .with_attributes([
+                    KeyValue::new("wasp.user.id", user as i64),
+                    KeyValue::new("wasp.task", name.to_string()),
+                    KeyValue::new("wasp.scenario", scenario.to_string()),
+                ])
                 .start_with_context(t, &Context::new());
             self.stack.push(Context::new().with_span(span));
         }
@@ -198,7 +202,7 @@ mod tests {
         let tracer = provider.tracer("t");
         let mut u = UserTelemetry::default();
         let tel = Telemetry { tracer: Some(tracer.clone()), ..Telemetry::disabled() };
-        u.begin(&tel, "checkout", 7);
+        u.begin(&tel, "checkout", 7, "default");
         u.push(&tracer, "user_add_to_cart".into());
         let inner = u.current();
         u.end(Some("boom"));
@@ -218,7 +222,7 @@ mod tests {
     fn without_a_tracer_requests_still_get_span_contexts() {
         let tel = Telemetry { ids: Some(RandomIdGenerator::default()), ..Telemetry::disabled() };
         let mut u = UserTelemetry::default();
-        u.begin(&tel, "index", 1);
+        u.begin(&tel, "index", 1, "default");
         let task = u.current().span().span_context().clone();
         assert!(task.is_valid() && task.is_sampled());
         let req = unrecorded_child(tel.ids.as_ref().unwrap(), &u.current());
@@ -228,7 +232,7 @@ mod tests {
         u.end(None);
         // SDK disabled: nothing at all
         let mut off = UserTelemetry::default();
-        off.begin(&Telemetry::disabled(), "index", 1);
+        off.begin(&Telemetry::disabled(), "index", 1, "default");
         assert!(!off.current().span().span_context().is_valid());
     }
 }

@@ -31,6 +31,7 @@ pub fn main(args: MergeArgs) -> Result<i32, Fatal> {
         let _ = std::io::stdout().lock().write_all(text.as_bytes());
     }
     let info = json::RunInfo {
+        executors: merged.executors.clone(),
         meta: merged.meta.clone(),
         stop_reason: &merged.stop_reason,
         exit_code: code,

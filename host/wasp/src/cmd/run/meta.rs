@@ -10,19 +10,26 @@ pub fn meta(cfg: &RunConfig, plugin: &Plugin, started_at: u64) -> json::Meta {
     let mut opt = |k: &str, v: String| {
         options.insert(k.to_string(), v);
     };
-    opt("users", cfg.users.to_string());
-    opt("spawn-rate", cfg.spawn_rate.to_string());
+    for sc in &cfg.scenarios {
+        let prefix = if cfg.scenarios.len() > 1 { format!("scenario {}: ", sc.name) } else { String::new() };
+        opt(&format!("{prefix}executor"), crate::scenarios::describe(&sc.executor));
+        if let Some(w) = sc.wait {
+            opt(&format!("{prefix}wait"), format!("{w:?}"));
+        }
+        if !sc.tags.is_empty() {
+            opt(&format!("{prefix}tags"), sc.tags.join(","));
+        }
+        if !sc.exclude_tags.is_empty() {
+            opt(&format!("{prefix}exclude-tags"), sc.exclude_tags.join(","));
+        }
+    }
+    if cfg.scenarios.iter().all(|s| s.wait.is_none()) {
+        opt("wait", format!("{:?} (plugin)", plugin.behaviour.wait));
+    }
     opt("run-time", cfg.run_time.map(|d| humantime::format_duration(d).to_string()).unwrap_or_else(|| "until stopped".into()));
     opt("stop-timeout", humantime::format_duration(cfg.stop_timeout).to_string());
-    opt("wait", cfg.wait.map(|w| format!("{w:?}")).unwrap_or_else(|| format!("{:?} (plugin)", plugin.behaviour.wait)));
     if let Some(seed) = cfg.seed {
         opt("seed", seed.to_string());
-    }
-    if !cfg.tags.is_empty() {
-        opt("tags", cfg.tags.join(","));
-    }
-    if !cfg.exclude_tags.is_empty() {
-        opt("exclude-tags", cfg.exclude_tags.join(","));
     }
     opt("request-timeout", humantime::format_duration(cfg.request_timeout).to_string());
     opt("task-budget", humantime::format_duration(cfg.task_budget).to_string());

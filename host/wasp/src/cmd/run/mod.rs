@@ -13,7 +13,8 @@ use meta::{meta, unix_now, unix_now_ms};
 use std::sync::Arc;
 use std::time::Instant;
 use wasp_report::{console, csv, json};
-use wasp_runner::{Controls, Plan, Stats, StopReason};
+use wasp_runner::stats::ScenarioSpec;
+use wasp_runner::{Controls, Plan, Stats, StopReason, Wait};
 use wasp_telemetry::Telemetry;
 use wasp_wasm::imports::RunCtx;
 use wasp_wasm::{component, engine, EngineOptions, Plugin, WasmUsers};
@@ -24,8 +25,8 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     let (mut signals, stop) = crate::signals::listen();
     // Each user may hold a connection: allow as many open files as the system lets us.
     match rlimit::increase_nofile_limit(u64::MAX) {
-        Ok(n) if n < cfg.users + 64 => {
-            tracing::warn!("open-file limit is {n}: fewer than one connection per user ({})", cfg.users)
+        Ok(n) if n < cfg.capacity as u64 + 64 => {
+            tracing::warn!("open-file limit is {n}: fewer than one connection per user ({})", cfg.capacity)
         }
         Ok(_) => {}
         Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
@@ -40,17 +41,13 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     drop(bytes);
     let started_at = unix_now_ms();
     let b = &plugin.behaviour;
-    let selectable = b.selectable(&cfg.tags, &cfg.exclude_tags);
-    if selectable.is_empty() {
-        let known: Vec<String> =
-            b.tasks.iter().map(|t| format!("{}[{}]", t.name, t.tags.join(","))).collect();
-        return Err(Fatal::usage(format!(
-            "no task left to run after --tags/--exclude-tags (tasks: {})",
-            known.join(" ")
-        )));
+    let scenarios = crate::scenarios::plan(&cfg.scenarios, b).map_err(Fatal::usage)?;
+    for sc in scenarios.iter().filter(|s| s.executor.is_open() && s.wait != Wait::None) {
+        tracing::warn!("scenario {}: waits do not apply to {}: the schedule replaces the wait ({:?})", sc.name, sc.executor.name(), sc.wait);
     }
     let task_names: Vec<String> = b.tasks.iter().map(|t| t.name.clone()).collect();
-    let stats = Arc::new(Stats::new(&task_names));
+    let specs: Vec<ScenarioSpec> = scenarios.iter().map(|s| ScenarioSpec { name: s.name.clone(), tasks: s.tasks.iter().map(|t| t.0).collect() }).collect();
+    let stats = Arc::new(Stats::with_scenarios(&task_names, &specs));
     let http = wasp_http::Client::new(wasp_http::Options {
         base: cfg.host.clone(),
         allow: cfg.allow.clone(),
@@ -75,25 +72,15 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         telemetry: telemetry.clone(),
         baggage_seed: cfg.baggage.clone(),
         flags: flags.clone(),
+        scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
     });
     let factory = Arc::new(WasmUsers::new(plugin.clone(), run_ctx, cfg.max_user_memory, cfg.seed, cfg.task_budget));
-    let plan = Plan {
-        users: cfg.users,
-        spawn_rate: cfg.spawn_rate,
-        run_time: cfg.run_time,
-        stop_timeout: cfg.stop_timeout,
-        seed: cfg.seed,
-        tasks: selectable.iter().map(|&i| (i, b.tasks[i].weight)).collect(),
-        wait: cfg.wait.unwrap_or(b.wait),
-    };
-    tracing::info!(
-        plugin = %cfg.plugin.display(),
-        behaviour = %b.name,
-        users = cfg.users,
-        spawn_rate = cfg.spawn_rate,
-        run_time = ?cfg.run_time,
-        "starting"
-    );
+    let controls = Controls::new(&scenarios.iter().map(|s| (s.name.clone(), s.executor.is_open())).collect::<Vec<_>>());
+    let executors: Vec<String> = scenarios.iter().map(|s| crate::scenarios::describe(&s.executor)).collect();
+    for (sc, ex) in scenarios.iter().zip(&executors) {
+        tracing::info!(plugin = %cfg.plugin.display(), behaviour = %b.name, scenario = %sc.name, run_time = ?cfg.run_time, "starting {ex}");
+    }
+    let plan = Plan { scenarios, run_time: cfg.run_time, seed: cfg.seed };
 
     let history = match &cfg.csv {
         Some(prefix) => Some(
@@ -104,7 +91,6 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     };
     let history = history.map(|h| Arc::new(std::sync::Mutex::new(h)));
     let history_task = history.clone().map(|h| tokio::spawn(history::csv_history(stats.clone(), h)));
-    let controls = Controls::new(cfg.users);
     let web = match cfg.web {
         Some(addr) => Some(
             wasp_web::serve(addr, stats.clone(), controls.clone(), b.name.clone())
@@ -113,13 +99,13 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         ),
         None => None,
     };
-    let poller = (cfg.users_flag.is_some() || cfg.pause_flag.is_some()).then(|| {
+    let poller = (cfg.users_flag.is_some() || cfg.pause_flag.is_some() || cfg.rate_flag.is_some()).then(|| {
         tokio::spawn(follow::follow_flags(flags.clone(), controls.clone(), cfg.clone()))
     });
     let watcher = cfg.watch.then(|| tokio::spawn(wasp_wasm::reload::watch(factory.clone(), engine.clone(), cfg.plugin.clone())));
     let live = tokio::spawn(live::live_console(stats.clone(), cfg.clone()));
     let watch = cfg.abort_on_threshold.then(|| tokio::spawn(abort::abort_on_threshold(stats.clone(), cfg.thresholds.clone(), stop)));
-    let outcome = wasp_runner::run_with(factory, plan, stats.clone(), &mut signals, controls).await;
+    let outcome = wasp_runner::run(factory, plan, stats.clone(), &mut signals, controls).await;
     for t in [poller, web, watcher].into_iter().flatten() {
         t.abort();
     }
@@ -185,14 +171,10 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         }
     }
     if cfg.json.is_some() || cfg.html.is_some() {
-        let reason = match outcome.reason {
-            StopReason::RunTime => "run-time",
-            StopReason::Signal => "signal",
-            StopReason::UsersDone => "users-done",
-            StopReason::Aborted => "threshold",
-        };
+        let reason = outcome.reason.as_str();
         let info = json::RunInfo {
             meta: meta(&cfg, &plugin, started_at),
+            executors,
             stop_reason: reason,
             exit_code: code,
             telemetry: &delivery,
