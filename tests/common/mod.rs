@@ -42,16 +42,34 @@ pub struct Seen {
     bimodal: u64,
     /// Path and headers of every request, in arrival order.
     pub headers: Vec<(String, HeaderMap)>,
+    /// Path and arrival time of every request, in arrival order.
+    pub times: Vec<(String, Instant)>,
 }
 
 #[derive(Clone)]
 struct Ctx {
     seen: Arc<Mutex<Seen>>,
     refused_port: u16,
+    started: Instant,
+}
+
+/// Answers in 1 ms, except that every 10 s (from 5 s to 7 s after the
+/// target started) it stalls: every request then waits for the stall's end.
+async fn stall(State(ctx): State<Ctx>) -> &'static str {
+    let t = ctx.started.elapsed();
+    let in_period = Duration::from_millis(t.as_millis() as u64 % 10_000);
+    if in_period >= Duration::from_secs(5) && in_period < Duration::from_secs(7) {
+        tokio::time::sleep(Duration::from_secs(7) - in_period).await;
+    } else {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    "stalled or not"
 }
 
 pub struct Target {
     pub addr: SocketAddr,
+    /// When it started (the stall schedule counts from here).
+    pub started: Instant,
     pub seen: Arc<Mutex<Seen>>,
     /// A loopback port nothing listens on.
     pub refused_port: u16,
@@ -112,6 +130,7 @@ async fn record(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
         s.first.get_or_insert(now);
         s.last = Some(now);
         s.headers.push((req.uri().path().to_string(), req.headers().clone()));
+        s.times.push((req.uri().path().to_string(), now));
     }
     next.run(req).await
 }
@@ -181,11 +200,14 @@ pub async fn target() -> Target {
         l.local_addr().unwrap().port()
     };
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let ctx = Ctx { seen: seen.clone(), refused_port };
+    let ctx_started = Instant::now();
+    let ctx = Ctx { seen: seen.clone(), refused_port, started: ctx_started };
     let app = Router::new()
         .route("/", get(|| async { "ok" }))
         .route("/v2", get(|| async { "ok, v2" }))
         .route("/items", post(items))
+        .route("/buy", post(|| async { "bought" }))
+        .route("/stall", get(stall))
         .route("/start", get(start))
         .route("/hello", get(hello))
         .route("/login", get(login))
@@ -216,7 +238,7 @@ pub async fn target() -> Target {
             .await
             .unwrap();
     });
-    Target { addr, seen, refused_port, stop: Some(tx), task: Some(task) }
+    Target { addr, started: ctx_started, seen, refused_port, stop: Some(tx), task: Some(task) }
 }
 
 /// The workspace's root (the tests belong to the `wasp` crate in host/wasp).

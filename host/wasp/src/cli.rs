@@ -1,7 +1,7 @@
 //! The command line (clap derive). Every option also reads `WASP_<NAME>`, and
 //! where Locust has an equivalent, Locust's variable (see [`LOCUST_ALIASES`]).
 
-use wasp_runner::units::{parse_duration, parse_positive_duration, parse_positive_rate, parse_rate, parse_size};
+use wasp_runner::units::{parse_duration, parse_positive_duration, parse_positive_rate, parse_size};
 
 /// The most users one process is asked to run.
 pub const MAX_USERS: u64 = 10_000_000;
@@ -219,7 +219,7 @@ pub struct RunArgs {
 
     /// constant-arrival-rate: iterations (one task each) started per second,
     /// whatever the target does: `200/s`, `30/m`, `5000/h` (a bare number is per second).
-    #[arg(long, env = "WASP_RATE", value_parser = parse_rate, value_name = "RATE")]
+    #[arg(long, env = "WASP_RATE", value_parser = parse_positive_rate, value_name = "RATE")]
     pub rate: Option<f64>,
 
     /// ramping-arrival-rate: DURATION:RATE stages from 0/s, e.g. `30s:10/s,1m:200/s,30s:0/s`.

@@ -443,4 +443,24 @@ mod tests {
             assert!(!e.contains('\n'), "one line: {e}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        /// Arbitrary text, and the example with any line replaced: parsed or
+        /// refused in one line, never a panic.
+        #[test]
+        fn scenario_files_never_panic(text in ".{0,200}", line in 0usize..60, junk in "[a-z\\-]{0,12} ?=? ?[\"\\[\\]0-9a-z/:.,\\-]{0,20}") {
+            if let Err(e) = parse(&text, Duration::ZERO) {
+                proptest::prop_assert!(!e.contains('\n'));
+            }
+            let mut lines: Vec<&str> = EXAMPLE.lines().collect();
+            if line < lines.len() {
+                lines[line] = &junk;
+            }
+            if let Err(e) = parse(&lines.join("\n"), Duration::ZERO) {
+                proptest::prop_assert!(!e.contains('\n'), "{}", e);
+            }
+        }
+    }
 }

@@ -78,6 +78,21 @@ impl User for Chaos {
                 Ok(())
             })
             .tag("bimodal"),
+            task("delay200", 1, |_| {
+                http::get("/delay?ms=200").name("/delay200").send()?;
+                Ok(())
+            })
+            .tag("delay200"),
+            task("stall", 1, |_| {
+                http::get("/stall").send()?;
+                Ok(())
+            })
+            .tag("stall"),
+            task("buy", 1, |_| {
+                http::post("/buy").json(&json!({ "user": me() })).send()?;
+                Ok(())
+            })
+            .tag("buy"),
             task("traced", 1, |_| {
                 telemetry::set_span_name("user_traced");
                 telemetry::set_attribute("item.count", 2);
