@@ -18,7 +18,9 @@ COPY --from=build /src/target/release/wasp /usr/local/bin/wasp
 COPY --from=build /src/target/wasm32-wasip2/release/otel_demo.wasm /usr/local/share/wasp/otel-demo.wasm
 # The demo's contract: users from LOCUST_USERS, following the loadGeneratorVUs
 # flag; traffic paused by loadGeneratorTraffic; with LOCUST_HEADLESS=false the
-# stats page on LOCUST_WEB_PORT (8089), reachable from the demo's proxy.
+# web UI and API on LOCUST_WEB_PORT (8089), on every address so that the demo's
+# proxy reaches it (at /loadgen/; every link is relative). LOCUST_AUTOSTART=true
+# starts the run at once, as the demo asks; without it the UI's form does.
 ENV WASP_PLUGIN=/usr/local/share/wasp/otel-demo.wasm \
     WASP_USERS_FLAG=loadGeneratorVUs \
     WASP_PAUSE_FLAG=loadGeneratorTraffic \

@@ -9,13 +9,8 @@ use std::path::Path;
 
 /// The host's crates from the bottom up: a crate may depend only on crates of
 /// a lower layer.
-const LAYERS: &[&[&str]] = &[
-    &["wasp-runner"],
-    &["wasp-report", "wasp-http", "wasp-flags"],
-    &["wasp-telemetry"],
-    &["wasp-wasm", "wasp-web", "wasp-shop"],
-    &["wasp"],
-];
+const LAYERS: &[&[&str]] =
+    &[&["wasp-runner"], &["wasp-report", "wasp-http", "wasp-flags"], &["wasp-telemetry"], &["wasp-wasm", "wasp-web", "wasp-shop"], &["wasp"]];
 
 /// Crates that must never be in a crate's dependencies, even transitively.
 const FORBIDDEN: &[(&str, &[&str])] = &[
@@ -41,12 +36,7 @@ fn graph() -> Graph {
         .nodes
         .iter()
         .map(|n| {
-            let normal = n
-                .deps
-                .iter()
-                .filter(|d| d.dep_kinds.iter().any(|k| k.kind != DependencyKind::Development))
-                .map(|d| d.pkg.clone())
-                .collect();
+            let normal = n.deps.iter().filter(|d| d.dep_kinds.iter().any(|k| k.kind != DependencyKind::Development)).map(|d| d.pkg.clone()).collect();
             (n.id.clone(), normal)
         })
         .collect();
@@ -173,7 +163,11 @@ fn every_library_crate_can_be_packaged() {
         }
         let out = cmd.output().expect("cargo runs");
         assert!(out.status.success(), "cargo package {crates:?}: {}", String::from_utf8_lossy(&out.stderr));
-        let listed = std::fs::read_dir(scratch.path().join("package")).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect::<Vec<_>>();
+        let listed = std::fs::read_dir(scratch.path().join("package"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect::<Vec<_>>();
         for c in crates {
             assert!(listed.iter().any(|f| f.starts_with(&format!("{c}-")) && f.ends_with(".crate")), "no {c} package in {listed:?}");
         }

@@ -124,7 +124,24 @@ async fn spans_and_logs_of_the_shopper_are_exported() {
     let endpoint = rx.grpc_url();
     let f = run_env(
         &demo_plugin(),
-        &["-H", &format!("http://{}", s.shop), "-u", "5", "-r", "100", "-t", "2s", "--wait", "10ms", "--seed", "11", "--stop-timeout", "10s", "--flags-file", flags.to_str().unwrap()],
+        &[
+            "-H",
+            &format!("http://{}", s.shop),
+            "-u",
+            "5",
+            "-r",
+            "100",
+            "-t",
+            "2s",
+            "--wait",
+            "10ms",
+            "--seed",
+            "11",
+            "--stop-timeout",
+            "10s",
+            "--flags-file",
+            flags.to_str().unwrap(),
+        ],
         &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint), ("OTEL_BSP_SCHEDULE_DELAY", "200"), ("OTEL_SERVICE_NAME", "load-generator")],
     )
     .await;
@@ -263,13 +280,16 @@ async fn wasp_shop_serves_the_routes_and_validates_bodies() {
     assert!(cart["items"].as_array().unwrap().is_empty(), "checkout empties the cart");
 
     // Bad bodies are 400s.
-    for (path, body) in [("/api/cart", "{not json"), ("/api/cart", r#"{"item":{"productId":"NOPE","quantity":1},"userId":"u"}"#), ("/api/checkout", r#"{"userId":"u"}"#)] {
+    for (path, body) in
+        [("/api/cart", "{not json"), ("/api/cart", r#"{"item":{"productId":"NOPE","quantity":1},"userId":"u"}"#), ("/api/checkout", r#"{"userId":"u"}"#)]
+    {
         let r = c.post(format!("{shop}{path}")).header("content-type", "application/json").body(body).send().await.unwrap();
         assert_eq!(r.status(), 400, "{path} {body}");
     }
 
     // The OFREP service answers with the demo's flags.
-    let flag: Value = c.post(format!("{ofrep}/ofrep/v1/evaluate/flags/loadGeneratorVUs")).json(&json!({"context": {}})).send().await.unwrap().json().await.unwrap();
+    let flag: Value =
+        c.post(format!("{ofrep}/ofrep/v1/evaluate/flags/loadGeneratorVUs")).json(&json!({"context": {}})).send().await.unwrap().json().await.unwrap();
     assert_eq!(flag["value"], 5);
     assert_eq!(flag["variant"], "5");
     let missing = c.post(format!("{ofrep}/ofrep/v1/evaluate/flags/noSuchFlag")).json(&json!({"context": {}})).send().await.unwrap();
@@ -300,30 +320,28 @@ fn dockerfile() -> (Vec<(String, String)>, Vec<String>) {
     (env, entry)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_container_entrypoint_honours_the_demos_environment() {
+/// The container's command: the Dockerfile's `ENV` and `ENTRYPOINT`, the
+/// demo's docker-compose values, and `LOCUST_AUTOSTART` as given.
+fn container(s: &wasp_shop::Running, otlp: &str, web: u16, autostart: &str) -> (tokio::process::Command, Vec<String>) {
     let (image_env, entry) = dockerfile();
     assert_eq!(entry.first().map(String::as_str), Some("wasp"));
-    let s = shop(None).await;
-    let rx = receiver(false).await;
-    let web = free_port();
     let mut cmd = wasp();
     for (k, v) in &image_env {
         cmd.env(k, v);
     }
     // The image's plugin path, as built here.
     cmd.env("WASP_PLUGIN", demo_plugin());
-    let (host, web_s, ofrep_port, otlp) = (format!("http://{}", s.shop), web.to_string(), s.ofrep.port().to_string(), rx.grpc_url());
+    let (host, web_s, ofrep_port) = (format!("http://{}", s.shop), web.to_string(), s.ofrep.port().to_string());
     // The demo's docker-compose values.
     for (k, v) in [
         ("LOCUST_USERS", "5"),
         ("LOCUST_SPAWN_RATE", "5"),
         ("LOCUST_HOST", host.as_str()),
         ("LOCUST_HEADLESS", "false"),
-        ("LOCUST_AUTOSTART", "true"),
+        ("LOCUST_AUTOSTART", autostart),
         ("LOCUST_WEB_PORT", web_s.as_str()),
         ("LOCUST_BROWSER_TRAFFIC_ENABLED", "false"),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.as_str()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp),
         ("OTEL_RESOURCE_ATTRIBUTES", "service.namespace=opentelemetry-demo,service.version=2.0"),
         ("OTEL_BSP_SCHEDULE_DELAY", "200"),
         ("FLAGD_HOST", "127.0.0.1"),
@@ -331,6 +349,15 @@ async fn the_container_entrypoint_honours_the_demos_environment() {
     ] {
         cmd.env(k, v);
     }
+    (cmd, entry)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_container_entrypoint_honours_the_demos_environment() {
+    let s = shop(None).await;
+    let rx = receiver(false).await;
+    let web = free_port();
+    let (mut cmd, entry) = container(&s, &rx.grpc_url(), web, "true");
     // Logs to a file: nobody reads a pipe while the run goes on.
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("stderr");
@@ -343,9 +370,17 @@ async fn the_container_entrypoint_honours_the_demos_environment() {
     })
     .await;
     assert_eq!(j["state"], "running");
+    // The UI's page, its script and API links are relative: behind the demo's
+    // proxy at /loadgen/ they stay under it.
     let page = reqwest::get(format!("http://127.0.0.1:{web}/")).await.unwrap().text().await.unwrap();
-    assert!(page.contains("href=\"stats.json\"") && page.contains("<td class=n>/</td>") && page.contains("Aggregated"), "{page}");
-    assert!(!page.contains("href=\"/"), "links must be relative");
+    assert!(page.contains("src=\"app.js\"") && page.contains("href=\"app.css\""), "{page}");
+    let script = reqwest::get(format!("http://127.0.0.1:{web}/app.js")).await.unwrap().text().await.unwrap();
+    assert!(script.contains("\"api/state\"") && script.contains("\"api/stats\""));
+    for text in [&page, &script] {
+        assert!(!text.contains("href=\"/") && !text.contains("src=\"/") && !text.contains("\"/api/"), "links must be relative");
+    }
+    let stats: Value = reqwest::get(format!("http://127.0.0.1:{web}/api/stats")).await.unwrap().json().await.unwrap();
+    assert!(stats["rows"].as_array().unwrap().iter().any(|r| r["name"] == "/" && r["num_requests"].as_u64() > Some(0)), "{stats}");
 
     nix_kill(pid, "TERM");
     let f = finish(child, None).await;
@@ -361,6 +396,40 @@ async fn the_container_entrypoint_honours_the_demos_environment() {
     assert!(got.spans.iter().any(|(_, s)| s.name == "feature_flag.evaluate" && text(&s.attributes)["feature_flag.key"] == "loadGeneratorVUs"));
 }
 
+/// `LOCUST_AUTOSTART=false`: the container serves the UI and waits for its
+/// form; a start through the API runs the demo's users.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_container_without_autostart_waits_for_the_form() {
+    let s = shop(None).await;
+    let rx = receiver(false).await;
+    let web = free_port();
+    let (mut cmd, entry) = container(&s, &rx.grpc_url(), web, "false");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stderr");
+    let child = cmd.args(&entry[1..]).stderr(std::fs::File::create(&log).unwrap()).spawn().unwrap();
+    let pid = child.id().unwrap();
+    let api = |path: &str| format!("http://127.0.0.1:{web}/{path}");
+    let st: Value = eventually("the UI to answer", Duration::from_secs(20), || async { reqwest::get(api("api/state")).await.ok()?.json().await.ok() }).await;
+    assert_eq!(st["phase"], "ready", "{st}");
+    assert_eq!(st["defaults"]["users"], 5, "the form holds LOCUST_USERS");
+    let total = |st: Value| st["routes"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>();
+    assert_eq!(total(shop_stats(&s).await), 0, "nothing runs before the start");
+    let started = reqwest::Client::new().post(api("api/start")).json(&serde_json::json!({})).send().await.unwrap();
+    assert_eq!(started.status(), 202);
+    eventually("5 users shopping", Duration::from_secs(20), || async {
+        let j = web_json(web).await?;
+        (j["user_count"] == 5 && total(shop_stats(&s).await) > 20).then_some(())
+    })
+    .await;
+    nix_kill(pid, "TERM");
+    let f = finish(child, None).await;
+    s.stop();
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(f.code, 0, "{stderr}");
+    assert!(f.stdout.contains("Aggregated"), "a summary at the end");
+    assert!(!stderr.contains("LOCUST_AUTOSTART"), "understood, not warned about:\n{stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn unsupported_locust_settings_warn_and_the_run_goes_on() {
     let s = shop(None).await;
@@ -368,13 +437,22 @@ async fn unsupported_locust_settings_warn_and_the_run_goes_on() {
     let f = run_env(
         &demo_plugin(),
         &["-t", "1s", "--wait", "50ms"],
-        &[("LOCUST_HOST", &host), ("LOCUST_USERS", "2"), ("LOCUST_SPAWN_RATE", "10"), ("LOCUST_AUTOSTART", "false"), ("LOCUST_BROWSER_TRAFFIC_ENABLED", "true"), ("LOCUST_MASTER_NODE_HOST", "x")],
+        &[
+            ("LOCUST_HOST", &host),
+            ("LOCUST_USERS", "2"),
+            ("LOCUST_SPAWN_RATE", "10"),
+            ("LOCUST_AUTOSTART", "false"),
+            ("LOCUST_BROWSER_TRAFFIC_ENABLED", "true"),
+            ("LOCUST_MASTER_NODE_HOST", "x"),
+        ],
     )
     .await;
     s.stop();
     assert_eq!(f.code, 0, "{}", f.stderr);
     assert_eq!(f.json["peak_users"], 2);
-    for w in ["LOCUST_AUTOSTART", "LOCUST_BROWSER_TRAFFIC_ENABLED", "LOCUST_MASTER_NODE_HOST"] {
+    for w in ["LOCUST_BROWSER_TRAFFIC_ENABLED", "LOCUST_MASTER_NODE_HOST"] {
         assert_eq!(f.stderr.lines().filter(|l| l.contains("WARN") && l.contains(w)).count(), 1, "{w}:\n{}", f.stderr);
     }
+    // Headless, LOCUST_AUTOSTART has nothing to say (the UI reads it).
+    assert!(!f.stderr.contains("LOCUST_AUTOSTART"), "{}", f.stderr);
 }

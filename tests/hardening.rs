@@ -18,14 +18,7 @@ fn hostile() -> std::path::PathBuf {
 async fn run_hostile(tag: &str, host: &str, extra: &[&str]) -> (Finished, u64) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("out.json");
-    let child = wasp()
-        .arg("run")
-        .arg(hostile())
-        .args(["-H", host, "-T", tag, "-r", "100", "--only-summary", "--json"])
-        .arg(&json)
-        .args(extra)
-        .spawn()
-        .unwrap();
+    let child = wasp().arg("run").arg(hostile()).args(["-H", host, "-T", tag, "-r", "100", "--only-summary", "--json"]).arg(&json).args(extra).spawn().unwrap();
     let pid = child.id().unwrap();
     let sampler = tokio::spawn(async move {
         let mut peak = 0u64;
@@ -132,12 +125,8 @@ async fn the_task_budget_bounds_a_wasi_sleep() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guest_prints_never_block_the_run_when_nobody_reads_stderr() {
     let t = target().await;
-    let mut child = wasp()
-        .arg("run")
-        .arg(hostile())
-        .args(["-H", &t.url(), "-T", "print", "-u", "2", "-r", "100", "-t", "3s", "--only-summary"])
-        .spawn()
-        .unwrap();
+    let mut child =
+        wasp().arg("run").arg(hostile()).args(["-H", &t.url(), "-T", "print", "-u", "2", "-r", "100", "-t", "3s", "--only-summary"]).spawn().unwrap();
     let _unread = child.stderr.take();
     let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.expect("wasp ended on time").unwrap();
     // Each task prints 2 MiB before its request: the pipe (64 KiB) is full at once.
@@ -154,7 +143,7 @@ async fn request_names_are_bounded_and_nothing_is_lost() {
     assert!(requests.len() <= 1001, "{} names kept", requests.len());
     let other = requests.iter().find(|r| r["name"] == "(other names)").expect("the names past the cap are counted together");
     assert!(other["count"].as_u64().unwrap() > 0);
-    assert_eq!(f.json["total"]["count"], t.total(), "every request the target saw is in the report");
+    assert_accounted(&f.json, t.total());
     assert_eq!(f.stderr.matches("more than 1000 request names").count(), 1, "warned once");
     assert!(peak < 400, "peak RSS {peak} MiB");
 }
@@ -227,7 +216,12 @@ async fn bad_input_gets_one_clear_line_and_a_usage_exit_code() {
         (vec!["run", qs, "-H", h], vec![("WASP_USERS", "lots")], 2, "WASP_USERS=lots"),
         (vec!["run", qs, "-H", h], vec![("LOCUST_RUN_TIME", "1e20")], 2, "LOCUST_RUN_TIME=1e20"),
         (vec!["run", qs, "-H", h], vec![("WASP_SPAWN_RATE", "-1")], 2, "WASP_SPAWN_RATE=-1"),
-        (vec!["run", qs, "-H", h, "-t", "1s"], vec![("OTEL_EXPORTER_OTLP_ENDPOINT", h), ("OTEL_EXPORTER_OTLP_PROTOCOL", "htp/protobuf")], 2, "OTEL_EXPORTER_OTLP_PROTOCOL=htp/protobuf"),
+        (
+            vec!["run", qs, "-H", h, "-t", "1s"],
+            vec![("OTEL_EXPORTER_OTLP_ENDPOINT", h), ("OTEL_EXPORTER_OTLP_PROTOCOL", "htp/protobuf")],
+            2,
+            "OTEL_EXPORTER_OTLP_PROTOCOL=htp/protobuf",
+        ),
         (vec!["run", fifo, "-H", h], vec![], 3, "is not a regular file"),
         (vec!["run", "/dev/zero", "-H", h], vec![], 3, "is not a regular file"),
         (vec!["merge", "/dev/zero"], vec![], 2, "is not a regular file"),
@@ -272,12 +266,9 @@ async fn crafted_result_files_are_refused_by_merge() {
     h.record(1000).unwrap();
     let wide_text = wasp_report::json::encode(&h);
     let wide = crafted("wide.json", &|v| v["total"]["histogram"] = wide_text.clone().into());
-    for (inputs, says) in [
-        (vec![real.clone(), epoch], "not parts of one test"),
-        (vec![long], "duration_s"),
-        (vec![future], "after the year 9999"),
-        (vec![wide], "histogram"),
-    ] {
+    for (inputs, says) in
+        [(vec![real.clone(), epoch], "not parts of one test"), (vec![long], "duration_s"), (vec![future], "after the year 9999"), (vec![wide], "histogram")]
+    {
         let html = dir.path().join("m.html");
         let r = finish(wasp().arg("merge").args(&inputs).arg("--html").arg(&html).spawn().unwrap(), None).await;
         assert_eq!(r.code, 2, "{inputs:?}: {}", r.stderr);
@@ -304,7 +295,7 @@ async fn sighup_still_writes_the_summary_and_the_files() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("Aggregated"));
     assert_eq!(r.json["stop_reason"], "signal");
-    assert_eq!(r.json["total"]["count"], t.total());
+    assert_accounted(&r.json, t.total());
 }
 
 /// A component that takes cranelift seconds to compile: many large functions.

@@ -142,11 +142,7 @@ async fn http_protobuf_export_works_too() {
     let r = run_env(
         &plugin("chaos"),
         &[&["-H", &t.url()], OTEL_ARGS].concat(),
-        &[
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
-            ("OTEL_METRIC_EXPORT_INTERVAL", "500"),
-        ],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint), ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"), ("OTEL_METRIC_EXPORT_INTERVAL", "500")],
     )
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -207,11 +203,8 @@ async fn a_missing_or_stalled_collector_never_slows_the_load() {
     let stalled = receiver(true).await;
     let stalled_url = stalled.grpc_url();
     for (what, endpoint) in [("missing", closed.as_str()), ("stalled", stalled_url.as_str())] {
-        let (r, took) = paced_run(
-            &t,
-            &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint), ("OTEL_BSP_MAX_QUEUE_SIZE", "64"), ("OTEL_EXPORTER_OTLP_TIMEOUT", "500")],
-        )
-        .await;
+        let (r, took) =
+            paced_run(&t, &[("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint), ("OTEL_BSP_MAX_QUEUE_SIZE", "64"), ("OTEL_EXPORTER_OTLP_TIMEOUT", "500")]).await;
         assert_eq!(r.code, 0, "{what}: {}", r.stderr);
         let n = r.json["total"]["count"].as_f64().unwrap();
         assert!((n - base_n).abs() <= base_n * 0.05, "{what}: {n} requests, {base_n} without telemetry");

@@ -75,11 +75,8 @@ async fn abort_on_threshold_stops_early() {
     let _alone = ALONE.lock().await;
     let t = target().await;
     let t0 = Instant::now();
-    let r = run(
-        &plugin("chaos"),
-        &["-H", &t.url(), "-T", "hello", "-u", "2", "-t", "60s", "--wait", "20ms", "--threshold", "max<1us", "--abort-on-threshold"],
-    )
-    .await;
+    let r = run(&plugin("chaos"), &["-H", &t.url(), "-T", "hello", "-u", "2", "-t", "60s", "--wait", "20ms", "--threshold", "max<1us", "--abort-on-threshold"])
+        .await;
     assert_eq!(r.code, 1);
     assert_eq!(r.json["stop_reason"], "threshold");
     assert!(t0.elapsed() < Duration::from_secs(15), "stopped after {:?}", t0.elapsed());
@@ -222,29 +219,16 @@ async fn merge_of_three_runs_is_one_histogram_of_all_samples() {
     let merged = dir.path().join("merged.json");
     let html = dir.path().join("merged.html");
     let prefix = dir.path().join("merged");
-    let child = wasp()
-        .arg("merge")
-        .args(inputs.iter().map(|i| &i.0))
-        .arg("--json")
-        .arg(&merged)
-        .arg("--html")
-        .arg(&html)
-        .arg("--csv")
-        .arg(&prefix)
-        .spawn()
-        .unwrap();
+    let child =
+        wasp().arg("merge").args(inputs.iter().map(|i| &i.0)).arg("--json").arg(&merged).arg("--html").arg(&html).arg("--csv").arg(&prefix).spawn().unwrap();
     let m = finish(child, Some(&merged)).await;
     assert_eq!(m.code, 0, "{}", m.stderr);
     assert_eq!(m.json["total"]["count"], t.total(), "the merge holds every request the target saw");
     assert_eq!(m.json["thresholds"][0]["threshold"], "p99<5s", "the inputs' thresholds are judged on the merge");
 
     // One histogram of every sample, built from the inputs' own histograms.
-    let quantiles: Vec<(String, f64)> = m.json["total"]["percentiles_us"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| (k.clone(), k.parse::<f64>().unwrap() / 100.0))
-        .collect();
+    let quantiles: Vec<(String, f64)> =
+        m.json["total"]["percentiles_us"].as_object().unwrap().keys().map(|k| (k.clone(), k.parse::<f64>().unwrap() / 100.0)).collect();
     for name in [None, Some("/hello"), Some("/bimodal")] {
         let pick = |doc: &serde_json::Value| -> serde_json::Value {
             match name {
@@ -363,15 +347,6 @@ async fn screenshot(html: &std::path::Path, png: &std::path::Path, profile: &std
         .expect("chromium finished within 60 s")
         .unwrap_or_else(|e| panic!("cannot start {exe} ({e}): install Debian's chromium, as .ci/run does"));
     assert!(status.success() && png.exists(), "chromium made no screenshot");
-}
-
-fn decode_png(path: &std::path::Path) -> (u32, u32, Vec<[u8; 3]>) {
-    let mut reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap())).read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    let channels = info.color_type.samples();
-    let pixels = buf[..info.buffer_size()].chunks(channels).map(|c| [c[0], c[1], c[2]]).collect();
-    (info.width, info.height, pixels)
 }
 
 /// When the target goes away mid-run, the run goes on (counting the refusals)

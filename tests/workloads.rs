@@ -52,8 +52,24 @@ async fn a_slow_target_makes_an_open_model_drop_iterations_and_say_so() {
     let r = run(
         &chaos(),
         &[
-            "-H", &t.url(), "-T", "delay200", "--rate", "100/s", "--pre-allocated", "10", "--max-users", "10", "-t", "10s",
-            "--threshold", "dropped_iterations<1", "--csv", csv.to_str().unwrap(), "--html", html.to_str().unwrap(),
+            "-H",
+            &t.url(),
+            "-T",
+            "delay200",
+            "--rate",
+            "100/s",
+            "--pre-allocated",
+            "10",
+            "--max-users",
+            "10",
+            "-t",
+            "10s",
+            "--threshold",
+            "dropped_iterations<1",
+            "--csv",
+            csv.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
         ],
     )
     .await;
@@ -79,7 +95,9 @@ async fn a_slow_target_makes_an_open_model_drop_iterations_and_say_so() {
 async fn an_open_model_sees_a_stall_that_a_closed_model_hides() {
     // The target answers in 1 ms, but from 5 s to 7 s after it starts, every request waits for 7 s.
     let t = target().await;
-    let open = run(&chaos(), &["-H", &t.url(), "-T", "stall", "--rate", "50/s", "--pre-allocated", "20", "--max-users", "300", "-t", "9s", "--stop-timeout", "5s"]).await;
+    let open =
+        run(&chaos(), &["-H", &t.url(), "-T", "stall", "--rate", "50/s", "--pre-allocated", "20", "--max-users", "300", "-t", "9s", "--stop-timeout", "5s"])
+            .await;
     assert_eq!(open.code, 0, "{}", open.stderr);
     let it = &open.json["iterations"]["percentiles_us"];
     let p99 = it["99"].as_u64().unwrap();
@@ -136,7 +154,9 @@ async fn iterations_executors_run_exactly_their_count() {
     t.stop().await;
 
     let t = target().await;
-    let r = run(&chaos(), &["-H", &t.url(), "-T", "hello", "-u", "20", "--executor", "per-user-iterations", "--iterations", "10", "--wait", "5ms", "-t", "60s"]).await;
+    let r =
+        run(&chaos(), &["-H", &t.url(), "-T", "hello", "-u", "20", "--executor", "per-user-iterations", "--iterations", "10", "--wait", "5ms", "-t", "60s"])
+            .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(t.count("/hello"), 200);
     let seen = t.seen.lock().unwrap();
@@ -175,7 +195,13 @@ async fn two_scenarios_run_together_each_with_its_own_stats_and_spans() {
     .await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     let by = |scenario: &str, name: &str| {
-        r.json["requests"].as_array().unwrap().iter().filter(|e| e["scenario"] == scenario && e["name"] == name).map(|e| e["count"].as_u64().unwrap()).sum::<u64>()
+        r.json["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["scenario"] == scenario && e["name"] == name)
+            .map(|e| e["count"].as_u64().unwrap())
+            .sum::<u64>()
     };
     assert_eq!(by("browse", "/hello"), t.count("/hello"), "browse's requests are the target's /hello");
     assert_eq!(by("buy", "/buy"), t.count("/buy"), "buy's requests are the target's /buy");
@@ -185,7 +211,11 @@ async fn two_scenarios_run_together_each_with_its_own_stats_and_spans() {
     assert!(r.stdout.contains("browse: /hello") && r.stdout.contains("buy: /buy"), "{}", r.stdout);
     let got = rx.store.lock().unwrap();
     let scenario_of = |name: &str| {
-        got.spans.iter().filter(|(_, s)| s.name == name).map(|(_, s)| common::otlp::text(&s.attributes).get("wasp.scenario").cloned()).collect::<std::collections::HashSet<_>>()
+        got.spans
+            .iter()
+            .filter(|(_, s)| s.name == name)
+            .map(|(_, s)| common::otlp::text(&s.attributes).get("wasp.scenario").cloned())
+            .collect::<std::collections::HashSet<_>>()
     };
     assert_eq!(scenario_of("hello"), [Some("browse".to_string())].into_iter().collect());
     assert_eq!(scenario_of("buy"), [Some("buy".to_string())].into_iter().collect());
@@ -200,7 +230,9 @@ async fn two_scenarios_run_together_each_with_its_own_stats_and_spans() {
     let merged = dir.path().join("m.json");
     let m = finish(wasp().arg("merge").arg(&a).arg(&b).arg("--json").arg(&merged).spawn().unwrap(), Some(&merged)).await;
     assert_eq!(m.code, 0, "{}", m.stderr);
-    let count = |j: &serde_json::Value, s: &str| j["requests"].as_array().unwrap().iter().filter(|e| e["scenario"] == s).map(|e| e["count"].as_u64().unwrap()).sum::<u64>();
+    let count = |j: &serde_json::Value, s: &str| {
+        j["requests"].as_array().unwrap().iter().filter(|e| e["scenario"] == s).map(|e| e["count"].as_u64().unwrap()).sum::<u64>()
+    };
     for s in ["browse", "buy"] {
         assert_eq!(count(&m.json, s), count(&r.json, s) + count(&r2.json, s), "{s}");
     }

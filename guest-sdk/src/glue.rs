@@ -39,10 +39,7 @@ impl<U: User> Guest for Glue<U> {
             Wait::Between(lo, hi) => WitWait::Between((lo, hi)),
             Wait::Pacing(ms) => WitWait::Pacing(ms),
         };
-        let tasks = U::tasks()
-            .into_iter()
-            .map(|t| WitTask { name: t.name, weight: t.weight, tags: t.tags })
-            .collect();
+        let tasks = U::tasks().into_iter().map(|t| WitTask { name: t.name, weight: t.weight, tags: t.tags }).collect();
         Info { name: U::name(), tasks, wait }
     }
 

@@ -92,7 +92,15 @@ impl RequestBuilder {
     /// status is `Ok` and counted as a failure by the host.
     pub fn send(self) -> Result<Response, Error> {
         let r = wit::send(&self.req)?;
-        let resp = Response { id: r.id, status: r.status, headers: r.headers, body: r.body, truncated: r.truncated, url: r.url, elapsed: Duration::from_micros(r.elapsed_us) };
+        let resp = Response {
+            id: r.id,
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+            truncated: r.truncated,
+            url: r.url,
+            elapsed: Duration::from_micros(r.elapsed_us),
+        };
         if let Some(expect) = &self.expect {
             if expect.contains(&resp.status) {
                 resp.pass();
@@ -151,7 +159,10 @@ impl Response {
 
     /// `Err` unless the status is below 400, for `?` in tasks.
     pub fn error_for_status(self) -> Result<Self, Error> {
-        if self.ok() { Ok(self) } else { Err(Error::Message(format!("HTTP {} from {}", self.status, self.url))) }
+        if self.ok() {
+            Ok(self)
+        } else {
+            Err(Error::Message(format!("HTTP {} from {}", self.status, self.url)))
+        }
     }
 }
-

@@ -47,8 +47,8 @@ pub mod bindings {
 
 pub mod baggage;
 pub mod context;
-pub mod flags;
 mod error;
+pub mod flags;
 #[doc(hidden)]
 pub mod glue;
 pub mod http;

@@ -90,11 +90,8 @@ pub async fn web_json(port: u16) -> Option<Value> {
 pub async fn check_traffic_follows_the_table(plugin: &Path, users: u64, seconds: u64) {
     let s = shop(None).await;
     let (u, t) = (users.to_string(), format!("{seconds}s"));
-    let f = run(
-        plugin,
-        &["-H", &format!("http://{}", s.shop), "-u", &u, "-r", "200", "-t", &t, "--wait", "none", "--seed", "2024", "--stop-timeout", "10s"],
-    )
-    .await;
+    let f =
+        run(plugin, &["-H", &format!("http://{}", s.shop), "-u", &u, "-r", "200", "-t", &t, "--wait", "none", "--seed", "2024", "--stop-timeout", "10s"]).await;
     assert_eq!(f.code, 0, "{}", f.stderr);
     let j = &f.json;
     let seen = shop_stats(&s).await;
@@ -153,4 +150,3 @@ pub async fn check_traffic_follows_the_table(plugin: &Path, users: u64, seconds:
     assert_eq!(seen["without_traceparent"], 0);
     assert_eq!(seen["sessions"].as_array().unwrap().len() as u64, users);
 }
-

@@ -46,7 +46,9 @@ pub async fn serve(fault: Fault) -> FaultServer {
     let task = tokio::spawn(async move {
         let mut held = tokio::task::JoinSet::new();
         loop {
-            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
             count.fetch_add(1, Ordering::Relaxed);
             match fault {
                 Fault::Reset => drop(sock),

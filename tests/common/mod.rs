@@ -178,7 +178,11 @@ async fn bimodal(State(ctx): State<Ctx>) -> &'static str {
     let ms = {
         let mut s = ctx.seen.lock().unwrap();
         s.bimodal += 1;
-        if s.bimodal % 100 < 49 { 10 } else { 200 }
+        if s.bimodal % 100 < 49 {
+            10
+        } else {
+            200
+        }
     };
     let t0 = Instant::now();
     tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -259,7 +263,26 @@ pub fn plugin(name: &str) -> PathBuf {
         let status = std::process::Command::new(env!("CARGO"))
             .current_dir(workspace())
             .args(["build", "--release", "--target", "wasm32-wasip2"])
-            .args(["-p", "quickstart", "-p", "otel-demo", "-p", "chaos", "-p", "swap", "-p", "hostile", "-p", "bad-other-world", "-p", "bad-missing-export", "-p", "bad-wrong-version", "-p", "bad-unknown-import"])
+            .args([
+                "-p",
+                "quickstart",
+                "-p",
+                "otel-demo",
+                "-p",
+                "chaos",
+                "-p",
+                "swap",
+                "-p",
+                "hostile",
+                "-p",
+                "bad-other-world",
+                "-p",
+                "bad-missing-export",
+                "-p",
+                "bad-wrong-version",
+                "-p",
+                "bad-unknown-import",
+            ])
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building the test plugins failed (is the wasm32-wasip2 target installed?)");
@@ -300,14 +323,8 @@ pub struct Finished {
 pub const RUN_DEADLINE: Duration = Duration::from_secs(60);
 
 pub async fn finish(child: Child, json: Option<&Path>) -> Finished {
-    let out = tokio::time::timeout(RUN_DEADLINE, child.wait_with_output())
-        .await
-        .expect("wasp finished before the deadline")
-        .expect("wasp ran");
-    let json = json
-        .and_then(|p| std::fs::read(p).ok())
-        .map(|b| serde_json::from_slice(&b).expect("the JSON report parses"))
-        .unwrap_or(serde_json::Value::Null);
+    let out = tokio::time::timeout(RUN_DEADLINE, child.wait_with_output()).await.expect("wasp finished before the deadline").expect("wasp ran");
+    let json = json.and_then(|p| std::fs::read(p).ok()).map(|b| serde_json::from_slice(&b).expect("the JSON report parses")).unwrap_or(serde_json::Value::Null);
     Finished {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -325,16 +342,8 @@ pub async fn run(plugin: &Path, args: &[&str]) -> Finished {
 pub async fn run_env(plugin: &Path, args: &[&str], envs: &[(&str, &str)]) -> Finished {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("out.json");
-    let child = wasp()
-        .envs(envs.iter().copied())
-        .arg("run")
-        .arg(plugin)
-        .args(args)
-        .arg("--json")
-        .arg(&json)
-        .arg("--only-summary")
-        .spawn()
-        .expect("wasp starts");
+    let child =
+        wasp().envs(envs.iter().copied()).arg("run").arg(plugin).args(args).arg("--json").arg(&json).arg("--only-summary").spawn().expect("wasp starts");
     finish(child, Some(&json)).await
 }
 
@@ -349,6 +358,15 @@ pub async fn inspect_json(plugin: &Path, cache: impl AsRef<std::ffi::OsStr>) -> 
 /// The count of requests the report shows for a name (all methods).
 pub fn reported(json: &serde_json::Value, name: &str) -> u64 {
     json["requests"].as_array().unwrap().iter().filter(|r| r["name"] == name).map(|r| r["count"].as_u64().unwrap()).sum()
+}
+
+/// Every request the target saw is in the report: counted, or listed as
+/// interrupted when the run stopped while it was in flight (the target may
+/// or may not have seen those).
+pub fn assert_accounted(json: &serde_json::Value, seen: u64) {
+    let count = json["total"]["count"].as_u64().unwrap();
+    let interrupted = json["total"]["interrupted"].as_u64().unwrap_or(0);
+    assert!(count <= seen && seen <= count + interrupted, "the target saw {seen} requests; the report counts {count} and {interrupted} interrupted");
 }
 
 pub fn task_runs(json: &serde_json::Value, task: &str) -> (u64, u64) {
@@ -372,4 +390,14 @@ pub fn errors(json: &serde_json::Value) -> Vec<(String, String, u64)> {
         .iter()
         .map(|f| (f["where"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string(), f["occurrences"].as_u64().unwrap()))
         .collect()
+}
+
+/// A PNG file's width, height and RGB pixels.
+pub fn decode_png(path: &std::path::Path) -> (u32, u32, Vec<[u8; 3]>) {
+    let mut reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap())).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let pixels = buf[..info.buffer_size()].chunks(channels).map(|c| [c[0], c[1], c[2]]).collect();
+    (info.width, info.height, pixels)
 }

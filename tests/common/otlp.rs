@@ -97,10 +97,7 @@ impl Sink {
 
 #[tonic::async_trait]
 impl TraceService for Sink {
-    async fn export(
-        &self,
-        req: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+    async fn export(&self, req: tonic::Request<ExportTraceServiceRequest>) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         self.maybe_stall().await;
         self.traces("grpc", req.into_inner());
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
@@ -109,10 +106,7 @@ impl TraceService for Sink {
 
 #[tonic::async_trait]
 impl LogsService for Sink {
-    async fn export(
-        &self,
-        req: tonic::Request<ExportLogsServiceRequest>,
-    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
+    async fn export(&self, req: tonic::Request<ExportLogsServiceRequest>) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
         self.maybe_stall().await;
         self.logs("grpc", req.into_inner());
         Ok(tonic::Response::new(ExportLogsServiceResponse::default()))
@@ -121,10 +115,7 @@ impl LogsService for Sink {
 
 #[tonic::async_trait]
 impl MetricsService for Sink {
-    async fn export(
-        &self,
-        req: tonic::Request<ExportMetricsServiceRequest>,
-    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+    async fn export(&self, req: tonic::Request<ExportMetricsServiceRequest>) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
         self.maybe_stall().await;
         self.metrics("grpc", req.into_inner());
         Ok(tonic::Response::new(ExportMetricsServiceResponse::default()))
@@ -201,11 +192,7 @@ pub async fn receiver(stall: bool) -> Receiver {
     let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let http = http_listener.local_addr().unwrap();
     let (htx, hrx) = oneshot::channel::<()>();
-    let app = Router::new()
-        .route("/v1/traces", post(http_traces))
-        .route("/v1/logs", post(http_logs))
-        .route("/v1/metrics", post(http_metrics))
-        .with_state(sink);
+    let app = Router::new().route("/v1/traces", post(http_traces)).route("/v1/logs", post(http_logs)).route("/v1/metrics", post(http_metrics)).with_state(sink);
     tokio::spawn(async move {
         let _ = axum::serve(http_listener, app)
             .with_graceful_shutdown(async {

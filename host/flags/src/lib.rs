@@ -65,7 +65,11 @@ pub struct Flags {
 
 /// A flag value of one of the four types guests ask for.
 pub trait FlagType: Sized + Clone + Send + Sync + std::fmt::Debug + 'static {
-    fn details(client: &open_feature::Client, key: &str, ctx: &EvaluationContext) -> impl std::future::Future<Output = EvaluationResult<EvaluationDetails<Self>>> + Send;
+    fn details(
+        client: &open_feature::Client,
+        key: &str,
+        ctx: &EvaluationContext,
+    ) -> impl std::future::Future<Output = EvaluationResult<EvaluationDetails<Self>>> + Send;
     fn attribute(&self) -> opentelemetry::Value;
 }
 

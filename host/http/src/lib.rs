@@ -183,11 +183,7 @@ async fn exchange(client: reqwest::Client, req: reqwest::Request, max_body: usiz
         _ => "1.1",
     };
     let url = resp.url().to_string();
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
+    let headers = resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
     let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0).min(max_body as u64) as usize);
     let mut bytes = 0u64;
     let mut truncated = false;

@@ -1,19 +1,27 @@
 //! The console: a live table while running and a Locust-like summary at the end.
 
-use wasp_runner::stats::{Entry, Snapshot};
 use std::fmt::Write;
+use wasp_runner::stats::{Entry, Snapshot};
 
 use wasp_runner::units::ms;
 
 fn pct(part: u64, whole: u64) -> f64 {
-    if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 }
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
 }
 
 const NAME_WIDTH: usize = 36;
 
 /// A request's name as the tables show it: with its scenario when the run has several.
 pub fn shown_name(e: &Entry, several: bool) -> String {
-    if several && !e.scenario.is_empty() { format!("{}: {}", e.scenario, e.name) } else { e.name.clone() }
+    if several && !e.scenario.is_empty() {
+        format!("{}: {}", e.scenario, e.name)
+    } else {
+        e.name.clone()
+    }
 }
 
 fn name_cell(e: &Entry, several: bool) -> String {
@@ -51,7 +59,20 @@ pub fn table(snap: &Snapshot) -> String {
     let _ = writeln!(
         out,
         "{:<8} {:<w$} {:>8} {:>17} | {:>7} {:>7} {:>7} {:>7} | {:>7} {:>7} {:>7} {:>7} | {:>8} {:>8}",
-        "Type", "Name", "# reqs", "# fails", "Avg", "Min", "Max", "Med", "p90", "p95", "p99", "p99.9", "req/s", "fail/s",
+        "Type",
+        "Name",
+        "# reqs",
+        "# fails",
+        "Avg",
+        "Min",
+        "Max",
+        "Med",
+        "p90",
+        "p95",
+        "p99",
+        "p99.9",
+        "req/s",
+        "fail/s",
         w = NAME_WIDTH
     );
     let rule = "-".repeat(8 + 1 + NAME_WIDTH + 1 + 8 + 1 + 17 + 3 + 31 + 3 + 31 + 3 + 17);
@@ -81,8 +102,12 @@ pub fn status_line(snap: &Snapshot) -> String {
 pub fn summary(snap: &Snapshot, plugin: &str) -> String {
     let mut out = String::new();
     let several = snap.several_scenarios();
-    let _ = writeln!(out, "\n=== wasp summary: {plugin}, {:.1}s, peak {} users ===", snap.elapsed.as_secs_f64(),
-        snap.timeline.iter().map(|s| s.users).max().unwrap_or(snap.users));
+    let _ = writeln!(
+        out,
+        "\n=== wasp summary: {plugin}, {:.1}s, peak {} users ===",
+        snap.elapsed.as_secs_f64(),
+        snap.timeline.iter().map(|s| s.users).max().unwrap_or(snap.users)
+    );
     out.push_str(&table(snap));
     if !snap.failures.is_empty() {
         let _ = writeln!(out, "\nFailures");
@@ -93,11 +118,8 @@ pub fn summary(snap: &Snapshot, plugin: &str) -> String {
         }
     }
     if snap.total.interrupted > 0 {
-        let _ = writeln!(
-            out,
-            "\n{} request(s) were still in flight when the run stopped: listed as interrupted, not in the counts above",
-            snap.total.interrupted
-        );
+        let _ =
+            writeln!(out, "\n{} request(s) were still in flight when the run stopped: listed as interrupted, not in the counts above", snap.total.interrupted);
     }
     let _ = writeln!(out, "\nTasks");
     let _ = writeln!(out, "{:<w$} {:>10} {:>10} {:>12}", "Task", "# runs", "# errors", "# cut short", w = NAME_WIDTH + 9);
@@ -110,7 +132,15 @@ pub fn summary(snap: &Snapshot, plugin: &str) -> String {
         let _ = writeln!(
             out,
             "{:<w$} {:>8} {:>8} {:>9} | {:>7} {:>7} {:>7} {:>7} {:>7}",
-            "Task", "# iter.", "# errors", "# dropped", "Med", "p90", "p95", "p99", "Max",
+            "Task",
+            "# iter.",
+            "# errors",
+            "# dropped",
+            "Med",
+            "p90",
+            "p95",
+            "p99",
+            "Max",
             w = NAME_WIDTH + 9
         );
         let line = |out: &mut String, name: &str, e: &Entry, dropped: Option<u64>| {
@@ -183,8 +213,8 @@ pub fn telemetry(d: &crate::Delivery) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasp_runner::stats::Stats;
     use std::time::Instant;
+    use wasp_runner::stats::Stats;
 
     #[test]
     fn summary_names_every_request_failure_and_task() {

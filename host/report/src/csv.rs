@@ -7,24 +7,63 @@
 //!   cumulative HDR histogram now minus the one 10 s ago)
 //! - `PREFIX_failures.csv`, `PREFIX_exceptions.csv`
 
-use wasp_runner::stats::{Entry, Snapshot};
 use hdrhistogram::Histogram;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+use wasp_runner::stats::{Entry, Snapshot};
 
 pub const STATS_HEADER: &[&str] = &[
-    "Type", "Name", "Request Count", "Failure Count", "Median Response Time", "Average Response Time",
-    "Min Response Time", "Max Response Time", "Average Content Size", "Requests/s", "Failures/s", "50%", "66%",
-    "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%",
+    "Type",
+    "Name",
+    "Request Count",
+    "Failure Count",
+    "Median Response Time",
+    "Average Response Time",
+    "Min Response Time",
+    "Max Response Time",
+    "Average Content Size",
+    "Requests/s",
+    "Failures/s",
+    "50%",
+    "66%",
+    "75%",
+    "80%",
+    "90%",
+    "95%",
+    "98%",
+    "99%",
+    "99.9%",
+    "99.99%",
+    "100%",
 ];
 
 pub const HISTORY_HEADER: &[&str] = &[
-    "Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s", "50%", "66%", "75%", "80%", "90%", "95%",
-    "98%", "99%", "99.9%", "99.99%", "100%", "Total Request Count", "Total Failure Count",
-    "Total Median Response Time", "Total Average Response Time", "Total Min Response Time",
-    "Total Max Response Time", "Total Average Content Size",
+    "Timestamp",
+    "User Count",
+    "Type",
+    "Name",
+    "Requests/s",
+    "Failures/s",
+    "50%",
+    "66%",
+    "75%",
+    "80%",
+    "90%",
+    "95%",
+    "98%",
+    "99%",
+    "99.9%",
+    "99.99%",
+    "100%",
+    "Total Request Count",
+    "Total Failure Count",
+    "Total Median Response Time",
+    "Total Average Response Time",
+    "Total Min Response Time",
+    "Total Max Response Time",
+    "Total Average Content Size",
 ];
 
 pub const FAILURES_HEADER: &[&str] = &["Method", "Name", "Error", "Occurrences"];
@@ -57,15 +96,7 @@ fn percentiles(e: &Entry) -> Vec<String> {
 /// both the stats file and the history's "Total" columns carry.
 fn totals(e: &Entry) -> [String; 7] {
     let avg_size = if e.count == 0 { 0.0 } else { e.bytes as f64 / e.count as f64 };
-    [
-        e.count.to_string(),
-        e.failures.to_string(),
-        ms_round(e.quantile_us(0.5)),
-        ms(e.avg_us()),
-        ms(e.min() as f64),
-        ms(e.max_us as f64),
-        format!("{avg_size}"),
-    ]
+    [e.count.to_string(), e.failures.to_string(), ms_round(e.quantile_us(0.5)), ms(e.avg_us()), ms(e.min() as f64), ms(e.max_us as f64), format!("{avg_size}")]
 }
 
 fn stats_row(kind: &str, e: &Entry, snap: &Snapshot) -> Vec<String> {
@@ -81,32 +112,51 @@ fn writer(path: &Path) -> io::Result<csv::Writer<File>> {
     Ok(csv::WriterBuilder::new().from_writer(File::create(path)?))
 }
 
-/// Writes the end-of-run files: stats, failures, exceptions.
+/// Rows as CSV text.
+fn text(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    let _ = w.write_record(header);
+    for r in rows {
+        let _ = w.write_record(r);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// `PREFIX_stats.csv`'s content: a row per request name, then the total.
+pub fn stats_csv(snap: &Snapshot) -> String {
+    let rows = snap.entries.iter().map(|e| stats_row(&e.method, e, snap)).chain([stats_row("", &snap.total, snap)]);
+    text(STATS_HEADER, rows)
+}
+
+fn scoped(snap: &Snapshot, scenario: &str, name: &str) -> String {
+    if snap.several_scenarios() {
+        format!("{scenario}: {name}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// `PREFIX_failures.csv`'s content.
+pub fn failures_csv(snap: &Snapshot) -> String {
+    let rows = snap.failures.iter().map(|f| vec![f.method.clone(), scoped(snap, &f.scenario, &f.name), f.error.clone(), f.occurrences.to_string()]);
+    text(FAILURES_HEADER, rows)
+}
+
+/// `PREFIX_exceptions.csv`'s content: task errors, traps, kills.
+pub fn exceptions_csv(snap: &Snapshot) -> String {
+    let rows = snap
+        .errors
+        .iter()
+        .map(|e| vec![e.occurrences.to_string(), format!("{}: {}", scoped(snap, &e.scenario, &e.place), e.message), String::new(), "local".to_string()]);
+    text(EXCEPTIONS_HEADER, rows)
+}
+
+/// Writes the end-of-run files: stats, failures, exceptions (and iterations
+/// for arrival-rate scenarios).
 pub fn write_final(prefix: &Path, snap: &Snapshot) -> io::Result<()> {
-    let mut w = writer(&path(prefix, "stats"))?;
-    w.write_record(STATS_HEADER)?;
-    for e in &snap.entries {
-        w.write_record(stats_row(&e.method, e, snap))?;
-    }
-    w.write_record(stats_row("", &snap.total, snap))?;
-    w.flush()?;
-
-    let several = snap.several_scenarios();
-    let scoped = |scenario: &str, name: &str| if several { format!("{scenario}: {name}") } else { name.to_string() };
-    let mut w = writer(&path(prefix, "failures"))?;
-    w.write_record(FAILURES_HEADER)?;
-    for f in &snap.failures {
-        w.write_record([f.method.clone(), scoped(&f.scenario, &f.name), f.error.clone(), f.occurrences.to_string()])?;
-    }
-    w.flush()?;
-
-    let mut w = writer(&path(prefix, "exceptions"))?;
-    w.write_record(EXCEPTIONS_HEADER)?;
-    for e in &snap.errors {
-        w.write_record([e.occurrences.to_string(), format!("{}: {}", scoped(&e.scenario, &e.place), e.message), String::new(), "local".to_string()])?;
-    }
-    w.flush()?;
-
+    std::fs::write(path(prefix, "stats"), stats_csv(snap))?;
+    std::fs::write(path(prefix, "failures"), failures_csv(snap))?;
+    std::fs::write(path(prefix, "exceptions"), exceptions_csv(snap))?;
     if snap.latency.count > 0 || snap.dropped_iterations > 0 {
         write_iterations(prefix, snap)?;
     }
@@ -117,8 +167,26 @@ pub fn write_final(prefix: &Path, snap: &Snapshot) -> io::Result<()> {
 /// scenarios): per scenario and task, iterations, errors, drops, and the
 /// latency from each iteration's intended start, in ms.
 pub const ITERATIONS_HEADER: &[&str] = &[
-    "Scenario", "Task", "Iterations", "Errors", "Dropped", "Median", "Average", "Min", "Max", "50%", "66%", "75%", "80%",
-    "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%",
+    "Scenario",
+    "Task",
+    "Iterations",
+    "Errors",
+    "Dropped",
+    "Median",
+    "Average",
+    "Min",
+    "Max",
+    "50%",
+    "66%",
+    "75%",
+    "80%",
+    "90%",
+    "95%",
+    "98%",
+    "99%",
+    "99.9%",
+    "99.99%",
+    "100%",
 ];
 
 fn write_iterations(prefix: &Path, snap: &Snapshot) -> io::Result<()> {
@@ -166,9 +234,7 @@ impl History {
         let mut row = vec![ts.to_string(), users.to_string(), kind.to_string(), now.name.clone()];
         row.push(format!("{}", recent.count as f64 / window_s.max(1.0)));
         row.push(format!("{}", recent.failures as f64 / window_s.max(1.0)));
-        row.extend(QUANTILES.iter().map(|&q| {
-            if recent.count == 0 { "N/A".to_string() } else { ms_round(recent.hist.value_at_quantile(q)) }
-        }));
+        row.extend(QUANTILES.iter().map(|&q| if recent.count == 0 { "N/A".to_string() } else { ms_round(recent.hist.value_at_quantile(q)) }));
         row.extend(totals(now));
         self.out.write_record(row)?;
         Ok(())
@@ -245,8 +311,8 @@ pub fn finish(h: &mut History) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasp_runner::stats::Stats;
     use std::time::Instant;
+    use wasp_runner::stats::Stats;
 
     #[test]
     fn headers_are_locusts() {

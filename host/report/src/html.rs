@@ -4,12 +4,12 @@
 //! result gets the same report as a single run.
 
 use crate::json::{Report, RequestStats};
-use wasp_runner::units::ms;
 use hdrhistogram::Histogram;
 use html_escape::encode_text as esc;
 use plotters::backend::SVGBackend;
 use plotters::prelude::*;
 use std::fmt::Write;
+use wasp_runner::units::ms;
 
 /// Series colours (also what the browser test looks for in the screenshot).
 pub const REQUESTS: RGBColor = RGBColor(37, 99, 235);
@@ -21,10 +21,12 @@ pub const USERS: RGBColor = RGBColor(8, 145, 178);
 
 const SIZE: (u32, u32) = (620, 300);
 
-type Series<'a> = (&'a str, RGBColor, Vec<(f64, f64)>);
+/// One line of a chart: its legend, its colour, its (second, value) points.
+pub type Series<'a> = (&'a str, RGBColor, Vec<(f64, f64)>);
 
-/// A line chart of several series over the run's seconds.
-fn lines(title: &str, y_desc: &str, series: &[Series], area: bool) -> Result<String, String> {
+/// A line chart (SVG, for inlining in HTML) of several series over the
+/// run's seconds; `area` fills under the lines.
+pub fn lines(title: &str, y_desc: &str, series: &[Series], area: bool) -> Result<String, String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -117,9 +119,7 @@ fn distribution(h: &Histogram<u64>) -> Result<String, String> {
             .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(bins.iter().map(|&(a, b, c)| Rectangle::new([(a, 0.0), (b, c as f64)], REQUESTS.filled())))
-            .map_err(|e| e.to_string())?;
+        chart.draw_series(bins.iter().map(|&(a, b, c)| Rectangle::new([(a, 0.0), (b, c as f64)], REQUESTS.filled()))).map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(inline(svg))
@@ -171,7 +171,11 @@ fn request_row(out: &mut String, r: &RequestStats, total: bool, several: bool) {
 
 /// A name with its scenario, when the run has several.
 fn scoped(several: bool, scenario: &str, name: &str) -> String {
-    if several && !scenario.is_empty() { format!("{scenario}: {name}") } else { name.to_string() }
+    if several && !scenario.is_empty() {
+        format!("{scenario}: {name}")
+    } else {
+        name.to_string()
+    }
 }
 
 /// A latency row: count, errors, then p50 … max (ms).
@@ -240,11 +244,7 @@ pub fn render(r: &Report) -> Result<String, String> {
     let fps: Vec<(f64, f64)> = r.timeline.iter().enumerate().map(|(i, s)| (xs(i), s.failures as f64 / span(i))).collect();
     let users: Vec<(f64, f64)> = r.timeline.iter().enumerate().map(|(i, s)| (xs(i), s.users as f64)).collect();
     let pct = |q: f64| -> Vec<(f64, f64)> {
-        seconds
-            .iter()
-            .enumerate()
-            .filter_map(|(i, h)| h.as_ref().map(|h| (xs(i), h.value_at_quantile(q) as f64 / 1000.0)))
-            .collect()
+        seconds.iter().enumerate().filter_map(|(i, h)| h.as_ref().map(|h| (xs(i), h.value_at_quantile(q) as f64 / 1000.0))).collect()
     };
     let charts = [
         lines("Requests and failures per second", "per second", &[("requests/s", REQUESTS, rps), ("failures/s", FAILURES, fps)], false)?,
@@ -448,8 +448,8 @@ pub fn write(path: &std::path::Path, r: &Report) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::json::{self, Meta, RunInfo};
-    use wasp_runner::stats::Stats;
     use std::time::Instant;
+    use wasp_runner::stats::Stats;
 
     #[test]
     fn the_page_is_self_contained_and_escapes_names() {

@@ -2,13 +2,13 @@
 //! enough to merge exactly (`wasp merge`) and to draw the HTML report from:
 //! every histogram is in it, in HdrHistogram's compressed form, base64.
 
-use wasp_runner::stats::{self, Entry, Snapshot, DEFAULT_SCENARIO};
-use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
+use wasp_runner::stats::{self, Entry, Snapshot, DEFAULT_SCENARIO};
 
 /// The document's format; `wasp merge` refuses others.
 pub const FORMAT: &str = "wasp-result/1";
@@ -20,8 +20,17 @@ pub const LAST_START_MS: u64 = 253_402_300_799_999;
 
 /// The percentiles every request entry lists (Locust's set).
 pub const PERCENTILES: [(&str, f64); 11] = [
-    ("50", 0.5), ("66", 0.66), ("75", 0.75), ("80", 0.8), ("90", 0.9), ("95", 0.95), ("98", 0.98), ("99", 0.99),
-    ("99.9", 0.999), ("99.99", 0.9999), ("100", 1.0),
+    ("50", 0.5),
+    ("66", 0.66),
+    ("75", 0.75),
+    ("80", 0.8),
+    ("90", 0.9),
+    ("95", 0.95),
+    ("98", 0.98),
+    ("99", 0.99),
+    ("99.9", 0.999),
+    ("99.99", 0.9999),
+    ("100", 1.0),
 ];
 
 fn default_scenario() -> String {
@@ -233,7 +242,13 @@ pub fn report(snap: &Snapshot, seconds: &[Option<Histogram<u64>>], info: RunInfo
         failures: snap
             .failures
             .iter()
-            .map(|f| Failure { scenario: f.scenario.clone(), method: f.method.clone(), name: f.name.clone(), error: f.error.clone(), occurrences: f.occurrences })
+            .map(|f| Failure {
+                scenario: f.scenario.clone(),
+                method: f.method.clone(),
+                name: f.name.clone(),
+                error: f.error.clone(),
+                occurrences: f.occurrences,
+            })
             .collect(),
         tasks: snap
             .tasks
@@ -373,7 +388,14 @@ impl Report {
         let mut scenarios = self
             .scenarios
             .iter()
-            .map(|s| Ok(stats::ScenarioSnapshot { name: s.name.clone(), users: 0, dropped: s.dropped_iterations, latency: latency(&s.latency, &s.name, "Iterations")? }))
+            .map(|s| {
+                Ok(stats::ScenarioSnapshot {
+                    name: s.name.clone(),
+                    users: 0,
+                    dropped: s.dropped_iterations,
+                    latency: latency(&s.latency, &s.name, "Iterations")?,
+                })
+            })
             .collect::<Result<Vec<_>, String>>()?;
         if scenarios.is_empty() {
             // A result from before scenarios: one, the default.
@@ -388,7 +410,13 @@ impl Report {
             failures: self
                 .failures
                 .iter()
-                .map(|f| stats::Failure { scenario: f.scenario.clone(), method: f.method.clone(), name: f.name.clone(), error: f.error.clone(), occurrences: f.occurrences })
+                .map(|f| stats::Failure {
+                    scenario: f.scenario.clone(),
+                    method: f.method.clone(),
+                    name: f.name.clone(),
+                    error: f.error.clone(),
+                    occurrences: f.occurrences,
+                })
                 .collect(),
             tasks,
             errors: self
@@ -396,11 +424,7 @@ impl Report {
                 .iter()
                 .map(|e| stats::ErrorEntry { scenario: e.scenario.clone(), place: e.r#where.clone(), message: e.message.clone(), occurrences: e.occurrences })
                 .collect(),
-            timeline: self
-                .timeline
-                .iter()
-                .map(|s| stats::Second { requests: s.requests, failures: s.failures, users: s.users, dropped: s.dropped })
-                .collect(),
+            timeline: self.timeline.iter().map(|s| stats::Second { requests: s.requests, failures: s.failures, users: s.users, dropped: s.dropped }).collect(),
             ramp_up: self.ramp_up_s.map(|s| Duration::from_secs_f64(s.max(0.0))),
             latency: latency(&self.iterations, "", "Iterations")?,
             dropped_iterations: self.dropped_iterations,
@@ -419,8 +443,8 @@ pub fn write(path: &std::path::Path, report: &Report) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasp_runner::stats::Stats;
     use std::time::Instant;
+    use wasp_runner::stats::Stats;
 
     #[test]
     fn a_report_reads_back_into_the_same_stats() {

@@ -3,10 +3,10 @@
 //! percentiles are those of one histogram of every sample.
 
 use crate::json::{Meta, Report};
-use wasp_runner::stats::{Entry, ErrorEntry, Failure, ScenarioSnapshot, Second, Snapshot, TaskEntry};
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use wasp_runner::stats::{Entry, ErrorEntry, Failure, ScenarioSnapshot, Second, Snapshot, TaskEntry};
 
 pub struct Merged {
     pub snapshot: Snapshot,
@@ -37,7 +37,10 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
     let end_ms = inputs.iter().map(|(_, r)| r.meta.started_at_unix_ms as f64 + r.duration_s * 1000.0).fold(0.0, f64::max);
     let span_s = (end_ms - start as f64) / 1000.0;
     if span_s > wasp_runner::units::MAX_DURATION.as_secs_f64() {
-        return Err(format!("the inputs span {:.0} days from the first start to the last end: they are not parts of one test (at most a year)", span_s / 86400.0));
+        return Err(format!(
+            "the inputs span {:.0} days from the first start to the last end: they are not parts of one test (at most a year)",
+            span_s / 86400.0
+        ));
     }
     let mut entries: BTreeMap<(String, String, String), Entry> = BTreeMap::new();
     let mut failures: BTreeMap<(String, String, String, String), u64> = BTreeMap::new();
@@ -138,10 +141,8 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
     for e in &entries {
         total.merge(e);
     }
-    let mut failures: Vec<Failure> = failures
-        .into_iter()
-        .map(|((scenario, method, name, error), occurrences)| Failure { scenario, method, name, error, occurrences })
-        .collect();
+    let mut failures: Vec<Failure> =
+        failures.into_iter().map(|((scenario, method, name, error), occurrences)| Failure { scenario, method, name, error, occurrences }).collect();
     failures.sort_by(|a, b| b.occurrences.cmp(&a.occurrences));
     let mut errors: Vec<ErrorEntry> =
         errors.into_iter().map(|((scenario, place, message), occurrences)| ErrorEntry { scenario, place, message, occurrences }).collect();
@@ -179,15 +180,19 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
 fn same_or(inputs: &[(String, Report)], pick: impl Fn(&Report) -> String, other: &str) -> String {
     let mut values = inputs.iter().map(|(_, r)| pick(r));
     let first = values.next().unwrap_or_default();
-    if values.all(|v| v == first) { first } else { other.to_string() }
+    if values.all(|v| v == first) {
+        first
+    } else {
+        other.to_string()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::json::{self, RunInfo};
-    use wasp_runner::stats::Stats;
     use std::time::Instant;
+    use wasp_runner::stats::Stats;
 
     fn run(values: impl Iterator<Item = u64>, started: u64) -> Report {
         let s = Stats::new(&["t".into()]);
@@ -204,8 +209,7 @@ mod tests {
     #[test]
     fn merged_percentiles_are_those_of_all_samples() {
         let parts: Vec<Vec<u64>> = (0..3u64).map(|k| (0..3000u64).map(|i| (i * 7919 + k * 104_729) % 250_000 + 1).collect()).collect();
-        let inputs: Vec<(String, Report)> =
-            parts.iter().enumerate().map(|(k, p)| (format!("{k}.json"), run(p.iter().copied(), 1_000 * k as u64))).collect();
+        let inputs: Vec<(String, Report)> = parts.iter().enumerate().map(|(k, p)| (format!("{k}.json"), run(p.iter().copied(), 1_000 * k as u64))).collect();
         let m = merge(&inputs).unwrap();
         let mut all = wasp_runner::stats::new_histogram();
         for v in parts.iter().flatten() {

@@ -6,9 +6,9 @@
 //! (`"scenario=checkout: p95<300ms"`), or both (`"scenario=checkout GET /api/cart: p95<300ms"`).
 //! With a name, `iteration.*` looks at that task's iterations.
 
+use std::fmt;
 use wasp_runner::stats::{Entry, Snapshot};
 use wasp_runner::units;
-use std::fmt;
 
 /// What a malformed threshold is told, with the accepted forms.
 pub const FORMS: &str = "accepted: [scenario=S ][NAME: ]METRIC OP VALUE, METRIC one of p50 p90 p95 p99 p99.9 (any pNN), \
@@ -197,14 +197,12 @@ impl Threshold {
         match (self.of, &self.name) {
             (Of::Requests, None) if self.scenario.is_none() => Some(snap.total.clone()),
             (Of::Requests, None) => merged(&mut snap.entries.iter().filter(|e| self.in_scope(&e.scenario))),
-            (Of::Requests, Some((method, name))) => merged(
-                &mut snap.entries.iter().filter(|e| self.in_scope(&e.scenario) && &e.name == name && method.as_ref().is_none_or(|m| m == &e.method)),
-            ),
+            (Of::Requests, Some((method, name))) => {
+                merged(&mut snap.entries.iter().filter(|e| self.in_scope(&e.scenario) && &e.name == name && method.as_ref().is_none_or(|m| m == &e.method)))
+            }
             (Of::Iterations, None) if self.scenario.is_none() => Some(snap.latency.clone()),
             (Of::Iterations, None) => merged(&mut snap.scenarios.iter().filter(|s| self.in_scope(&s.name)).map(|s| &s.latency)),
-            (Of::Iterations, Some((_, name))) => {
-                merged(&mut snap.tasks.iter().filter(|t| self.in_scope(&t.scenario) && &t.name == name).map(|t| &t.latency))
-            }
+            (Of::Iterations, Some((_, name))) => merged(&mut snap.tasks.iter().filter(|t| self.in_scope(&t.scenario) && &t.name == name).map(|t| &t.latency)),
         }
     }
 
@@ -244,8 +242,8 @@ impl Threshold {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasp_runner::stats::Stats;
     use std::time::Instant;
+    use wasp_runner::stats::Stats;
 
     fn t(s: &str) -> Threshold {
         s.parse().unwrap()
@@ -300,7 +298,8 @@ mod tests {
     fn iterations_drops_and_scenarios_have_their_own_thresholds() {
         use wasp_runner::stats::ScenarioSpec;
         let names = ["browse".to_string(), "buy".to_string()];
-        let s = Stats::with_scenarios(&names, &[ScenarioSpec { name: "shop".into(), tasks: vec![0] }, ScenarioSpec { name: "checkout".into(), tasks: vec![1] }]);
+        let s =
+            Stats::with_scenarios(&names, &[ScenarioSpec { name: "shop".into(), tasks: vec![0] }, ScenarioSpec { name: "checkout".into(), tasks: vec![1] }]);
         let now = Instant::now();
         s.request(0, "GET", "/a", 1_000, 0, None, now);
         s.request(1, "GET", "/a", 900_000, 0, None, now);

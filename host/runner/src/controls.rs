@@ -23,9 +23,15 @@ pub enum Ramp {
 pub enum Target {
     /// Its schedule as planned.
     Planned,
-    Users { users: u64, ramp: Ramp },
+    Users {
+        users: u64,
+        ramp: Ramp,
+    },
     /// Iterations per second.
-    Rate { per_s: f64, ramp: Ramp },
+    Rate {
+        per_s: f64,
+        ramp: Ramp,
+    },
 }
 
 /// Who changed what, when: the event log the UI shows.
@@ -60,9 +66,7 @@ impl Controls {
     pub fn new(scenarios: &[(String, bool)]) -> Self {
         let scenarios = scenarios.iter().map(|(n, open)| (n.clone(), *open, watch::channel(Target::Planned).0)).collect::<Vec<_>>();
         let current = Mutex::new(vec![0.0; scenarios.len()]);
-        Controls {
-            inner: Arc::new(Inner { paused: watch::channel(false).0, scenarios, current, events: Mutex::default(), started: Instant::now() }),
-        }
+        Controls { inner: Arc::new(Inner { paused: watch::channel(false).0, scenarios, current, events: Mutex::default(), started: Instant::now() }) }
     }
 
     /// Controls of one closed scenario (the `default` one).
@@ -70,7 +74,8 @@ impl Controls {
         Self::new(&[(crate::stats::DEFAULT_SCENARIO.into(), false)])
     }
 
-    fn note(&self, by: &str, what: String) {
+    /// Adds an event to the log (and to wasp's log).
+    pub fn note(&self, by: &str, what: String) {
         let mut ev = self.inner.events.lock().unwrap_or_else(|e| e.into_inner());
         if ev.len() >= MAX_EVENTS {
             ev.remove(0);

@@ -124,9 +124,15 @@ pub struct Plan {
 
 /// `30s:100,2m:100,30s:0`: duration:target users.
 pub fn parse_user_stages(s: &str) -> Result<Vec<Stage<u64>>, String> {
-    parse_stages(s, |t| t.trim().parse::<u64>().map_err(|_| format!("'{t}' is not a number of users")).and_then(|u| {
-        if u > 10_000_000 { Err(format!("{u} users is more than 10,000,000")) } else { Ok(u) }
-    }))
+    parse_stages(s, |t| {
+        t.trim().parse::<u64>().map_err(|_| format!("'{t}' is not a number of users")).and_then(|u| {
+            if u > 10_000_000 {
+                Err(format!("{u} users is more than 10,000,000"))
+            } else {
+                Ok(u)
+            }
+        })
+    })
 }
 
 /// `30s:10/s,1m:200/s,30s:0/s`: duration:target rate.
@@ -243,9 +249,12 @@ impl Curve {
     fn pieces(&self) -> impl Iterator<Item = (f64, f64, f64, f64)> + '_ {
         let p = &self.points;
         let (first, last) = (p[0], p[p.len() - 1]);
-        std::iter::once((f64::NEG_INFINITY, first.1, first.0, first.1))
-            .chain(p.windows(2).map(|w| (w[0].0, w[0].1, w[1].0, w[1].1)))
-            .chain(std::iter::once((last.0, last.1, f64::INFINITY, last.1)))
+        std::iter::once((f64::NEG_INFINITY, first.1, first.0, first.1)).chain(p.windows(2).map(|w| (w[0].0, w[0].1, w[1].0, w[1].1))).chain(std::iter::once((
+            last.0,
+            last.1,
+            f64::INFINITY,
+            last.1,
+        )))
     }
 
     /// Arrivals from 0 to `t` (the integral of a rate curve).
@@ -254,7 +263,13 @@ impl Curve {
         for (a, va, b, vb) in self.pieces() {
             let (lo, hi) = (a.max(0.0), b.min(t));
             if hi > lo {
-                let at = |x: f64| if b.is_finite() && a.is_finite() && b > a { va + (vb - va) * (x - a) / (b - a) } else { vb };
+                let at = |x: f64| {
+                    if b.is_finite() && a.is_finite() && b > a {
+                        va + (vb - va) * (x - a) / (b - a)
+                    } else {
+                        vb
+                    }
+                };
                 sum += (at(lo) + at(hi)) / 2.0 * (hi - lo);
             }
         }
@@ -270,7 +285,13 @@ impl Curve {
                 continue;
             }
             let linear = a.is_finite() && b.is_finite() && b > a;
-            let at = |x: f64| if linear { va + (vb - va) * (x - a) / (b - a) } else { vb };
+            let at = |x: f64| {
+                if linear {
+                    va + (vb - va) * (x - a) / (b - a)
+                } else {
+                    vb
+                }
+            };
             let start = from.max(a);
             let v0 = at(start);
             if !b.is_finite() {
@@ -298,11 +319,14 @@ mod tests {
     #[test]
     fn stages_parse_and_refuse_with_reasons() {
         let s = parse_user_stages("30s:100, 2m:100,30s:0").unwrap();
-        assert_eq!(s, vec![
-            Stage { duration: Duration::from_secs(30), target: 100 },
-            Stage { duration: Duration::from_secs(120), target: 100 },
-            Stage { duration: Duration::from_secs(30), target: 0 },
-        ]);
+        assert_eq!(
+            s,
+            vec![
+                Stage { duration: Duration::from_secs(30), target: 100 },
+                Stage { duration: Duration::from_secs(120), target: 100 },
+                Stage { duration: Duration::from_secs(30), target: 0 },
+            ]
+        );
         let r = parse_rate_stages("30s:10/s,1m:120/m").unwrap();
         assert_eq!(r[1].target, 2.0);
         for bad in ["", "30s", "30s:lots", "soon:10", "400days:1", "1s:20000000"] {

@@ -35,7 +35,11 @@ pub const DEFAULT_SCENARIO: &str = "default";
 
 /// Plugin text as stats keep it: printable, bounded.
 fn clean(s: &str, max: usize) -> Cow<'_, str> {
-    if is_printable(s, max) { Cow::Borrowed(s) } else { Cow::Owned(printable(s, max)) }
+    if is_printable(s, max) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(printable(s, max))
+    }
 }
 
 pub fn new_histogram() -> Histogram<u64> {
@@ -65,8 +69,7 @@ pub fn encode(h: &Histogram<u64>) -> Vec<u8> {
 /// make the decoder allocate gigabytes.
 pub fn decode(bytes: &[u8]) -> Result<Histogram<u64>, String> {
     check_header(bytes)?;
-    let mut h: Histogram<u64> =
-        Deserializer::new().deserialize(&mut &bytes[..]).map_err(|e| format!("not an HDR histogram: {e:?}"))?;
+    let mut h: Histogram<u64> = Deserializer::new().deserialize(&mut &bytes[..]).map_err(|e| format!("not an HDR histogram: {e:?}"))?;
     h.auto(true);
     Ok(h)
 }
@@ -156,19 +159,30 @@ impl Entry {
     }
 
     pub fn avg_us(&self) -> f64 {
-        if self.count == 0 { 0.0 } else { self.sum_us as f64 / self.count as f64 }
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sum_us as f64 / self.count as f64
+        }
     }
 
     /// The value at quantile `q` (0..=1), in µs; 0 when empty.
     pub fn quantile_us(&self, q: f64) -> u64 {
-        if self.count == 0 { 0 } else { self.hist.value_at_quantile(q) }
+        if self.count == 0 {
+            0
+        } else {
+            self.hist.value_at_quantile(q)
+        }
     }
 
     pub fn min(&self) -> u64 {
-        if self.count == 0 { 0 } else { self.min_us }
+        if self.count == 0 {
+            0
+        } else {
+            self.min_us
+        }
     }
 }
-
 
 /// One task in one scenario.
 #[derive(Clone, Debug)]
@@ -254,7 +268,11 @@ impl Snapshot {
     /// Requests per second over the run so far.
     pub fn rps(&self, count: u64) -> f64 {
         let secs = self.elapsed.as_secs_f64();
-        if secs > 0.0 { count as f64 / secs } else { 0.0 }
+        if secs > 0.0 {
+            count as f64 / secs
+        } else {
+            0.0
+        }
     }
 
     /// Requests per second over the last few complete seconds (like Locust's "current RPS").
@@ -262,7 +280,10 @@ impl Snapshot {
         let done = (self.elapsed.as_secs() as usize).min(self.timeline.len());
         let window = done.min(5);
         if window == 0 {
-            return 0.0;
+            // The first second: what it has done so far.
+            let secs = self.elapsed.as_secs_f64();
+            let so_far: u64 = self.timeline.iter().map(|s| s.requests).sum();
+            return if secs > 0.0 { so_far as f64 / secs } else { 0.0 };
         }
         let sum: u64 = self.timeline[done - window..done].iter().map(|s| s.requests).sum();
         sum as f64 / window as f64
@@ -300,6 +321,8 @@ struct ScenarioData {
 }
 
 struct Inner {
+    /// When the measurements began (the run's start, or the last reset).
+    start: Instant,
     task_names: Vec<String>,
     scenarios: Vec<ScenarioData>,
     timeline: Vec<Second>,
@@ -316,6 +339,13 @@ struct Inner {
     open: Vec<(usize, Histogram<u64>)>,
     /// The same for closed seconds, encoded (about a kilobyte each); index = second.
     closed: Vec<Option<Arc<[u8]>>>,
+    /// p50, p95, p99 of each closed second (µs), kept so live charts need no decoding.
+    closed_quantiles: Vec<Option<[u64; 3]>>,
+}
+
+/// p50, p95 and p99 of a histogram, µs.
+fn quantiles(h: &Histogram<u64>) -> [u64; 3] {
+    [h.value_at_quantile(0.5), h.value_at_quantile(0.95), h.value_at_quantile(0.99)]
 }
 
 impl ScenarioData {
@@ -341,7 +371,9 @@ impl Inner {
         } else {
             if !self.warned_names {
                 self.warned_names = true;
-                tracing::warn!("more than {MAX_NAMES} request names: further names are counted as \"{OTHER_NAMES}\" (name requests by route, e.g. /api/products/{{id}})");
+                tracing::warn!(
+                    "more than {MAX_NAMES} request names: further names are counted as \"{OTHER_NAMES}\" (name requests by route, e.g. /api/products/{{id}})"
+                );
             }
             Cow::Borrowed(OTHER_NAMES)
         };
@@ -420,7 +452,9 @@ impl Inner {
             } else {
                 if self.closed.len() <= i {
                     self.closed.resize(i + 1, None);
+                    self.closed_quantiles.resize(i + 1, None);
                 }
+                self.closed_quantiles[i] = Some(quantiles(&h));
                 self.closed[i] = Some(encode(&h).into());
             }
         }
@@ -451,7 +485,6 @@ pub struct ScenarioSpec {
 }
 
 pub struct Stats {
-    start: Instant,
     inner: Mutex<Inner>,
 }
 
@@ -491,6 +524,7 @@ impl Stats {
             });
         }
         let inner = Inner {
+            start: Instant::now(),
             task_names: task_names.to_vec(),
             scenarios,
             timeline: vec![],
@@ -502,12 +536,49 @@ impl Stats {
             warned_messages: false,
             open: vec![],
             closed: vec![],
+            closed_quantiles: vec![],
         };
-        Stats { start: Instant::now(), inner: Mutex::new(inner) }
+        Stats { inner: Mutex::new(inner) }
     }
 
+    /// When the measurements began: the run's start, or the last reset.
     pub fn start(&self) -> Instant {
-        self.start
+        self.lock().start
+    }
+
+    /// Zeroes every count, histogram and the timeline, as Locust's "reset
+    /// stats": the users go on, the clock restarts.
+    pub fn reset(&self) {
+        let mut g = self.lock();
+        g.start = Instant::now();
+        for s in &mut g.scenarios {
+            s.entries.clear();
+            s.failures.clear();
+            s.task_data.clear();
+            s.errors.clear();
+            s.dropped = 0;
+        }
+        g.timeline.clear();
+        g.ramp_up = None;
+        g.names = 0;
+        g.failure_kinds = 0;
+        g.error_kinds = 0;
+        g.open.clear();
+        g.closed.clear();
+        g.closed_quantiles.clear();
+    }
+
+    /// Per second from `since`: p50, p95, p99 of the requests' times (µs),
+    /// None for seconds without requests. Cheap: closed seconds keep theirs.
+    pub fn second_quantiles(&self, since: usize) -> Vec<(usize, Option<[u64; 3]>)> {
+        let g = self.lock();
+        let len = g.timeline.len().max(g.closed_quantiles.len());
+        (since..len)
+            .map(|i| {
+                let q = g.open.iter().find(|(s, _)| *s == i).map(|(_, h)| quantiles(h)).or_else(|| g.closed_quantiles.get(i).copied().flatten());
+                (i, q)
+            })
+            .collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -529,10 +600,11 @@ impl Stats {
             let name = entry.name.clone();
             inner.failure(s, method, &name, msg);
         }
-        let sec = inner.second(self.start, at);
+        let start = inner.start;
+        let sec = inner.second(start, at);
         sec.requests += 1;
         sec.failures += failure.is_some() as u64;
-        let idx = at.saturating_duration_since(self.start).as_secs() as usize;
+        let idx = at.saturating_duration_since(start).as_secs() as usize;
         inner.record_second(idx, elapsed_us.max(1));
     }
 
@@ -551,8 +623,7 @@ impl Stats {
     /// seconds without requests).
     pub fn second_histograms(&self) -> Vec<Option<Histogram<u64>>> {
         let g = self.lock();
-        let mut out: Vec<Option<Histogram<u64>>> =
-            g.closed.iter().map(|b| b.as_ref().and_then(|b| decode(b).ok())).collect();
+        let mut out: Vec<Option<Histogram<u64>>> = g.closed.iter().map(|b| b.as_ref().and_then(|b| decode(b).ok())).collect();
         for (i, h) in &g.open {
             if out.len() <= *i {
                 out.resize(*i + 1, None);
@@ -586,7 +657,7 @@ impl Stats {
     pub fn dropped(&self, s: usize, n: u64) {
         let mut g = self.lock();
         g.scenario(s).dropped += n;
-        let start = self.start;
+        let start = g.start;
         g.second(start, Instant::now()).dropped += n;
     }
 
@@ -605,7 +676,7 @@ impl Stats {
         let mut g = self.lock();
         g.scenario(s).users = users;
         let all = g.users();
-        let start = self.start;
+        let start = g.start;
         let sec = g.second(start, Instant::now());
         sec.users = sec.users.max(all);
     }
@@ -655,7 +726,7 @@ impl Stats {
 
     pub fn snapshot(&self) -> Snapshot {
         let g = self.lock();
-        let elapsed = self.start.elapsed();
+        let elapsed = g.start.elapsed();
         let mut entries: Vec<Entry> = g.scenarios.iter().flat_map(|s| s.entries.values().flat_map(|m| m.values().cloned())).collect();
         entries.sort_by(|a, b| (&a.scenario, &a.name, &a.method).cmp(&(&b.scenario, &b.name, &b.method)));
         let mut total = Entry::new("", "Aggregated");
@@ -675,7 +746,9 @@ impl Stats {
                 })
             })
             .collect();
-        failures.sort_by(|a, b| b.occurrences.cmp(&a.occurrences).then_with(|| (&a.scenario, &a.name, &a.method, &a.error).cmp(&(&b.scenario, &b.name, &b.method, &b.error))));
+        failures.sort_by(|a, b| {
+            b.occurrences.cmp(&a.occurrences).then_with(|| (&a.scenario, &a.name, &a.method, &a.error).cmp(&(&b.scenario, &b.name, &b.method, &b.error)))
+        });
         let mut errors: Vec<ErrorEntry> = g
             .scenarios
             .iter()
@@ -705,7 +778,11 @@ impl Stats {
         let mut timeline = g.timeline.clone();
         let mut last = 0;
         for s in &mut timeline {
-            if s.users == 0 { s.users = last } else { last = s.users }
+            if s.users == 0 {
+                s.users = last
+            } else {
+                last = s.users
+            }
         }
         Snapshot {
             elapsed,
@@ -762,7 +839,11 @@ mod tests {
         let mut all = Entry::new("GET", "/");
         for v in 0..5000u64 {
             let x = (v * 7919) % 100_000 + 1;
-            if v % 3 == 0 { a.record(x, 0, false) } else { b.record(x, 0, false) }
+            if v % 3 == 0 {
+                a.record(x, 0, false)
+            } else {
+                b.record(x, 0, false)
+            }
             all.record(x, 0, false);
         }
         a.merge(&b);
@@ -898,5 +979,23 @@ mod tests {
         assert_eq!(snap.users, 7);
         assert_eq!(snap.timeline[0].dropped, 3);
         assert_eq!(snap.iterations(), 2);
+    }
+
+    #[test]
+    fn a_reset_zeroes_the_counts_but_not_the_users() {
+        let s = Stats::new(&["t".into()]);
+        let now = Instant::now();
+        s.set_users(0, 4);
+        s.request(0, "GET", "/a", 1000, 0, Some("HTTP 500"), now);
+        s.task(0, 0, Some("boom"));
+        s.reset();
+        let snap = s.snapshot();
+        assert_eq!((snap.total.count, snap.failures.len(), snap.errors.len(), snap.iterations()), (0, 0, 0, 0));
+        assert_eq!(snap.users, 4, "users go on");
+        s.request(0, "GET", "/a", 2000, 0, None, Instant::now());
+        assert_eq!(s.snapshot().total.count, 1);
+        let q = s.second_quantiles(0);
+        assert_eq!(q.len(), 1);
+        assert!((q[0].1.unwrap()[0] as i64 - 2000).abs() <= 2);
     }
 }

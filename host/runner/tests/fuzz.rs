@@ -14,11 +14,7 @@ fn config() -> ProptestConfig {
 
 /// Strings that look like what people type: digits, units, signs, exponents.
 fn unitish() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[0-9.eE+-]{0,24}(ns|us|µs|ms|s|m|h|d|days|y|KiB|MiB|GiB|TB|EiB|/s|/m|/h)?",
-        "[0-9]{1,30}[a-z]{0,3}[0-9]{0,5}[a-z]{0,3}",
-        ".{0,40}",
-    ]
+    prop_oneof!["[0-9.eE+-]{0,24}(ns|us|µs|ms|s|m|h|d|days|y|KiB|MiB|GiB|TB|EiB|/s|/m|/h)?", "[0-9]{1,30}[a-z]{0,3}[0-9]{0,5}[a-z]{0,3}", ".{0,40}",]
 }
 
 proptest! {

@@ -9,7 +9,6 @@
 //! `session.id` baggage values, requests without `synthetic_request=true` or
 //! `traceparent`, orders): the end-to-end tests read it.
 
-use wasp_flags::FileProvider;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -24,6 +23,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use wasp_flags::FileProvider;
 
 const PRODUCTS: &str = include_str!("../data/products.json");
 const ADS: &str = include_str!("../data/ads.json");
@@ -64,20 +64,15 @@ impl Shop {
         let products: Vec<Value> = catalogue["products"].as_array().cloned().unwrap_or_default();
         let by_id = products.iter().filter_map(|p| Some((p["id"].as_str()?.to_string(), p.clone()))).collect();
         let ads_doc: Value = serde_json::from_str(ADS).expect("embedded ads.json is JSON");
-        let ads = ads_doc["ads"]
-            .as_object()
-            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_array().cloned().unwrap_or_default())).collect())
-            .unwrap_or_default();
+        let ads =
+            ads_doc["ads"].as_object().map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_array().cloned().unwrap_or_default())).collect()).unwrap_or_default();
         let random_ads = ads_doc["max_random_ads"].as_u64().unwrap_or(2) as usize;
         Shop { products, by_id, ads, random_ads, carts: Mutex::default(), seen: Mutex::default(), next: AtomicU64::new(1) }
     }
 
     fn cart_json(&self, user: &str) -> Value {
         let carts = lock(&self.carts);
-        let items: Vec<Value> = carts
-            .get(user)
-            .map(|c| c.iter().map(|(id, q)| json!({"productId": id, "quantity": q})).collect())
-            .unwrap_or_default();
+        let items: Vec<Value> = carts.get(user).map(|c| c.iter().map(|(id, q)| json!({"productId": id, "quantity": q})).collect()).unwrap_or_default();
         json!({ "userId": user, "items": items })
     }
 }
@@ -147,12 +142,7 @@ async fn recommendations(State(shop): State<Arc<Shop>>, Query(q): Query<Recommen
     let asked: HashSet<&str> = q.product_ids.as_deref().unwrap_or("").split(',').map(str::trim).collect();
     let start = shop.next.fetch_add(1, Ordering::Relaxed) as usize;
     let n = shop.products.len().max(1);
-    let picks = (0..n)
-        .map(|i| &shop.products[(start + i) % n])
-        .filter(|p| !asked.contains(p["id"].as_str().unwrap_or("")))
-        .take(4)
-        .cloned()
-        .collect();
+    let picks = (0..n).map(|i| &shop.products[(start + i) % n]).filter(|p| !asked.contains(p["id"].as_str().unwrap_or(""))).take(4).cloned().collect();
     Json(picks)
 }
 
@@ -163,15 +153,7 @@ struct AdQuery {
 }
 
 async fn ads(State(shop): State<Arc<Shop>>, Query(q): Query<AdQuery>) -> Json<Vec<Value>> {
-    let mut out: Vec<Value> = q
-        .context_keys
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter_map(|k| shop.ads.get(k.trim()))
-        .flatten()
-        .cloned()
-        .collect();
+    let mut out: Vec<Value> = q.context_keys.as_deref().unwrap_or("").split(',').filter_map(|k| shop.ads.get(k.trim())).flatten().cloned().collect();
     if out.is_empty() {
         let all: Vec<&Value> = shop.ads.values().flatten().collect();
         let start = shop.next.fetch_add(1, Ordering::Relaxed) as usize;
@@ -279,10 +261,8 @@ async fn checkout(State(shop): State<Arc<Shop>>, body: Bytes) -> Response {
     let items = lock(&shop.carts).remove(&order.user_id).unwrap_or_default();
     let n = shop.next.fetch_add(1, Ordering::Relaxed);
     lock(&shop.seen).orders += 1;
-    let items: Vec<Value> = items
-        .iter()
-        .map(|(id, q)| json!({ "item": { "productId": id, "quantity": q }, "cost": shop.by_id.get(id).map(|p| p["priceUsd"].clone()) }))
-        .collect();
+    let items: Vec<Value> =
+        items.iter().map(|(id, q)| json!({ "item": { "productId": id, "quantity": q }, "cost": shop.by_id.get(id).map(|p| p["priceUsd"].clone()) })).collect();
     Json(json!({
         "orderId": format!("order-{n:08}"),
         "shippingTrackingId": format!("track-{n:08}"),
@@ -330,19 +310,18 @@ fn shop_router() -> Router {
 
 /// OFREP single-flag evaluation over a flagd flag file, as flagd serves it.
 async fn ofrep_evaluate(State(flags): State<Arc<FileProvider>>, Path(key): Path<String>, body: Bytes) -> Response {
-    let ctx: Value = if body.is_empty() { json!({}) } else {
+    let ctx: Value = if body.is_empty() {
+        json!({})
+    } else {
         match serde_json::from_slice(&body) {
             Ok(v) => v,
             Err(e) => {
-                return (StatusCode::BAD_REQUEST, Json(json!({"key": key, "errorCode": "INVALID_CONTEXT", "errorDetails": e.to_string()})))
-                    .into_response()
+                return (StatusCode::BAD_REQUEST, Json(json!({"key": key, "errorCode": "INVALID_CONTEXT", "errorDetails": e.to_string()}))).into_response()
             }
         }
     };
     match flags.evaluate_json(&key, &ctx["context"]) {
-        Ok((value, variant, reason)) => {
-            Json(json!({ "key": key, "value": value, "variant": variant, "reason": reason, "metadata": {} })).into_response()
-        }
+        Ok((value, variant, reason)) => Json(json!({ "key": key, "value": value, "variant": variant, "reason": reason, "metadata": {} })).into_response(),
         Err((code, details)) => {
             let status = if code == "FLAG_NOT_FOUND" { StatusCode::NOT_FOUND } else { StatusCode::BAD_REQUEST };
             (status, Json(json!({ "key": key, "errorCode": code, "errorDetails": details }))).into_response()
@@ -408,11 +387,11 @@ mod tests {
 
 #[cfg(test)]
 mod demo_flags {
-    use wasp_flags::{Flags, Source};
     use open_feature::EvaluationContext;
     use opentelemetry::trace::TracerProvider as _;
     use opentelemetry::Context;
     use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    use wasp_flags::{Flags, Source};
 
     /// The demo's own flag file loads, targeting included; a change to the file
     /// is seen by the next evaluation; unknown flags and types give the default.

@@ -33,11 +33,7 @@ pub(crate) fn env(name: &str) -> Option<String> {
 /// (a load test exports nothing unless told where).
 pub(crate) fn exporter(var: &str, signal: &str) -> Result<Exporter, ConfigError> {
     match env(var).as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None if env("OTEL_EXPORTER_OTLP_ENDPOINT").is_some()
-            || env(&format!("OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")).is_some() =>
-        {
-            Ok(Exporter::Otlp)
-        }
+        None if env("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() || env(&format!("OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")).is_some() => Ok(Exporter::Otlp),
         None => Ok(Exporter::None),
         Some("otlp") => Ok(Exporter::Otlp),
         Some("console") | Some("stdout") | Some("logging") => Ok(Exporter::Console),
@@ -68,10 +64,14 @@ pub(crate) fn protocol_unset(signal: &str) -> bool {
 /// The resource: SDK detectors (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`),
 /// with `service.name=wasp` unless the environment names the service.
 pub fn resource() -> Resource {
-    let named = env("OTEL_SERVICE_NAME").is_some()
-        || env("OTEL_RESOURCE_ATTRIBUTES").is_some_and(|a| a.split(',').any(|kv| kv.trim().starts_with("service.name=")));
+    let named =
+        env("OTEL_SERVICE_NAME").is_some() || env("OTEL_RESOURCE_ATTRIBUTES").is_some_and(|a| a.split(',').any(|kv| kv.trim().starts_with("service.name=")));
     let b = Resource::builder().with_attribute(KeyValue::new("wasp.version", env!("CARGO_PKG_VERSION")));
-    if named { b.build() } else { b.with_service_name("wasp").build() }
+    if named {
+        b.build()
+    } else {
+        b.with_service_name("wasp").build()
+    }
 }
 
 /// `OTEL_PROPAGATORS` (default `tracecontext,baggage`).

@@ -2,24 +2,42 @@
 //! request) and gauges read from the stats when the SDK collects.
 
 use crate::Telemetry;
-use wasp_runner::stats::Stats;
 use opentelemetry::metrics::{Histogram, MeterProvider as _};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use wasp_runner::stats::Stats;
+
+/// The stats the gauges read: the current run's. A process that runs one
+/// test after another (the web UI) points it at each new run's stats, so
+/// the instruments are registered once.
+#[derive(Clone)]
+pub struct CurrentStats(Arc<RwLock<Arc<Stats>>>);
+
+impl CurrentStats {
+    pub fn new(stats: Arc<Stats>) -> CurrentStats {
+        CurrentStats(Arc::new(RwLock::new(stats)))
+    }
+    pub fn set(&self, stats: Arc<Stats>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = stats;
+    }
+    pub fn get(&self) -> Arc<Stats> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
 
 /// Bucket bounds the HTTP semantic conventions advise for durations, in seconds.
 const BOUNDS: [f64; 14] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
 
-pub fn register(mp: &SdkMeterProvider, stats: &Arc<Stats>, telemetry: &Arc<Telemetry>) -> Histogram<f64> {
+pub fn register(mp: &SdkMeterProvider, stats: &CurrentStats, telemetry: &Arc<Telemetry>) -> Histogram<f64> {
     let meter = mp.meter("wasp");
     let s = stats.clone();
     meter
         .i64_observable_gauge("wasp.users.active")
         .with_description("Users running now")
         .with_unit("{user}")
-        .with_callback(move |o| o.observe(s.users() as i64, &[]))
+        .with_callback(move |o| o.observe(s.get().users() as i64, &[]))
         .build();
     let s = stats.clone();
     meter
@@ -27,7 +45,7 @@ pub fn register(mp: &SdkMeterProvider, stats: &Arc<Stats>, telemetry: &Arc<Telem
         .with_description("Task runs, by task and outcome")
         .with_unit("{run}")
         .with_callback(move |o| {
-            for t in s.tasks() {
+            for t in s.get().tasks() {
                 o.observe(t.runs - t.errors, &[KeyValue::new("wasp.task", t.name.clone()), KeyValue::new("outcome", "ok")]);
                 o.observe(t.errors, &[KeyValue::new("wasp.task", t.name.clone()), KeyValue::new("outcome", "error")]);
             }

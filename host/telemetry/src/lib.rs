@@ -17,9 +17,9 @@ pub mod instruments;
 pub mod logs;
 
 pub use counting::Counts;
-pub use env::{propagator, resource, Exporter};
 use counting::{CountEmitted, CountEnded, Counted};
 use env::{check_protocol, env, exporter, protocol_unset};
+pub use env::{propagator, resource, Exporter};
 use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::InstrumentationScope;
@@ -81,11 +81,7 @@ impl Telemetry {
         if disabled {
             return Ok(Telemetry { propagator, ..Telemetry::disabled() });
         }
-        let kinds = (
-            exporter("OTEL_TRACES_EXPORTER", "TRACES")?,
-            exporter("OTEL_METRICS_EXPORTER", "METRICS")?,
-            exporter("OTEL_LOGS_EXPORTER", "LOGS")?,
-        );
+        let kinds = (exporter("OTEL_TRACES_EXPORTER", "TRACES")?, exporter("OTEL_METRICS_EXPORTER", "METRICS")?, exporter("OTEL_LOGS_EXPORTER", "LOGS")?);
         for (kind, signal) in [(kinds.0, "TRACES"), (kinds.1, "METRICS"), (kinds.2, "LOGS")] {
             if kind == Exporter::Otlp {
                 check_protocol(signal)?;
@@ -103,8 +99,7 @@ impl Telemetry {
         match kinds.0 {
             Exporter::Otlp => {
                 let b = opentelemetry_otlp::SpanExporter::builder();
-                let e = if protocol_unset("TRACES") { b.with_tonic().build() } else { b.build() }
-                    .map_err(|e| build_err("traces", e))?;
+                let e = if protocol_unset("TRACES") { b.with_tonic().build() } else { b.build() }.map_err(|e| build_err("traces", e))?;
                 tb = tb.with_span_processor(batch(e, &counts));
             }
             Exporter::Console => {
@@ -113,9 +108,8 @@ impl Telemetry {
             Exporter::None => {}
         }
         let tracer_provider = (kinds.0 != Exporter::None).then(|| tb.build());
-        let tracer = tracer_provider.as_ref().map(|p| {
-            p.tracer_with_scope(InstrumentationScope::builder("wasp").with_version(env!("CARGO_PKG_VERSION")).build())
-        });
+        let tracer =
+            tracer_provider.as_ref().map(|p| p.tracer_with_scope(InstrumentationScope::builder("wasp").with_version(env!("CARGO_PKG_VERSION")).build()));
 
         let meter_provider = match kinds.1 {
             Exporter::None => None,
@@ -124,16 +118,11 @@ impl Telemetry {
                 let mb = match kind {
                     Exporter::Otlp => {
                         let b = opentelemetry_otlp::MetricExporter::builder();
-                        let e = if protocol_unset("METRICS") { b.with_tonic().build() } else { b.build() }
-                            .map_err(|e| build_err("metrics", e))?;
+                        let e = if protocol_unset("METRICS") { b.with_tonic().build() } else { b.build() }.map_err(|e| build_err("metrics", e))?;
                         mb.with_reader(PeriodicReader::builder(Counted { inner: e, counts: counts.clone() }).build())
                     }
                     _ => mb.with_reader(
-                        PeriodicReader::builder(Counted {
-                            inner: opentelemetry_stdout::MetricExporter::default(),
-                            counts: counts.clone(),
-                        })
-                        .build(),
+                        PeriodicReader::builder(Counted { inner: opentelemetry_stdout::MetricExporter::default(), counts: counts.clone() }).build(),
                     ),
                 };
                 Some(mb.build())
@@ -148,8 +137,7 @@ impl Telemetry {
                 let lb = match kind {
                     Exporter::Otlp => {
                         let b = opentelemetry_otlp::LogExporter::builder();
-                        let e = if protocol_unset("LOGS") { b.with_tonic().build() } else { b.build() }
-                            .map_err(|e| build_err("logs", e))?;
+                        let e = if protocol_unset("LOGS") { b.with_tonic().build() } else { b.build() }.map_err(|e| build_err("logs", e))?;
                         lb.with_log_processor(processor(
                             opentelemetry_sdk::logs::BatchLogProcessor::builder(Counted { inner: e, counts: counts.clone() }).build(),
                         ))
@@ -166,16 +154,7 @@ impl Telemetry {
             }
         };
 
-        Ok(Telemetry {
-            tracer,
-            ids: Some(RandomIdGenerator::default()),
-            propagator,
-            meter_provider,
-            tracer_provider,
-            logger_provider,
-            counts,
-            kinds,
-        })
+        Ok(Telemetry { tracer, ids: Some(RandomIdGenerator::default()), propagator, meter_provider, tracer_provider, logger_provider, counts, kinds })
     }
 
     pub fn logger_provider(&self) -> Option<&SdkLoggerProvider> {
@@ -205,6 +184,31 @@ impl Telemetry {
         });
         if worker.is_ok() && rx.recv_timeout(timeout).is_err() {
             tracing::warn!("telemetry flush did not finish within {timeout:?}; what was not exported is counted as dropped");
+        }
+        self.delivery()
+    }
+
+    /// Exports what is buffered now, waiting at most `timeout`, and keeps
+    /// every provider running (for the next run of a web UI session).
+    pub fn flush(&self, timeout: Duration) -> Delivery {
+        let tp = self.tracer_provider.clone();
+        let mp = self.meter_provider.clone();
+        let lp = self.logger_provider.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let worker = std::thread::Builder::new().name("wasp-otel-flush".into()).spawn(move || {
+            if let Some(p) = tp {
+                let _ = p.force_flush();
+            }
+            if let Some(p) = mp {
+                let _ = p.force_flush();
+            }
+            if let Some(p) = lp {
+                let _ = p.force_flush();
+            }
+            let _ = tx.send(());
+        });
+        if worker.is_ok() && rx.recv_timeout(timeout).is_err() {
+            tracing::warn!("telemetry flush did not finish within {timeout:?}; it goes on in the background");
         }
         self.delivery()
     }

@@ -18,7 +18,6 @@ pub fn close() {
     OPEN.store(false, Ordering::Relaxed);
 }
 
-
 /// Crates whose own logs never become log records.
 const QUIET: [&str; 8] = ["opentelemetry", "opentelemetry_sdk", "opentelemetry_otlp", "tonic", "h2", "hyper", "hyper_util", "reqwest"];
 

@@ -78,12 +78,7 @@ fn write_entry(path: &Path, payload: &[u8]) -> std::io::Result<()> {
 
 /// The component for `bytes` (whose SHA-256 is `sha256`): from the cache when
 /// a sound entry is there, else compiled by `compile` and stored.
-pub fn load(
-    engine: &Engine,
-    bytes: &[u8],
-    sha256: &str,
-    compile: impl FnOnce(&[u8]) -> wasmtime::Result<Component>,
-) -> wasmtime::Result<(Component, Outcome)> {
+pub fn load(engine: &Engine, bytes: &[u8], sha256: &str, compile: impl FnOnce(&[u8]) -> wasmtime::Result<Component>) -> wasmtime::Result<(Component, Outcome)> {
     let Some(dir) = dir() else {
         return Ok((compile(bytes)?, Outcome::Off));
     };

@@ -36,7 +36,6 @@ pub struct Plugin {
     pub imports: Vec<String>,
 }
 
-
 /// The largest plugin file wasp reads (a Python component is about 18 MB).
 pub const MAX_PLUGIN_SIZE: u64 = 512 << 20;
 
@@ -125,9 +124,7 @@ fn check_world(engine: &Engine, component: &Component) -> Result<(), String> {
         Some(name) => {
             let version = name.split('@').nth(1).unwrap_or("none");
             if version != WIT_VERSION {
-                Err(format!(
-                    "built for wasp:plugin@{version}, but this host supports wasp:plugin@{WIT_VERSION} only"
-                ))
+                Err(format!("built for wasp:plugin@{version}, but this host supports wasp:plugin@{WIT_VERSION} only"))
             } else {
                 Ok(())
             }
@@ -147,20 +144,15 @@ impl Plugin {
         // Compiling takes seconds for large plugins: off the runtime's
         // threads, so that signals and timers are served meanwhile.
         let (e, p, b) = (engine.clone(), path.to_path_buf(), bytes.to_vec());
-        let compiled = tokio::task::spawn_blocking(move || compile(&e, &p, &b))
-            .await
-            .map_err(|e| LoadError::Engine(format!("compiling {shown} failed: {e}")))??;
+        let compiled =
+            tokio::task::spawn_blocking(move || compile(&e, &p, &b)).await.map_err(|e| LoadError::Engine(format!("compiling {shown} failed: {e}")))??;
         let Compiled { component, sha256, cache, compile_time, size } = compiled;
         let imports = component.component_type().imports(engine).map(|(n, _)| n.to_string()).collect();
         let linker = linker(engine).map_err(|e| LoadError::Plugin(format!("host linker: {e:#}")))?;
-        let instance_pre = linker
-            .instantiate_pre(&component)
-            .map_err(|e| LoadError::Plugin(format!("{shown} needs an import this host does not provide: {}", chain(&e))))?;
-        let pre = UserPre::new(instance_pre)
-            .map_err(|e| LoadError::Plugin(format!("{shown} does not match wasp:plugin@{WIT_VERSION}: {}", chain(&e))))?;
-        let behaviour = describe(engine, &pre)
-            .await
-            .map_err(|e| LoadError::Plugin(format!("{shown}: describe failed: {e}")))?;
+        let instance_pre =
+            linker.instantiate_pre(&component).map_err(|e| LoadError::Plugin(format!("{shown} needs an import this host does not provide: {}", chain(&e))))?;
+        let pre = UserPre::new(instance_pre).map_err(|e| LoadError::Plugin(format!("{shown} does not match wasp:plugin@{WIT_VERSION}: {}", chain(&e))))?;
+        let behaviour = describe(engine, &pre).await.map_err(|e| LoadError::Plugin(format!("{shown}: describe failed: {e}")))?;
         tracing::info!("plugin {shown}: ready in {} ms (compiled-plugin cache: {})", compile_time.as_millis(), cache.as_str());
         Ok(Plugin { path: path.to_path_buf(), engine: engine.clone(), pre, behaviour, sha256, cache, compile_time, size, imports })
     }

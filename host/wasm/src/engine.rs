@@ -53,9 +53,7 @@ impl PoolShape {
         for payload in Parser::new(0).parse_all(bytes) {
             match payload {
                 Ok(Payload::ModuleSection { .. }) => modules += 1,
-                Ok(Payload::InstanceSection(r)) => {
-                    instantiations += r.into_iter().filter(|i| matches!(i, Ok(Instance::Instantiate { .. }))).count() as u32
-                }
+                Ok(Payload::InstanceSection(r)) => instantiations += r.into_iter().filter(|i| matches!(i, Ok(Instance::Instantiate { .. }))).count() as u32,
                 Ok(Payload::MemorySection(r)) => {
                     memories += r.count();
                     for m in r.into_iter().flatten() {
@@ -139,13 +137,15 @@ pub fn engine(opts: &EngineOptions) -> Result<Engine, LoadError> {
         }
     };
     let weak = engine.weak();
-    std::thread::Builder::new().name("wasp-epoch".into()).spawn(move || loop {
-        std::thread::sleep(EPOCH_TICK);
-        match weak.upgrade() {
-            Some(e) => e.increment_epoch(),
-            None => return,
-        }
-    })
-    .map_err(|e| LoadError::Plugin(format!("cannot start the Wasm engine's epoch thread: {e}")))?;
+    std::thread::Builder::new()
+        .name("wasp-epoch".into())
+        .spawn(move || loop {
+            std::thread::sleep(EPOCH_TICK);
+            match weak.upgrade() {
+                Some(e) => e.increment_epoch(),
+                None => return,
+            }
+        })
+        .map_err(|e| LoadError::Plugin(format!("cannot start the Wasm engine's epoch thread: {e}")))?;
     Ok(engine)
 }

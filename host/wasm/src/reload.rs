@@ -47,7 +47,9 @@ pub async fn watch(users: Arc<WasmUsers>, engine: Engine, path: PathBuf) {
                     Err(why) => tracing::warn!("new version of {shown} refused: {why}; the running version goes on"),
                 }
             }
-            Err(e) => tracing::warn!("new version of {shown} refused: {e}; the running version goes on"),
+            Err(e) => {
+                tracing::warn!("new version of {shown} refused: {e}; the running version goes on")
+            }
         }
     }
 }

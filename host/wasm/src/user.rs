@@ -246,7 +246,11 @@ impl WasmUsers {
         let old = self.current();
         let names = |p: &Plugin| p.behaviour.tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
         if names(&old) != names(&new) {
-            return Err(format!("its tasks ({}) differ from the running plugin's ({}); restart the run to change tasks", names(&new).join(", "), names(&old).join(", ")));
+            return Err(format!(
+                "its tasks ({}) differ from the running plugin's ({}); restart the run to change tasks",
+                names(&new).join(", "),
+                names(&old).join(", ")
+            ));
         }
         *self.plugin.write().unwrap_or_else(|e| e.into_inner()) = new;
         self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -263,11 +267,7 @@ impl runner::UserFactory for WasmUsers {
         let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
         let plugin = self.current();
         let mut store = new_store(&plugin.engine, id, spec.scenario, self.run.clone(), self.max_memory, self.seed, self.budget);
-        let instance = plugin
-            .pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| format!("instantiating the plugin: {}", root(&e)))?;
+        let instance = plugin.pre.instantiate_async(&mut store).await.map_err(|e| format!("instantiating the plugin: {}", root(&e)))?;
         Ok(WasmUser { store, instance, generation, current: self.generation.clone(), budget: self.budget })
     }
 }

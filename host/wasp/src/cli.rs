@@ -7,11 +7,12 @@ use wasp_runner::units::{parse_duration, parse_positive_duration, parse_positive
 pub const MAX_USERS: u64 = 10_000_000;
 
 /// The executors' names (k6's, with users for VUs).
-pub const EXECUTORS: [&str; 6] = ["constant-users", "ramping-users", "constant-arrival-rate", "ramping-arrival-rate", "shared-iterations", "per-user-iterations"];
-use wasp_runner::Wait;
+pub const EXECUTORS: [&str; 6] =
+    ["constant-users", "ramping-users", "constant-arrival-rate", "ramping-arrival-rate", "shared-iterations", "per-user-iterations"];
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
+use wasp_runner::Wait;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,11 +27,13 @@ use std::time::Duration;
         options that Locust has also read Locust's variable (LOCUST_USERS, LOCUST_SPAWN_RATE, \
         LOCUST_HOST, LOCUST_RUN_TIME, LOCUST_STOP_TIMEOUT, LOCUST_TAGS, LOCUST_EXCLUDE_TAGS, \
         LOCUST_LOGLEVEL, LOCUST_ONLY_SUMMARY, LOCUST_EXIT_CODE_ON_ERROR, LOCUST_CSV, \
-        LOCUST_CSV_FULL_HISTORY). The command line wins \
+        LOCUST_CSV_FULL_HISTORY, LOCUST_AUTOSTART, LOCUST_AUTOQUIT, LOCUST_WEB_HOST; \
+        LOCUST_HEADLESS=false with LOCUST_WEB_PORT serves the web UI). The command line wins \
         over WASP_*, which wins over LOCUST_*.\n\n\
         Exit codes: 0 passed, 1 a threshold failed or (without thresholds) failures or errors \
         (see --exit-code-on-error), 2 usage error, \
-        3 plugin could not be loaded, 4 stopped by a signal before anything was measured."
+        3 plugin could not be loaded, 4 stopped by a signal before anything was measured, \
+        5 the run measured nothing, 6 a result file could not be written, 70 internal error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -338,14 +341,46 @@ pub struct RunArgs {
     #[arg(long, env = "WASP_FLAG_POLL_INTERVAL", value_parser = parse_positive_duration, default_value = "10s", value_name = "TIME")]
     pub flag_poll_interval: Duration,
 
-    /// Serve a read-only web page with the live stats (and `stats.json`) on this
-    /// port while running. [also LOCUST_WEB_PORT, with LOCUST_HEADLESS=false]
+    /// Serve the web UI and its REST API (on --web-port, 8089 by default):
+    /// runs are started from the page's form, watched, resized, paused and
+    /// stopped there. Without --autostart (or -u on the command line) the
+    /// process waits for the form.
+    #[arg(long, env = "WASP_WEB")]
+    pub web: bool,
+
+    /// The port of the web UI and API (implies --web).
+    /// [also LOCUST_WEB_PORT, with LOCUST_HEADLESS=false]
     #[arg(long, env = "WASP_WEB_PORT", value_name = "PORT")]
     pub web_port: Option<u16>,
 
-    /// Address the web page listens on.
+    /// Address the web UI listens on: loopback unless said otherwise (the
+    /// container says 0.0.0.0). [also LOCUST_WEB_HOST]
     #[arg(long, env = "WASP_WEB_HOST", default_value = "127.0.0.1", value_name = "ADDR")]
     pub web_host: String,
+
+    /// Ask for this user and password (HTTP basic authentication) on every
+    /// page and API call.
+    #[arg(long, env = "WASP_WEB_AUTH", value_parser = parse_user_password, value_name = "USER:PASSWORD", hide_env_values = true)]
+    pub web_auth: Option<(String, String)>,
+
+    /// The web UI and API show everything and change nothing (every POST is refused).
+    #[arg(long, env = "WASP_WEB_READ_ONLY")]
+    pub web_read_only: bool,
+
+    /// With the web UI: start the run at once, as headless would (`-u` on
+    /// the command line does too). [also LOCUST_AUTOSTART]
+    #[arg(long, env = "WASP_AUTOSTART")]
+    pub autostart: bool,
+
+    /// With the web UI and --autostart: quit this long after the run ends
+    /// (default 0s); without it the UI stays up for the next run. [also LOCUST_AUTOQUIT]
+    #[arg(long, env = "WASP_AUTOQUIT", value_parser = parse_duration, num_args = 0..=1, default_missing_value = "0s", value_name = "TIME")]
+    pub autoquit: Option<Duration>,
+
+    /// Set when -u/--users was on the command line (not from a variable):
+    /// with the web UI, that starts the run at once.
+    #[arg(skip)]
+    pub users_on_command_line: bool,
 
     /// Log level or filter (error, warn, info, debug, trace, or a RUST_LOG-style
     /// filter such as `info,guest=warn`). Default: RUST_LOG, else info. [also LOCUST_LOGLEVEL]
@@ -367,10 +402,13 @@ pub const LOCUST_ALIASES: &[(&str, &str)] = &[
     ("WASP_EXIT_CODE_ON_ERROR", "LOCUST_EXIT_CODE_ON_ERROR"),
     ("WASP_CSV", "LOCUST_CSV"),
     ("WASP_CSV_FULL_HISTORY", "LOCUST_CSV_FULL_HISTORY"),
+    ("WASP_AUTOSTART", "LOCUST_AUTOSTART"),
+    ("WASP_AUTOQUIT", "LOCUST_AUTOQUIT"),
+    ("WASP_WEB_HOST", "LOCUST_WEB_HOST"),
 ];
 
 /// Locust variables read elsewhere (web UI switch) or knowingly ignored.
-const LOCUST_OTHERS: &[&str] = &["LOCUST_HEADLESS", "LOCUST_WEB_PORT", "LOCUST_AUTOSTART", "LOCUST_BROWSER_TRAFFIC_ENABLED", "LOCUST_LOCUSTFILE"];
+const LOCUST_OTHERS: &[&str] = &["LOCUST_HEADLESS", "LOCUST_WEB_PORT", "LOCUST_BROWSER_TRAFFIC_ENABLED", "LOCUST_LOCUSTFILE"];
 
 fn truthy(v: &str) -> bool {
     matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
@@ -388,9 +426,6 @@ pub fn apply_locust_aliases() -> (Vec<String>, Vec<(&'static str, &'static str)>
             let port = std::env::var("LOCUST_WEB_PORT").unwrap_or_else(|_| "8089".into());
             std::env::set_var("WASP_WEB_PORT", port);
         }
-    }
-    if std::env::var("LOCUST_AUTOSTART").is_ok_and(|v| !truthy(&v)) {
-        warnings.push("LOCUST_AUTOSTART=false: wasp has no start button; the load starts at once".into());
     }
     if std::env::var("LOCUST_BROWSER_TRAFFIC_ENABLED").is_ok_and(|v| truthy(&v)) {
         warnings.push("LOCUST_BROWSER_TRAFFIC_ENABLED: browser users are not supported; only HTTP users run".into());
@@ -433,13 +468,17 @@ pub fn env_error(e: &clap::Error, from_locust: &[(&str, &str)]) -> Option<String
     if !matches!(e.kind(), ErrorKind::ValueValidation | ErrorKind::InvalidValue) {
         return None;
     }
-    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else { return None };
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
     let long = arg.split_whitespace().next()?.trim_start_matches('-').to_string();
     let cmd = Cli::command();
     let found = cmd.get_subcommands().flat_map(|c| c.get_arguments()).find(|a| a.get_long() == Some(long.as_str()))?;
     let var = found.get_env()?.to_str()?.to_string();
     let on_command_line = std::env::args().skip(1).any(|a| {
-        a == format!("--{long}") || a.starts_with(&format!("--{long}=")) || found.get_short().is_some_and(|s| a.starts_with(&format!("-{s}")) && !a.starts_with("--"))
+        a == format!("--{long}")
+            || a.starts_with(&format!("--{long}="))
+            || found.get_short().is_some_and(|s| a.starts_with(&format!("-{s}")) && !a.starts_with("--"))
     });
     let value = std::env::var(&var).ok()?;
     if on_command_line {
@@ -454,6 +493,14 @@ pub fn env_error(e: &clap::Error, from_locust: &[(&str, &str)]) -> Option<String
 }
 
 /// `key=value`.
+/// `user:password` for --web-auth: a user name without a colon, a password of any text.
+pub fn parse_user_password(s: &str) -> Result<(String, String), String> {
+    match s.split_once(':') {
+        Some((u, p)) if !u.trim().is_empty() && !p.is_empty() => Ok((u.to_string(), p.to_string())),
+        _ => Err("give USER:PASSWORD (both non-empty)".into()),
+    }
+}
+
 pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),

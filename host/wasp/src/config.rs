@@ -4,11 +4,11 @@
 use crate::cli::RunArgs;
 use crate::exit::Fatal;
 use crate::scenarios::{ExecutorOptions, ScenarioConfig};
-use wasp_runner::stats::DEFAULT_SCENARIO;
-use wasp_http::AllowList;
 use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
+use wasp_http::AllowList;
+use wasp_runner::stats::DEFAULT_SCENARIO;
 
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -42,9 +42,19 @@ pub struct RunConfig {
     pub rate_flag: Option<String>,
     pub pause_flag: Option<String>,
     pub flag_poll_interval: Duration,
+    /// The web UI and API's address; None: headless.
     pub web: Option<std::net::SocketAddr>,
+    pub web_auth: Option<(String, String)>,
+    pub web_read_only: bool,
+    /// With the web UI: start at once (--autostart, or -u on the command line).
+    pub autostart: bool,
+    /// With the web UI and autostart: quit this long after the run.
+    pub autoquit: Option<Duration>,
     pub watch: bool,
 }
+
+/// The web UI's port when --web gives none (Locust's).
+pub const DEFAULT_WEB_PORT: u16 = 8089;
 
 impl RunConfig {
     pub fn from_args(a: &RunArgs) -> Result<Self, Fatal> {
@@ -98,7 +108,7 @@ impl RunConfig {
                 return Err(Fatal::usage(format!("--flags-file {}: no such file", f.display())));
             }
         }
-        let web = match a.web_port {
+        let web = match a.web_port.or(a.web.then_some(DEFAULT_WEB_PORT)) {
             None => None,
             Some(port) => Some(
                 format!("{}:{port}", a.web_host.trim())
@@ -148,6 +158,10 @@ impl RunConfig {
             pause_flag: a.pause_flag.clone().filter(|k| !k.trim().is_empty()),
             flag_poll_interval: a.flag_poll_interval.max(Duration::from_millis(100)),
             web,
+            web_auth: a.web_auth.clone(),
+            web_read_only: a.web_read_only,
+            autostart: a.autostart || a.users_on_command_line,
+            autoquit: a.autoquit,
             watch: a.watch,
         })
     }

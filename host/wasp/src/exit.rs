@@ -89,7 +89,11 @@ pub fn verdict(v: Verdict) -> i32 {
     } else if v.empty {
         code::EMPTY
     } else if !v.thresholds.is_empty() {
-        if v.thresholds.iter().all(|t| t.passed) { code::OK } else { code::FAILED }
+        if v.thresholds.iter().all(|t| t.passed) {
+            code::OK
+        } else {
+            code::FAILED
+        }
     } else if v.had_errors {
         v.exit_code_on_error
     } else {

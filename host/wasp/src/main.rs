@@ -10,7 +10,7 @@ mod logging;
 mod scenarios;
 mod signals;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use cli::{apply_locust_aliases, Cli, Command};
 use exit::{code, Fatal};
 use std::io::Write;
@@ -36,7 +36,10 @@ fn block_on(f: impl std::future::Future<Output = Result<i32, Fatal>>) -> ExitCod
 fn main() -> ExitCode {
     // A bug must still end in one line, not a backtrace.
     std::panic::set_hook(Box::new(|info| {
-        let msg = info.payload().downcast_ref::<&str>().map(|s| s.to_string())
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
         let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
@@ -47,8 +50,14 @@ fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("demo") {
         cmd::demo::apply_defaults();
     }
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
+    let cli = match Cli::command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m))) {
+        Ok((mut c, m)) => {
+            // `-u` typed on the command line starts a web UI run at once (Locust's rule).
+            if let (Command::Run(a) | Command::Demo(cli::DemoArgs { run: a }), Some((_, sub))) = (&mut c.command, m.subcommand()) {
+                a.users_on_command_line = sub.value_source("users") == Some(clap::parser::ValueSource::CommandLine);
+            }
+            c
+        }
         Err(e) => {
             use clap::error::ErrorKind;
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
@@ -98,11 +107,7 @@ fn main() -> ExitCode {
     for w in warnings {
         tracing::warn!("{w}");
     }
-    let result = if demo {
-        runtime.block_on(cmd::demo::run(cli::DemoArgs { run: args }, telemetry))
-    } else {
-        runtime.block_on(cmd::run::run(args, telemetry))
-    };
+    let result = if demo { runtime.block_on(cmd::demo::run(cli::DemoArgs { run: args }, telemetry)) } else { runtime.block_on(cmd::run::run(args, telemetry)) };
     // Users still parked in the runtime are dropped without waiting.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     exit_code(result)

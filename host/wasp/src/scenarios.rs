@@ -51,11 +51,16 @@ impl ExecutorOptions {
         let name = match self.executor.as_deref() {
             Some(n) => n.to_string(),
             None => {
-                let given: Vec<&str> = [("stages", self.stages.is_some()), ("rate", self.rate.is_some()), ("rate-stages", self.rate_stages.is_some()), ("iterations", self.iterations.is_some())]
-                    .iter()
-                    .filter(|(_, g)| *g)
-                    .map(|(n, _)| *n)
-                    .collect();
+                let given: Vec<&str> = [
+                    ("stages", self.stages.is_some()),
+                    ("rate", self.rate.is_some()),
+                    ("rate-stages", self.rate_stages.is_some()),
+                    ("iterations", self.iterations.is_some()),
+                ]
+                .iter()
+                .filter(|(_, g)| *g)
+                .map(|(n, _)| *n)
+                .collect();
                 match given.as_slice() {
                     [] => "constant-users",
                     ["stages"] => "ramping-users",
@@ -70,8 +75,20 @@ impl ExecutorOptions {
                 .to_string()
             }
         };
-        let need = |what: &str, v: bool| if v { Ok(()) } else { Err(format!("{name} needs {}", flag(what))) };
-        let refuse = |what: &str, given: bool| if given { Err(format!("{} does not apply to {name}", flag(what))) } else { Ok(()) };
+        let need = |what: &str, v: bool| {
+            if v {
+                Ok(())
+            } else {
+                Err(format!("{name} needs {}", flag(what)))
+            }
+        };
+        let refuse = |what: &str, given: bool| {
+            if given {
+                Err(format!("{} does not apply to {name}", flag(what)))
+            } else {
+                Ok(())
+            }
+        };
         let arrivals = match self.arrivals.as_deref() {
             None | Some("even") => Arrivals::Even,
             Some("poisson") => Arrivals::Poisson,
@@ -142,7 +159,9 @@ impl ExecutorOptions {
 /// k6's spelling of an executor and its settings, for the result files.
 pub fn describe(e: &Executor) -> String {
     match e {
-        Executor::ConstantUsers { users, spawn_rate } => format!("constant-users: {users} users at {spawn_rate}/s"),
+        Executor::ConstantUsers { users, spawn_rate } => {
+            format!("constant-users: {users} users at {spawn_rate}/s")
+        }
         Executor::RampingUsers { start, stages } => {
             let st: Vec<String> = stages.iter().map(|s| format!("{}:{}", humantime::format_duration(s.duration), s.target)).collect();
             format!("ramping-users: from {start}, {}", st.join(","))
@@ -154,8 +173,12 @@ pub fn describe(e: &Executor) -> String {
             let st: Vec<String> = stages.iter().map(|s| format!("{}:{}/s", humantime::format_duration(s.duration), s.target)).collect();
             format!("ramping-arrival-rate: from {start_rate}/s, {} ({arrivals:?}), {pre_allocated} to {max_users} users", st.join(","))
         }
-        Executor::SharedIterations { users, iterations } => format!("shared-iterations: {iterations} by {users} users"),
-        Executor::PerUserIterations { users, iterations } => format!("per-user-iterations: {iterations} each by {users} users"),
+        Executor::SharedIterations { users, iterations } => {
+            format!("shared-iterations: {iterations} by {users} users")
+        }
+        Executor::PerUserIterations { users, iterations } => {
+            format!("per-user-iterations: {iterations} each by {users} users")
+        }
     }
 }
 
@@ -168,11 +191,7 @@ pub fn plan(configs: &[ScenarioConfig], b: &Behaviour) -> Result<Vec<Scenario>, 
             let tasks: Vec<(usize, u32)> = b.selectable(&c.tags, &c.exclude_tags).into_iter().map(|i| (i, b.tasks[i].weight)).collect();
             if tasks.is_empty() {
                 let known: Vec<String> = b.tasks.iter().map(|t| format!("{}[{}]", t.name, t.tags.join(","))).collect();
-                return Err(format!(
-                    "no task left to run in scenario '{}' after its tags/exclude-tags (tasks: {})",
-                    c.name,
-                    known.join(" ")
-                ));
+                return Err(format!("no task left to run in scenario '{}' after its tags/exclude-tags (tasks: {})", c.name, known.join(" ")));
             }
             Ok(Scenario {
                 name: c.name.clone(),
@@ -281,7 +300,9 @@ pub fn parse(text: &str, graceful_stop: Duration) -> Result<Vec<ScenarioConfig>,
         };
         let count = |field: &str, v: &Option<toml::Spanned<u64>>, max: u64| -> Result<Option<u64>, String> {
             match v {
-                Some(s) if *s.get_ref() > max || *s.get_ref() == 0 && field != "start-users" => Err(bad(at(s.span()), field, format!("{} is not between 1 and {max}", s.get_ref()))),
+                Some(s) if *s.get_ref() > max || *s.get_ref() == 0 && field != "start-users" => {
+                    Err(bad(at(s.span()), field, format!("{} is not between 1 and {max}", s.get_ref())))
+                }
                 Some(s) => Ok(Some(*s.get_ref())),
                 None => Ok(None),
             }
@@ -337,11 +358,7 @@ pub fn parse(text: &str, graceful_stop: Duration) -> Result<Vec<ScenarioConfig>,
                 let field = ["executor", "stages", "rate", "iterations", "arrivals", "max-users"].into_iter().find(|f| why.contains(f)).unwrap_or("executor");
                 bad(field_line(field), field, why)
             })?;
-        let wait = spec
-            .wait
-            .as_ref()
-            .map(|w| w.get_ref().parse::<Wait>().map_err(|e| bad(at(w.span()), "wait", e)))
-            .transpose()?;
+        let wait = spec.wait.as_ref().map(|w| w.get_ref().parse::<Wait>().map_err(|e| bad(at(w.span()), "wait", e))).transpose()?;
         out.push(ScenarioConfig {
             name: name.clone(),
             executor,

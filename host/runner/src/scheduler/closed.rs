@@ -37,7 +37,11 @@ impl Schedule {
                 // (A step is due at since + k/rate; the epsilon keeps float
                 // rounding from putting it a hair later than its timer.)
                 let steps = if rate.is_infinite() { u64::MAX } else { ((t - since).max(0.0) * rate + 1e-9).floor() as u64 + 1 };
-                if to >= from { (*to).min(from.saturating_add(steps)) } else { (*to).max(from.saturating_sub(steps)) }
+                if to >= from {
+                    (*to).min(from.saturating_add(steps))
+                } else {
+                    (*to).max(from.saturating_sub(steps))
+                }
             }
             Schedule::Curve(c) => c.users_at(t),
         }
@@ -136,7 +140,9 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
         Executor::PerUserIterations { users, iterations } => {
             (Schedule::Steps { from: 0, to: *users, since: 0.0, rate: f64::INFINITY }, Budget::PerUser(*iterations))
         }
-        Executor::ConstantArrivalRate { .. } | Executor::RampingArrivalRate { .. } => unreachable!("open executors run in scheduler::open"),
+        Executor::ConstantArrivalRate { .. } | Executor::RampingArrivalRate { .. } => {
+            unreachable!("open executors run in scheduler::open")
+        }
     };
     let pick = WeightedIndex::new(sc.tasks.iter().map(|t| t.1 as u64)).expect("the plan's tasks have positive weights");
     let pool = Arc::new(Pool { run: run.clone(), index, tasks: sc.tasks.clone(), pick, wait: sc.wait, budget, users: AtomicU64::new(0) });

@@ -36,6 +36,8 @@ pub enum Signal {
     Kill,
     /// A threshold failed: stop gracefully.
     Abort,
+    /// Someone asked for the stop through the API or the UI: stop gracefully.
+    Requested,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,8 @@ pub enum StopReason {
     UsersDone,
     /// `--abort-on-threshold`.
     Aborted,
+    /// Stopped through the API or the UI.
+    Requested,
 }
 
 impl StopReason {
@@ -59,6 +63,7 @@ impl StopReason {
             StopReason::Completed => "completed",
             StopReason::UsersDone => "users-done",
             StopReason::Aborted => "threshold",
+            StopReason::Requested => "api",
         }
     }
 }
@@ -186,13 +191,7 @@ async fn phase_reached(phase: &mut watch::Receiver<Phase>, at_least: Phase) {
 /// Runs the plan until the run time is over, a signal comes, or every
 /// scenario is done; then stops the scenarios. The signals stay the
 /// caller's: it may still listen after the run.
-pub async fn run<F: UserFactory>(
-    factory: Arc<F>,
-    plan: Plan,
-    stats: Arc<Stats>,
-    signals: &mut mpsc::Receiver<Signal>,
-    controls: Controls,
-) -> Outcome {
+pub async fn run<F: UserFactory>(factory: Arc<F>, plan: Plan, stats: Arc<Stats>, signals: &mut mpsc::Receiver<Signal>, controls: Controls) -> Outcome {
     let planned = plan.scenarios.iter().filter(|s| s.start.is_zero()).map(|s| s.executor.planned_users()).sum();
     let run = Arc::new(Run {
         factory,
@@ -233,6 +232,7 @@ pub async fn run<F: UserFactory>(
             _ = sleep_until(deadline.unwrap_or(start)), if deadline.is_some() => break StopReason::RunTime,
             s = signals.recv(), if signals_open => match s {
                 Some(Signal::Abort) => break StopReason::Aborted,
+                Some(Signal::Requested) => break StopReason::Requested,
                 Some(_) => break StopReason::Signal,
                 None => signals_open = false,
             },
@@ -251,7 +251,7 @@ pub async fn run<F: UserFactory>(
                 Some(r) => killed |= r.map(|e| e.killed).unwrap_or(true),
             },
             s = signals.recv(), if signals_open => match s {
-                Some(Signal::Abort) => {}
+                Some(Signal::Abort | Signal::Requested) => {}
                 Some(_) => {
                     let _ = stop_tx.send(Stop::Now);
                     killed = true;

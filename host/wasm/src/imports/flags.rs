@@ -4,8 +4,8 @@
 
 use super::UserCtx;
 use crate::bindings::wasp::plugin::flags::Host;
-use wasp_flags::FlagType;
 use open_feature::EvaluationContext;
+use wasp_flags::FlagType;
 
 impl UserCtx {
     async fn flag<T: FlagType>(&mut self, key: String, default: T) -> T {

@@ -96,7 +96,9 @@ impl UserHttp {
     fn verdict(&mut self, id: u64, failure: Option<String>) {
         match self.pending.iter_mut().find(|p| p.id == id) {
             Some(p) => p.failure = failure,
-            None => tracing::debug!("response {id} was already counted; its verdict comes too late"),
+            None => {
+                tracing::debug!("response {id} was already counted; its verdict comes too late")
+            }
         }
     }
 }
@@ -204,11 +206,7 @@ impl Host for UserCtx {
         let parent = self.telemetry.current();
         let cx = match run.telemetry.tracer.as_ref() {
             Some(t) => {
-                let ua = headers
-                    .get(wasp_http::header::USER_AGENT)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or(client.user_agent())
-                    .to_string();
+                let ua = headers.get(wasp_http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or(client.user_agent()).to_string();
                 let span = t
                     .span_builder(format!("{method_name} {name}"))
                     .with_kind(SpanKind::Client)
@@ -233,13 +231,7 @@ impl Host for UserCtx {
         let cx = cx.with_baggage(self.baggage.entries().iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())));
         run.telemetry.propagator.inject_context(&cx, &mut opentelemetry_http::HeaderInjector(&mut headers));
 
-        let outgoing = Outgoing {
-            method: m,
-            url,
-            headers,
-            body: req.body,
-            timeout: req.timeout_ms.map(|ms| Duration::from_millis(ms as u64)),
-        };
+        let outgoing = Outgoing { method: m, url, headers, body: req.body, timeout: req.timeout_ms.map(|ms| Duration::from_millis(ms as u64)) };
         let t0 = Instant::now();
         self.http.in_flight = Some((method_name, name));
         let result = {
@@ -274,15 +266,7 @@ impl Host for UserCtx {
                     span: cx.clone(),
                     server,
                 });
-                Ok(Response {
-                    id,
-                    status: a.status,
-                    headers: a.headers,
-                    body: a.body,
-                    truncated: a.truncated,
-                    url: a.url,
-                    elapsed_us,
-                })
+                Ok(Response { id, status: a.status, headers: a.headers, body: a.body, truncated: a.truncated, url: a.url, elapsed_us })
             }
             Err(err) => {
                 let p = Pending {

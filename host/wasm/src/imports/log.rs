@@ -17,8 +17,7 @@ impl Host for UserCtx {
         // The record carries the trace and span ids of the innermost open span.
         let _cx = self.telemetry.current().attach();
         let message = printable(&message, MAX_MESSAGE);
-        let attrs: String =
-            attributes.iter().take(MAX_ATTRIBUTES).map(|(k, v)| format!(" {}={}", printable(k, 64), printable(v, 1024))).collect();
+        let attrs: String = attributes.iter().take(MAX_ATTRIBUTES).map(|(k, v)| format!(" {}={}", printable(k, 64), printable(v, 1024))).collect();
         match level {
             Level::Trace => tracing::trace!(target: "guest", user, task, "{message}{attrs}"),
             Level::Debug => tracing::debug!(target: "guest", user, task, "{message}{attrs}"),

@@ -11,12 +11,12 @@ pub mod log;
 pub mod telemetry;
 pub mod types;
 
-use wasp_runner::stats::Stats;
-use wasp_telemetry::Telemetry;
-use opentelemetry::metrics::Histogram;
 use crate::budget::Meter;
+use opentelemetry::metrics::Histogram;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wasp_runner::stats::Stats;
+use wasp_telemetry::Telemetry;
 
 /// What all users of a run share.
 pub struct RunCtx {

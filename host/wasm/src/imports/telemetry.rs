@@ -9,11 +9,11 @@
 
 use super::UserCtx;
 use crate::bindings::wasp::plugin::telemetry::{Host, Value};
-use wasp_telemetry::ids::unrecorded_child;
-use wasp_telemetry::Telemetry;
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::SdkTracer;
+use wasp_telemetry::ids::unrecorded_child;
+use wasp_telemetry::Telemetry;
 
 /// Spans open at once in one call, the call's own span included.
 pub const MAX_OPEN_SPANS: usize = 64;
@@ -108,10 +108,7 @@ impl UserTelemetry {
     fn charge(&mut self, bytes: usize) -> wasmtime::Result<()> {
         self.text += bytes;
         if self.text > MAX_TEXT {
-            return Err(wasmtime::Error::new(TooMuchTelemetry(format!(
-                "more than {} KiB of span names, attributes and events in one task",
-                MAX_TEXT >> 10
-            ))));
+            return Err(wasmtime::Error::new(TooMuchTelemetry(format!("more than {} KiB of span names, attributes and events in one task", MAX_TEXT >> 10))));
         }
         Ok(())
     }

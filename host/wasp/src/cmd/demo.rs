@@ -4,11 +4,11 @@
 
 use crate::cli::DemoArgs;
 use crate::exit::Fatal;
-use wasp_shop as shop;
-use wasp_telemetry::Telemetry;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use wasp_shop as shop;
+use wasp_telemetry::Telemetry;
 
 /// Users and spawn rate of `wasp demo` unless given: enough shoppers that a
 /// short run touches every route.

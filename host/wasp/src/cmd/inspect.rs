@@ -5,11 +5,11 @@
 
 use crate::cli::InspectArgs;
 use crate::exit::{code, Fatal};
+use serde_json::json;
+use std::fmt::Write;
 use wasp_runner::Wait;
 use wasp_wasm::bindings::{BEHAVIOUR_EXPORT, WIT_VERSION};
 use wasp_wasm::{component, engine, EngineOptions, Plugin, WASMTIME_VERSION};
-use serde_json::json;
-use std::fmt::Write;
 
 fn wait_text(w: &Wait) -> String {
     match w {
@@ -63,7 +63,13 @@ pub fn text(p: &Plugin) -> String {
         );
     }
     let _ = writeln!(out, "imports    {}", p.imports.join("\n           "));
-    let _ = writeln!(out, "compile    {:.0} ms (compiled-plugin cache: {}; wasmtime {})", p.compile_time.as_secs_f64() * 1000.0, p.cache.as_str(), WASMTIME_VERSION);
+    let _ = writeln!(
+        out,
+        "compile    {:.0} ms (compiled-plugin cache: {}; wasmtime {})",
+        p.compile_time.as_secs_f64() * 1000.0,
+        p.cache.as_str(),
+        WASMTIME_VERSION
+    );
     out
 }
 

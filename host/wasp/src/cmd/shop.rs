@@ -12,14 +12,12 @@ pub async fn main(args: ShopArgs) -> Result<i32, Fatal> {
             return Err(Fatal::usage(format!("--serve-flags {}: no such file", f.display())));
         }
     }
-    let running = wasp_shop::start(SocketAddr::new(ip, args.port), SocketAddr::new(ip, args.ofrep_port), args.flags.clone())
-        .await
-        .map_err(Fatal::usage)?;
+    let running = wasp_shop::start(SocketAddr::new(ip, args.port), SocketAddr::new(ip, args.ofrep_port), args.flags.clone()).await.map_err(Fatal::usage)?;
     // One line each, for people and for scripts that asked for port 0.
     println!("shop: http://{}", running.shop);
     println!("ofrep: http://{}", running.ofrep);
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| Fatal::internal(format!("cannot watch SIGTERM: {e}")))?;
+    let mut term =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| Fatal::internal(format!("cannot watch SIGTERM: {e}")))?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}

@@ -19,4 +19,3 @@ pub async fn abort_on_threshold(stats: Arc<Stats>, thresholds: Vec<Threshold>, s
         }
     }
 }
-

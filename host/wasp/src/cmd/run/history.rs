@@ -20,4 +20,3 @@ pub async fn csv_history(stats: Arc<Stats>, history: Arc<std::sync::Mutex<csv::H
         }
     }
 }
-

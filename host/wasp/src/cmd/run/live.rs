@@ -12,10 +12,7 @@ pub async fn live_console(stats: Arc<Stats>, cfg: RunConfig) {
     let bar = match cfg.run_time {
         Some(t) => {
             let b = ProgressBar::new(t.as_secs().max(1));
-            b.set_style(
-                ProgressStyle::with_template("{bar:30.cyan/blue} {pos:>5}/{len}s {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
+            b.set_style(ProgressStyle::with_template("{bar:30.cyan/blue} {pos:>5}/{len}s {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
             b
         }
         None => ProgressBar::new_spinner(),

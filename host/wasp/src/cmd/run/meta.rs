@@ -58,4 +58,3 @@ pub fn unix_now_ms() -> u64 {
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
-

@@ -1,192 +1,68 @@
-//! `wasp run`: load the plugin, run its users, report, choose the exit code.
+//! `wasp run`: load the plugin once; then either one run (headless, the
+//! default) or, with the web UI, the runs its form starts, one after another.
 
 mod abort;
 mod follow;
 mod history;
 mod live;
 mod meta;
+mod one;
+mod session;
+mod ui;
 
 use crate::cli::RunArgs;
 use crate::config::RunConfig;
 use crate::exit::{self, Fatal};
-use meta::{meta, unix_now, unix_now_ms};
 use std::sync::Arc;
-use std::time::Instant;
-use wasp_report::{console, csv, json};
-use wasp_runner::stats::ScenarioSpec;
-use wasp_runner::{Controls, Plan, Stats, StopReason, Wait};
+use wasp_telemetry::instruments::CurrentStats;
 use wasp_telemetry::Telemetry;
-use wasp_wasm::imports::RunCtx;
-use wasp_wasm::{component, engine, EngineOptions, Plugin, WasmUsers};
+use wasp_wasm::{component, engine, EngineOptions, Plugin};
+
+/// The users a web UI session's instance pool holds unless --max-users says.
+pub const UI_POOL_USERS: u32 = 1000;
+
+/// What every run of the process shares: the engine, the compiled plugin,
+/// the flag provider, the telemetry instruments.
+pub struct Loaded {
+    pub plugin: Arc<Plugin>,
+    pub flags: Arc<wasp_flags::Flags>,
+    /// Users the instance pool holds.
+    pub capacity: u32,
+    pub telemetry: Arc<Telemetry>,
+    /// The stats the telemetry gauges read (the current run's).
+    pub current: CurrentStats,
+    pub request_duration: Option<opentelemetry::metrics::Histogram<f64>>,
+}
 
 pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal> {
     let cfg = RunConfig::from_args(&args)?;
     // Signals first: from here on, one never ends wasp without a word.
     let (mut signals, stop) = crate::signals::listen();
+    let capacity = match cfg.web {
+        Some(_) => cfg.capacity.max(args.max_users.unwrap_or(UI_POOL_USERS)),
+        None => cfg.capacity,
+    };
     // Each user may hold a connection: allow as many open files as the system lets us.
     match rlimit::increase_nofile_limit(u64::MAX) {
-        Ok(n) if n < cfg.capacity as u64 + 64 => {
-            tracing::warn!("open-file limit is {n}: fewer than one connection per user ({})", cfg.capacity)
-        }
+        Ok(n) if n < capacity as u64 + 64 => tracing::warn!("open-file limit is {n}: fewer than one connection per user ({capacity})"),
         Ok(_) => {}
         Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
     }
     // Read once: the bytes size the engine's instance pool, then are compiled.
     let bytes = component::read(&cfg.plugin)?;
-    let engine = engine::engine(&EngineOptions::for_component(&bytes, cfg.capacity, cfg.max_user_memory)?)?;
+    let engine = engine::engine(&EngineOptions::for_component(&bytes, capacity, cfg.max_user_memory)?)?;
     let plugin = tokio::select! {
         p = Plugin::from_bytes(&engine, &cfg.plugin, &bytes) => Arc::new(p?),
         _ = signals.recv() => return Err(Fatal { code: exit::code::ABORTED, message: "stopped by a signal while loading the plugin".into() }),
     };
     drop(bytes);
-    let started_at = unix_now_ms();
-    let b = &plugin.behaviour;
-    let scenarios = crate::scenarios::plan(&cfg.scenarios, b).map_err(Fatal::usage)?;
-    for sc in scenarios.iter().filter(|s| s.executor.is_open() && s.wait != Wait::None) {
-        tracing::warn!("scenario {}: waits do not apply to {}: the schedule replaces the wait ({:?})", sc.name, sc.executor.name(), sc.wait);
+    let flags = Arc::new(wasp_flags::Flags::new(&cfg.flags, telemetry.tracer.clone()).await.map_err(|e| Fatal::usage(format!("feature flags: {e}")))?);
+    let current = CurrentStats::new(Arc::new(wasp_runner::Stats::new(&[])));
+    let request_duration = telemetry.meter_provider.as_ref().map(|mp| wasp_telemetry::instruments::register(mp, &current, &telemetry));
+    let loaded = Loaded { plugin, flags, capacity, telemetry, current, request_duration };
+    if cfg.web.is_some() {
+        return ui::serve(loaded, args, cfg, signals).await;
     }
-    let task_names: Vec<String> = b.tasks.iter().map(|t| t.name.clone()).collect();
-    let specs: Vec<ScenarioSpec> = scenarios.iter().map(|s| ScenarioSpec { name: s.name.clone(), tasks: s.tasks.iter().map(|t| t.0).collect() }).collect();
-    let stats = Arc::new(Stats::with_scenarios(&task_names, &specs));
-    let http = wasp_http::Client::new(wasp_http::Options {
-        base: cfg.host.clone(),
-        allow: cfg.allow.clone(),
-        timeout: cfg.request_timeout,
-        max_body: cfg.max_body,
-        max_redirects: 10,
-        user_agent: format!("wasp/{}", env!("CARGO_PKG_VERSION")),
-    })
-    .map_err(|e| Fatal::usage(format!("cannot build the HTTP client: {e}")))?;
-    let flags = Arc::new(
-        wasp_flags::Flags::new(&cfg.flags, telemetry.tracer.clone())
-            .await
-            .map_err(|e| Fatal::usage(format!("feature flags: {e}")))?,
-    );
-    let run_ctx = Arc::new(RunCtx {
-        stats: stats.clone(),
-        http,
-        host: cfg.host.as_ref().map(|u| u.to_string()).unwrap_or_default(),
-        start: Instant::now(),
-        task_names,
-        request_duration: telemetry.meter_provider.as_ref().map(|mp| wasp_telemetry::instruments::register(mp, &stats, &telemetry)),
-        telemetry: telemetry.clone(),
-        baggage_seed: cfg.baggage.clone(),
-        flags: flags.clone(),
-        scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
-    });
-    let factory = Arc::new(WasmUsers::new(plugin.clone(), run_ctx, cfg.max_user_memory, cfg.seed, cfg.task_budget));
-    let controls = Controls::new(&scenarios.iter().map(|s| (s.name.clone(), s.executor.is_open())).collect::<Vec<_>>());
-    let executors: Vec<String> = scenarios.iter().map(|s| crate::scenarios::describe(&s.executor)).collect();
-    for (sc, ex) in scenarios.iter().zip(&executors) {
-        tracing::info!(plugin = %cfg.plugin.display(), behaviour = %b.name, scenario = %sc.name, run_time = ?cfg.run_time, "starting {ex}");
-    }
-    let plan = Plan { scenarios, run_time: cfg.run_time, seed: cfg.seed };
-
-    let history = match &cfg.csv {
-        Some(prefix) => Some(
-            csv::History::create(prefix, cfg.csv_full_history)
-                .map_err(|e| Fatal::usage(format!("cannot write {}: {e}", csv::path(prefix, "stats_history").display())))?,
-        ),
-        None => None,
-    };
-    let history = history.map(|h| Arc::new(std::sync::Mutex::new(h)));
-    let history_task = history.clone().map(|h| tokio::spawn(history::csv_history(stats.clone(), h)));
-    let web = match cfg.web {
-        Some(addr) => Some(
-            wasp_web::serve(addr, stats.clone(), controls.clone(), b.name.clone())
-                .await
-                .map_err(|e| Fatal::usage(format!("cannot serve the web page on {addr}: {e}")))?,
-        ),
-        None => None,
-    };
-    let poller = (cfg.users_flag.is_some() || cfg.pause_flag.is_some() || cfg.rate_flag.is_some()).then(|| {
-        tokio::spawn(follow::follow_flags(flags.clone(), controls.clone(), cfg.clone()))
-    });
-    let watcher = cfg.watch.then(|| tokio::spawn(wasp_wasm::reload::watch(factory.clone(), engine.clone(), cfg.plugin.clone())));
-    let live = tokio::spawn(live::live_console(stats.clone(), cfg.clone()));
-    let watch = cfg.abort_on_threshold.then(|| tokio::spawn(abort::abort_on_threshold(stats.clone(), cfg.thresholds.clone(), stop)));
-    let outcome = wasp_runner::run(factory, plan, stats.clone(), &mut signals, controls).await;
-    for t in [poller, web, watcher].into_iter().flatten() {
-        t.abort();
-    }
-    live.abort();
-    let _ = live.await;
-    if let Some(w) = watch {
-        w.abort();
-    }
-    if let Some(t) = history_task {
-        t.abort();
-        let _ = t.await;
-    }
-
-    // The measurements end with the load; the telemetry flush comes after.
-    let snap = stats.snapshot();
-    // A signal during the flush abandons it: what is not exported by then is counted as dropped.
-    let delivery = {
-        let t = telemetry.clone();
-        let timeout = cfg.telemetry_timeout;
-        let flush = tokio::task::spawn_blocking(move || t.shutdown(timeout));
-        tokio::select! {
-            d = flush => d.unwrap_or_default(),
-            _ = signals.recv() => {
-                tracing::warn!("telemetry flush abandoned: what was not exported yet is counted as dropped");
-                telemetry.delivery()
-            }
-        }
-    };
-    if outcome.interrupted > 0 {
-        tracing::warn!("{} user(s) were cut short at the stop timeout", outcome.interrupted);
-    }
-    let measured = snap.total.count > 0 || snap.tasks.iter().any(|t| t.runs > 0);
-    let had_errors = snap.total.failures > 0 || !snap.errors.is_empty() || snap.tasks.iter().any(|t| t.errors > 0);
-    let verdicts: Vec<_> = cfg.thresholds.iter().map(|t| t.evaluate(&snap)).collect();
-    let code = exit::verdict(exit::Verdict {
-        thresholds: &verdicts,
-        had_errors,
-        exit_code_on_error: cfg.exit_code_on_error,
-        aborted_empty: outcome.reason == StopReason::Signal && !measured,
-        empty: snap.total.count == 0 && !cfg.allow_empty,
-    });
-    if code == exit::code::EMPTY {
-        tracing::error!(
-            "the run completed no request{}: it measured nothing, so it does not pass (--allow-empty to let it)",
-            if snap.total.interrupted > 0 { format!(" ({} were still in flight at the stop)", snap.total.interrupted) } else { String::new() }
-        );
-    }
-    let mut unwritten = vec![];
-    let plugin_name = cfg.plugin.display().to_string();
-    // A closed stdout (e.g. piped into `head`) must not turn into a panic.
-    {
-        use std::io::Write;
-        let mut text = console::summary(&snap, &plugin_name);
-        text.push_str(&console::thresholds(&verdicts));
-        text.push_str(&console::telemetry(&delivery));
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    }
-    if let (Some(prefix), Some(h)) = (&cfg.csv, &history) {
-        let mut h = h.lock().unwrap_or_else(|e| e.into_inner());
-        let written = h.append(&snap, unix_now()).and_then(|_| csv::finish(&mut h)).and_then(|_| csv::write_final(prefix, &snap));
-        if let Err(e) = written {
-            unwritten.push(format!("cannot write the CSV files {}_*.csv: {e}", prefix.display()));
-        }
-    }
-    if cfg.json.is_some() || cfg.html.is_some() {
-        let reason = outcome.reason.as_str();
-        let info = json::RunInfo {
-            meta: meta(&cfg, &plugin, started_at),
-            executors,
-            stop_reason: reason,
-            exit_code: code,
-            telemetry: &delivery,
-            thresholds: &verdicts,
-        };
-        let doc = json::report(&snap, &stats.second_histograms(), info);
-        unwritten.extend(wasp_report::write_documents(&doc, cfg.json.as_deref(), cfg.html.as_deref()));
-    }
-    for e in &unwritten {
-        tracing::error!("{e}");
-    }
-    // A passing run whose results are lost does not pass.
-    Ok(if code == exit::code::OK && !unwritten.is_empty() { exit::code::UNWRITTEN } else { code })
+    let hooks = one::Hooks { signals: &mut signals, stop, flush: one::Flush::Shutdown, started: Box::new(|_| {}) };
+    Ok(one::run(&loaded, cfg, hooks).await?.code)
 }
-

@@ -1,0 +1,198 @@
+//! One run: its stats and controls, the users against the target, then the
+//! summary, the result files and the exit code.
+
+use super::meta::{meta, unix_now, unix_now_ms};
+use super::{abort, follow, history, live, Loaded};
+use crate::config::RunConfig;
+use crate::exit::{self, Fatal};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+use tokio::sync::mpsc;
+use wasp_report::{console, csv, json, Delivery};
+use wasp_runner::stats::ScenarioSpec;
+use wasp_runner::{Controls, Plan, Signal, Stats, StopReason, Wait};
+use wasp_wasm::imports::RunCtx;
+use wasp_wasm::WasmUsers;
+use wasp_web::RunView;
+
+/// What is done with the telemetry at the end of the run.
+pub enum Flush {
+    /// Flush and shut the exporters down (the process ends after the run); a
+    /// signal during the flush abandons it.
+    Shutdown,
+    /// Flush and keep them for the next run (a web UI session).
+    Keep,
+}
+
+/// How the run is tied to the rest of the process.
+pub struct Hooks<'a> {
+    /// Stop requests: signals, and in a web UI session the API's stop.
+    pub signals: &'a mut mpsc::Receiver<Signal>,
+    /// Where `--abort-on-threshold` sends its stop (the same channel).
+    pub stop: mpsc::Sender<Signal>,
+    pub flush: Flush,
+    /// Called once the run's stats and controls exist, before any user starts.
+    pub started: Box<dyn FnOnce(RunView) + Send + 'a>,
+}
+
+/// How the run ended.
+pub struct Ended {
+    pub code: i32,
+    pub reason: StopReason,
+    pub delivery: Delivery,
+}
+
+pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<Ended, Fatal> {
+    let Hooks { signals, stop, flush, started } = hooks;
+    let plugin = &loaded.plugin;
+    let telemetry = &loaded.telemetry;
+    let started_at = unix_now_ms();
+    let b = &plugin.behaviour;
+    let scenarios = crate::scenarios::plan(&cfg.scenarios, b).map_err(Fatal::usage)?;
+    for sc in scenarios.iter().filter(|s| s.executor.is_open() && s.wait != Wait::None) {
+        tracing::warn!("scenario {}: waits do not apply to {}: the schedule replaces the wait ({:?})", sc.name, sc.executor.name(), sc.wait);
+    }
+    let task_names: Vec<String> = b.tasks.iter().map(|t| t.name.clone()).collect();
+    let specs: Vec<ScenarioSpec> = scenarios.iter().map(|s| ScenarioSpec { name: s.name.clone(), tasks: s.tasks.iter().map(|t| t.0).collect() }).collect();
+    let stats = Arc::new(Stats::with_scenarios(&task_names, &specs));
+    let http = wasp_http::Client::new(wasp_http::Options {
+        base: cfg.host.clone(),
+        allow: cfg.allow.clone(),
+        timeout: cfg.request_timeout,
+        max_body: cfg.max_body,
+        max_redirects: 10,
+        user_agent: format!("wasp/{}", env!("CARGO_PKG_VERSION")),
+    })
+    .map_err(|e| Fatal::usage(format!("cannot build the HTTP client: {e}")))?;
+    let history = match &cfg.csv {
+        Some(prefix) => Some(
+            csv::History::create(prefix, cfg.csv_full_history)
+                .map_err(|e| Fatal::usage(format!("cannot write {}: {e}", csv::path(prefix, "stats_history").display())))?,
+        ),
+        None => None,
+    };
+    loaded.current.set(stats.clone());
+    let run_ctx = Arc::new(RunCtx {
+        stats: stats.clone(),
+        http,
+        host: cfg.host.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+        start: Instant::now(),
+        task_names,
+        request_duration: loaded.request_duration.clone(),
+        telemetry: telemetry.clone(),
+        baggage_seed: cfg.baggage.clone(),
+        flags: loaded.flags.clone(),
+        scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
+    });
+    let factory = Arc::new(WasmUsers::new(plugin.clone(), run_ctx, cfg.max_user_memory, cfg.seed, cfg.task_budget));
+    let controls = Controls::new(&scenarios.iter().map(|s| (s.name.clone(), s.executor.is_open())).collect::<Vec<_>>());
+    let executors: Vec<String> = scenarios.iter().map(|s| crate::scenarios::describe(&s.executor)).collect();
+    for (sc, ex) in scenarios.iter().zip(&executors) {
+        tracing::info!(plugin = %cfg.plugin.display(), behaviour = %b.name, scenario = %sc.name, run_time = ?cfg.run_time, "starting {ex}");
+    }
+    let plan = Plan { scenarios, run_time: cfg.run_time, seed: cfg.seed };
+    started(RunView {
+        stats: stats.clone(),
+        controls: controls.clone(),
+        meta: meta(&cfg, plugin, started_at),
+        executors: executors.clone(),
+        thresholds: cfg.thresholds.clone(),
+        run_time: cfg.run_time,
+        host: cfg.host.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+        started: SystemTime::now(),
+        finished: None,
+    });
+
+    let history = history.map(|h| Arc::new(std::sync::Mutex::new(h)));
+    let history_task = history.clone().map(|h| tokio::spawn(history::csv_history(stats.clone(), h)));
+    let poller = (cfg.users_flag.is_some() || cfg.pause_flag.is_some() || cfg.rate_flag.is_some())
+        .then(|| tokio::spawn(follow::follow_flags(loaded.flags.clone(), controls.clone(), cfg.clone())));
+    let watcher = cfg.watch.then(|| tokio::spawn(wasp_wasm::reload::watch(factory.clone(), plugin.engine.clone(), cfg.plugin.clone())));
+    let live = tokio::spawn(live::live_console(stats.clone(), cfg.clone()));
+    let watch = cfg.abort_on_threshold.then(|| tokio::spawn(abort::abort_on_threshold(stats.clone(), cfg.thresholds.clone(), stop)));
+    let outcome = wasp_runner::run(factory, plan, stats.clone(), signals, controls).await;
+    for t in [poller, watcher, watch].into_iter().flatten() {
+        t.abort();
+    }
+    live.abort();
+    let _ = live.await;
+    if let Some(t) = history_task {
+        t.abort();
+        let _ = t.await;
+    }
+
+    // The measurements end with the load; the telemetry flush comes after.
+    let snap = stats.snapshot();
+    let delivery = {
+        let t = telemetry.clone();
+        let timeout = cfg.telemetry_timeout;
+        match flush {
+            // A signal during the flush abandons it: what is not exported by then is counted as dropped.
+            Flush::Shutdown => {
+                let flushing = tokio::task::spawn_blocking(move || t.shutdown(timeout));
+                tokio::select! {
+                    d = flushing => d.unwrap_or_default(),
+                    _ = signals.recv() => {
+                        tracing::warn!("telemetry flush abandoned: what was not exported yet is counted as dropped");
+                        telemetry.delivery()
+                    }
+                }
+            }
+            Flush::Keep => tokio::task::spawn_blocking(move || t.flush(timeout)).await.unwrap_or_default(),
+        }
+    };
+    if outcome.interrupted > 0 {
+        tracing::warn!("{} user(s) were cut short at the stop timeout", outcome.interrupted);
+    }
+    let measured = snap.total.count > 0 || snap.tasks.iter().any(|t| t.runs > 0);
+    let had_errors = snap.total.failures > 0 || !snap.errors.is_empty() || snap.tasks.iter().any(|t| t.errors > 0);
+    let verdicts: Vec<_> = cfg.thresholds.iter().map(|t| t.evaluate(&snap)).collect();
+    let code = exit::verdict(exit::Verdict {
+        thresholds: &verdicts,
+        had_errors,
+        exit_code_on_error: cfg.exit_code_on_error,
+        aborted_empty: outcome.reason == StopReason::Signal && !measured,
+        empty: snap.total.count == 0 && !cfg.allow_empty,
+    });
+    if code == exit::code::EMPTY {
+        tracing::error!(
+            "the run completed no request{}: it measured nothing, so it does not pass (--allow-empty to let it)",
+            if snap.total.interrupted > 0 { format!(" ({} were still in flight at the stop)", snap.total.interrupted) } else { String::new() }
+        );
+    }
+    let mut unwritten = vec![];
+    let plugin_name = cfg.plugin.display().to_string();
+    // A closed stdout (e.g. piped into `head`) must not turn into a panic.
+    {
+        use std::io::Write;
+        let mut text = console::summary(&snap, &plugin_name);
+        text.push_str(&console::thresholds(&verdicts));
+        text.push_str(&console::telemetry(&delivery));
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
+    if let (Some(prefix), Some(h)) = (&cfg.csv, &history) {
+        let mut h = h.lock().unwrap_or_else(|e| e.into_inner());
+        let written = h.append(&snap, unix_now()).and_then(|_| csv::finish(&mut h)).and_then(|_| csv::write_final(prefix, &snap));
+        if let Err(e) = written {
+            unwritten.push(format!("cannot write the CSV files {}_*.csv: {e}", prefix.display()));
+        }
+    }
+    if cfg.json.is_some() || cfg.html.is_some() {
+        let info = json::RunInfo {
+            meta: meta(&cfg, plugin, started_at),
+            executors,
+            stop_reason: outcome.reason.as_str(),
+            exit_code: code,
+            telemetry: &delivery,
+            thresholds: &verdicts,
+        };
+        let doc = json::report(&snap, &stats.second_histograms(), info);
+        unwritten.extend(wasp_report::write_documents(&doc, cfg.json.as_deref(), cfg.html.as_deref()));
+    }
+    for e in &unwritten {
+        tracing::error!("{e}");
+    }
+    // A passing run whose results are lost does not pass.
+    let code = if code == exit::code::OK && !unwritten.is_empty() { exit::code::UNWRITTEN } else { code };
+    Ok(Ended { code, reason: outcome.reason, delivery })
+}
