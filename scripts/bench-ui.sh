@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the web UI costs. Two measurements, each against a peer in the same run:
 #
-# 1. Throughput: the quickstart's GET / with 50 users and no waits against the
+# 1. Throughput: the quickstart's GET / (its index task) with 50 users and no waits against the
 #    shared benchmark nginx (../shared/bench/nginx-ctl.sh, CPU 0), wasp pinned
 #    to CPU 1: headless, and with --web while a client polls what the open page
 #    polls (api/state and api/stats every second, the three charts every 2 s).
@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"; SECS="${SECS:-10}"; MEM_SECS="${MEM_SECS:-30}"
 BENCH="${BENCH_DIR:-$(cd ../shared/bench 2>/dev/null && pwd || true)}"
 [[ -x $BENCH/nginx-ctl.sh ]] || { echo "bench-ui: needs the shared harness (BENCH_DIR=…/shared/bench)" >&2; exit 2; }
+command -v nginx >/dev/null || { echo "bench-ui: needs nginx (apt-get install nginx)" >&2; exit 2; }
 wasp=./target/release/wasp
 [[ -x $wasp && -f target/wasm32-wasip2/release/quickstart.wasm && -f target/wasm32-wasip2/release/otel_demo.wasm ]] || {
   cargo build --release -p wasp && cargo build --release --target wasm32-wasip2 -p quickstart -p otel-demo; }
@@ -35,7 +36,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # The page's polling, on CPU 0 (the browser's cost is not wasp's).
 poll() {
-  taskset -c 0 python3 - "$1" <<'PY' &
+  taskset -c 0 python3 - "$1" >/dev/null 2>&1 <<'PY' &
 import sys, time, urllib.request
 base = f"http://127.0.0.1:{sys.argv[1]}/"
 n = 0
@@ -73,7 +74,7 @@ rows="$scratch/thr.tsv"
 for i in $(seq 1 "$RUNS"); do
   for mode in headless ui; do
     run "$mode" "$scratch/$mode-$i.json" "$scratch/$mode-$i.time" target/wasm32-wasip2/release/quickstart.wasm \
-      -H http://127.0.0.1:18080 -T index -u 50 -r 1000 -t "${SECS}s" --wait none
+      -H http://127.0.0.1:18080 -E write -u 50 -r 1000 -t "${SECS}s" --wait none
     python3 - "$mode" "$scratch/$mode-$i.json" "$scratch/$mode-$i.time" >>"$rows" <<'PY'
 import json, sys
 mode, j, t = sys.argv[1:]

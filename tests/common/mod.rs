@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
@@ -66,8 +67,81 @@ async fn stall(State(ctx): State<Ctx>) -> &'static str {
     "stalled or not"
 }
 
+/// TCP connections the target accepted, and how many are open now.
+#[derive(Default)]
+pub struct Connections {
+    pub accepted: AtomicU64,
+    pub open: AtomicI64,
+}
+
+/// A listener that counts connections: each stream decrements `open` when
+/// the server is done with it (the peer closed it, or it failed).
+struct Counting {
+    inner: tokio::net::TcpListener,
+    conns: Arc<Connections>,
+}
+
+struct Counted {
+    stream: tokio::net::TcpStream,
+    conns: Arc<Connections>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.conns.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl tokio::io::AsyncRead for Counted {
+    fn poll_read(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Counted {
+    fn poll_write(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &[u8]) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, bufs: &[std::io::IoSlice<'_>]) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+}
+
+impl axum::serve::Listener for Counting {
+    type Io = Counted;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Counted, SocketAddr) {
+        loop {
+            match self.inner.accept().await {
+                Ok((stream, addr)) => {
+                    self.conns.accepted.fetch_add(1, Ordering::SeqCst);
+                    self.conns.open.fetch_add(1, Ordering::SeqCst);
+                    return (Counted { stream, conns: self.conns.clone() }, addr);
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
 pub struct Target {
     pub addr: SocketAddr,
+    /// TCP connections accepted and open.
+    pub conns: Arc<Connections>,
     /// When it started (the stall schedule counts from here).
     pub started: Instant,
     pub seen: Arc<Mutex<Seen>>,
@@ -88,6 +162,16 @@ impl Target {
 
     pub fn total(&self) -> u64 {
         self.seen.lock().unwrap().total
+    }
+
+    /// TCP connections accepted so far.
+    pub fn accepted(&self) -> u64 {
+        self.conns.accepted.load(Ordering::SeqCst)
+    }
+
+    /// TCP connections open now.
+    pub fn open(&self) -> i64 {
+        self.conns.open.load(Ordering::SeqCst)
     }
 
     /// Waits (polling, with a deadline) until the target has seen `n` requests.
@@ -233,6 +317,8 @@ pub async fn target() -> Target {
         .with_state(ctx);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let conns = Arc::new(Connections::default());
+    let listener = Counting { inner: listener, conns: conns.clone() };
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -242,7 +328,7 @@ pub async fn target() -> Target {
             .await
             .unwrap();
     });
-    Target { addr, started: ctx_started, seen, refused_port, stop: Some(tx), task: Some(task) }
+    Target { addr, conns, started: ctx_started, seen, refused_port, stop: Some(tx), task: Some(task) }
 }
 
 /// The workspace's root (the tests belong to the `wasp` crate in host/wasp).

@@ -1,16 +1,21 @@
 //! # wasp-http
 //!
-//! The HTTP client simulated users share: one reqwest client (keep-alive,
-//! rustls), a cookie jar per user ([`Session`]) also across redirects,
-//! redirects followed only within the run's [`AllowList`], bodies read whole
-//! and kept up to a cap, and errors sorted by [`ErrorKind`]. It knows no Wasm
-//! and no telemetry: the caller builds the headers (trace context included)
-//! and counts the outcome.
+//! The HTTP client of simulated users: by default each user owns its
+//! connections (its own keep-alive pool, as a browser or a Locust, k6 or
+//! Goose user has them, closed when the user stops), or with
+//! `shared_connections` all users share one pool. A cookie jar per user
+//! ([`Session`]) also across redirects, redirects followed only within the
+//! run's [`AllowList`], bodies read whole and kept up to a cap, errors sorted
+//! by [`ErrorKind`]. TLS is rustls with the platform's verifier, configured
+//! once and shared by every user's pool. It knows no Wasm and no telemetry:
+//! the caller builds the headers (trace context included) and counts the
+//! outcome.
 //!
-//! Per-user cookies with one shared client: reqwest asks its cookie provider
-//! for cookies on every hop of a request, redirects included. Our provider
+//! Per-user cookies with the shared pool: reqwest asks its cookie provider
+//! for cookies on every hop of a request, redirects included. That provider
 //! forwards those calls to the jar of the session whose request is being
-//! polled, which the request future carries in a task-local.
+//! polled, which the request future carries in a task-local. A user's own
+//! pool asks its jar directly.
 
 mod allow;
 mod error;
@@ -24,7 +29,7 @@ pub use url::Url;
 use error::{classify, Denied};
 use header::{HeaderMap, HeaderValue};
 use reqwest::cookie::{CookieStore, Jar};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 tokio::task_local! {
@@ -44,10 +49,19 @@ impl CookieStore for PerSessionCookies {
     }
 }
 
-/// One user's HTTP state: its cookies.
+/// One user's HTTP state: its cookies and, unless connections are shared,
+/// its own connection pool (made at its first request, closed with it).
 #[derive(Default)]
 pub struct Session {
     jar: Arc<Jar>,
+    own: OnceLock<reqwest::Client>,
+}
+
+impl Session {
+    /// Whether this session has opened its own pool.
+    pub fn has_own_connections(&self) -> bool {
+        self.own.get().is_some()
+    }
 }
 
 pub struct Options {
@@ -59,11 +73,68 @@ pub struct Options {
     pub max_body: usize,
     pub max_redirects: usize,
     pub user_agent: String,
+    /// One pool for all users (`--shared-connections`) instead of one per user.
+    pub shared_connections: bool,
 }
 
-/// What all users' HTTP shares: the client and the rules.
+/// Idle keep-alive connections a user keeps per origin: one serves a user
+/// whose requests follow each other; a few more serve concurrent ones.
+pub const USER_IDLE_PER_HOST: usize = 4;
+
+/// What every user's pool is built from.
+struct Template {
+    tls: rustls::ClientConfig,
+    allow: Arc<AllowList>,
+    max_redirects: usize,
+    user_agent: String,
+}
+
+impl Template {
+    fn policy(&self) -> reqwest::redirect::Policy {
+        let allow = self.allow.clone();
+        let max_redirects = self.max_redirects;
+        reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > max_redirects {
+                attempt.error(format!("more than {max_redirects} redirects"))
+            } else if !allow.allows(attempt.url()) {
+                let origin = attempt.url().origin().ascii_serialization();
+                attempt.error(Denied(origin))
+            } else {
+                attempt.follow()
+            }
+        })
+    }
+
+    fn builder<C: CookieStore + 'static>(&self, cookies: Arc<C>, idle_per_host: usize) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
+            .tls_backend_preconfigured(self.tls.clone())
+            .cookie_provider(cookies)
+            .redirect(self.policy())
+            .user_agent(self.user_agent.clone())
+            .pool_max_idle_per_host(idle_per_host)
+            .tcp_nodelay(true)
+    }
+}
+
+/// rustls with the platform's certificate verifier (as reqwest's own
+/// default), built once: HTTP/2 and HTTP/1.1 offered by ALPN.
+fn tls_config() -> Result<rustls::ClientConfig, String> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| format!("TLS verifier: {e}"))?;
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS versions: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(cfg)
+}
+
+/// What all users' HTTP shares: the rules, and the pool when it is shared.
 pub struct Client {
-    client: reqwest::Client,
+    shared: Option<reqwest::Client>,
+    template: Template,
     base: Option<Url>,
     allow: Arc<AllowList>,
     timeout: Duration,
@@ -108,28 +179,31 @@ impl Answer {
 }
 
 impl Client {
-    pub fn new(opts: Options) -> Result<Client, reqwest::Error> {
+    pub fn new(opts: Options) -> Result<Client, String> {
         let allow = Arc::new(opts.allow);
-        let policy_allow = allow.clone();
-        let max_redirects = opts.max_redirects;
-        let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > max_redirects {
-                attempt.error(format!("more than {max_redirects} redirects"))
-            } else if !policy_allow.allows(attempt.url()) {
-                let origin = attempt.url().origin().ascii_serialization();
-                attempt.error(Denied(origin))
-            } else {
-                attempt.follow()
-            }
-        });
-        let client = reqwest::Client::builder()
-            .cookie_provider(Arc::new(PerSessionCookies))
-            .redirect(policy)
-            .user_agent(opts.user_agent.clone())
-            .pool_max_idle_per_host(usize::MAX)
-            .tcp_nodelay(true)
-            .build()?;
-        Ok(Client { client, base: opts.base, allow, timeout: opts.timeout, max_body: opts.max_body, user_agent: opts.user_agent })
+        let template = Template { tls: tls_config()?, allow: allow.clone(), max_redirects: opts.max_redirects, user_agent: opts.user_agent.clone() };
+        let shared = match opts.shared_connections {
+            true => Some(template.builder(Arc::new(PerSessionCookies), usize::MAX).build().map_err(|e| e.to_string())?),
+            false => None,
+        };
+        Ok(Client { shared, template, base: opts.base, allow, timeout: opts.timeout, max_body: opts.max_body, user_agent: opts.user_agent })
+    }
+
+    /// Whether all users share one pool.
+    pub fn shares_connections(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// The pool `session`'s requests go through.
+    fn pool_of(&self, session: &Session) -> Result<reqwest::Client, Error> {
+        if let Some(c) = &self.shared {
+            return Ok(c.clone());
+        }
+        if let Some(c) = session.own.get() {
+            return Ok(c.clone());
+        }
+        let own = self.template.builder(session.jar.clone(), USER_IDLE_PER_HOST).build().map_err(|e| classify(&e))?;
+        Ok(session.own.get_or_init(|| own).clone())
     }
 
     /// Resolves a guest URL: absolute as is, anything else joined to `--host`.
@@ -164,7 +238,8 @@ impl Client {
         if let Some(body) = req.body {
             *request.body_mut() = Some(body.into());
         }
-        let exchange = SESSION_JAR.scope(session.jar.clone(), exchange(self.client.clone(), request, self.max_body));
+        let pool = self.pool_of(session)?;
+        let exchange = SESSION_JAR.scope(session.jar.clone(), exchange(pool, request, self.max_body));
         match tokio::spawn(exchange).await {
             Ok(r) => r.map_err(|e| classify(&e)),
             Err(e) => Err(Error::new(ErrorKind::Protocol, format!("request task failed: {e}"))),
@@ -212,6 +287,7 @@ mod tests {
             max_body: 10,
             max_redirects: 10,
             user_agent: "t".into(),
+            shared_connections: false,
         };
         let h = Client::new(opts(Some("http://127.0.0.1:1/base/"))).unwrap();
         assert_eq!(h.resolve("/a?b=1").unwrap().as_str(), "http://127.0.0.1:1/a?b=1");

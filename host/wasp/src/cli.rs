@@ -191,6 +191,11 @@ pub struct RunArgs {
     #[arg(long, env = "WASP_MAX_BODY", value_parser = parse_size, default_value = "1MiB", value_name = "SIZE")]
     pub max_body: u64,
 
+    /// All users share one connection pool (fewer connections than users)
+    /// instead of each user owning its own keep-alive connections.
+    #[arg(long, env = "WASP_SHARED_CONNECTIONS")]
+    pub shared_connections: bool,
+
     /// Guest CPU time one task (or on-start/on-stop) may use, network waits not
     /// counted; past it the task is killed and the user restarted.
     #[arg(long, env = "WASP_TASK_BUDGET", value_parser = parse_positive_duration, default_value = "10s", value_name = "TIME")]

@@ -50,6 +50,7 @@ impl RunCtx {
                 max_body: 0,
                 max_redirects: 0,
                 user_agent: String::new(),
+                shared_connections: false,
             })
             .expect("a client with default settings builds"),
             host: String::new(),

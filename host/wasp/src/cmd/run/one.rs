@@ -62,6 +62,7 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
         max_body: cfg.max_body,
         max_redirects: 10,
         user_agent: format!("wasp/{}", env!("CARGO_PKG_VERSION")),
+        shared_connections: cfg.shared_connections,
     })
     .map_err(|e| Fatal::usage(format!("cannot build the HTTP client: {e}")))?;
     let history = match &cfg.csv {
