@@ -178,6 +178,54 @@ async fn traces_exporter_none_exports_nothing_and_still_propagates() {
     check_baggage(&t);
 }
 
+/// `traceidratio`: a trace is kept whole or not at all, about the ratio of
+/// them are, and every request still carries its trace context, with the
+/// sampled flag saying which.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sampler_decides_before_any_span_is_made() {
+    let t = target().await;
+    let rx = receiver(false).await;
+    let endpoint = rx.grpc_url();
+    let r = run_env(
+        &plugin("chaos"),
+        &["-H", &t.url(), "-T", "otel", "-u", "4", "-r", "100", "-t", "3s", "--wait", "5ms", "--stop-timeout", "5s"],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+            ("OTEL_METRICS_EXPORTER", "none"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = rx.store.lock().unwrap();
+    let exported: HashSet<String> = got.spans.iter().map(|(_, s)| hex(&s.trace_id)).collect();
+    let seen = t.seen.lock().unwrap();
+    let mut sampled = HashSet::new();
+    let mut unsampled = HashSet::new();
+    for (_, h) in &seen.headers {
+        let v = h.get("traceparent").expect("every request carries trace context").to_str().unwrap();
+        let parts: Vec<&str> = v.split('-').collect();
+        match parts[3] {
+            "01" => sampled.insert(parts[1].to_string()),
+            "00" => unsampled.insert(parts[1].to_string()),
+            f => panic!("flags {f}"),
+        };
+    }
+    let traces = sampled.len() + unsampled.len();
+    assert!(traces > 200, "{traces} traces");
+    // Exported: every sampled trace (some exported traces, of tasks that
+    // sent nothing, have no request) and no unsampled one.
+    assert!(sampled.is_subset(&exported), "{} of {} sampled traces exported", sampled.intersection(&exported).count(), sampled.len());
+    assert_eq!(exported.intersection(&unsampled).count(), 0, "no span of an unsampled trace is exported");
+    assert!(sampled.is_disjoint(&unsampled), "a trace is sampled whole");
+    let share = sampled.len() as f64 / traces as f64;
+    assert!((0.15..0.35).contains(&share), "{share} of {traces} traces kept at a ratio of 0.25");
+    drop(seen);
+    check_baggage(&t);
+}
+
 /// Requests made with the given OTEL settings, in a run whose rate is set by pacing.
 async fn paced_run(t: &Target, envs: &[(&str, &str)]) -> (Finished, Duration) {
     let t0 = Instant::now();

@@ -9,12 +9,12 @@ use crate::bindings::wasp::plugin::http::Host;
 use crate::bindings::wasp::plugin::types::{HttpError, Method, Request, Response};
 use opentelemetry::baggage::BaggageExt;
 use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer as _};
+use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_semantic_conventions::attribute as semconv;
 use std::time::{Duration, Instant};
 use wasp_http::header::{HeaderMap, HeaderName, HeaderValue};
-use wasp_http::{ErrorKind, Outgoing, Session};
+use wasp_http::{ErrorKind, Outgoing, Session, Url};
 use wasp_runner::text::printable;
 
 /// A response the guest may still `fail` or `pass`; counted when the export call ends.
@@ -72,10 +72,43 @@ impl Pending {
     }
 }
 
+/// The URLs a user resolved last (guest text → URL joined to `--host`):
+/// users ask for the same few again and again, and parsing (IDNA included)
+/// is a good part of a request's host time.
+#[derive(Default)]
+struct RecentUrls {
+    slots: Vec<(String, Url)>,
+    next: usize,
+}
+
+const RECENT_URLS: usize = 8;
+/// Longer guest URLs are resolved each time, not kept.
+const RECENT_URL_LEN: usize = 512;
+
+impl RecentUrls {
+    fn get(&self, text: &str) -> Option<Url> {
+        self.slots.iter().find(|(t, _)| t == text).map(|(_, u)| u.clone())
+    }
+
+    fn put(&mut self, text: &str, url: Url) -> Url {
+        if text.len() <= RECENT_URL_LEN {
+            let slot = (text.to_string(), url.clone());
+            if self.slots.len() < RECENT_URLS {
+                self.slots.push(slot);
+            } else {
+                self.slots[self.next] = slot;
+                self.next = (self.next + 1) % RECENT_URLS;
+            }
+        }
+        url
+    }
+}
+
 /// One user's HTTP state.
 #[derive(Default)]
 pub struct UserHttp {
     session: Session,
+    urls: RecentUrls,
     /// The request waiting for its answer now: (method, name).
     pub in_flight: Option<(&'static str, String)>,
     pending: Vec<Pending>,
@@ -187,9 +220,12 @@ impl Host for UserCtx {
             run.stats.user_error(scenario, "http", &format!("{}: {}", kind(&err), message(&err)));
             Err(err)
         };
-        let url = match client.resolve(&req.url) {
-            Ok(u) => u,
-            Err(msg) => return refuse(HttpError::Invalid(printable(&msg, 256))),
+        let url = match self.http.urls.get(&req.url) {
+            Some(u) => u,
+            None => match client.resolve(&req.url) {
+                Ok(u) => self.http.urls.put(&req.url, u),
+                Err(msg) => return refuse(HttpError::Invalid(printable(&msg, 256))),
+            },
         };
         let name = req.name.unwrap_or_else(|| url.path().to_string());
         if !client.allows(&url) {
@@ -206,11 +242,12 @@ impl Host for UserCtx {
         let parent = self.telemetry.current();
         let cx = match run.telemetry.tracer.as_ref() {
             Some(t) => {
-                let ua = headers.get(wasp_http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or(client.user_agent()).to_string();
-                let span = t
-                    .span_builder(format!("{method_name} {name}"))
-                    .with_kind(SpanKind::Client)
-                    .with_attributes([
+                // The sampler decides first (on the name, kind and parent);
+                // only a span it records gets its attributes built.
+                let mut span = t.span_builder(format!("{method_name} {name}")).with_kind(SpanKind::Client).start_with_context(t, &parent);
+                if span.is_recording() {
+                    let ua = headers.get(wasp_http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or(client.user_agent()).to_string();
+                    span.set_attributes([
                         KeyValue::new(semconv::HTTP_REQUEST_METHOD, method_name),
                         KeyValue::new(semconv::URL_FULL, url.to_string()),
                         KeyValue::new(semconv::SERVER_ADDRESS, server.0.clone()),
@@ -219,8 +256,8 @@ impl Host for UserCtx {
                         KeyValue::new("wasp.user.id", self.id as i64),
                         KeyValue::new("wasp.scenario", run.scenario_name(scenario).to_string()),
                         KeyValue::new("wasp.request.name", name.clone()),
-                    ])
-                    .start_with_context(t, &parent);
+                    ]);
+                }
                 parent.with_span(span)
             }
             None => match &run.telemetry.ids {

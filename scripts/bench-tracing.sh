@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# What tracing costs, against untraced wasp in the same run: the quickstart's
+# GET / (its index task), 50 users, no waits, against the shared benchmark
+# nginx (CPU 0), wasp on CPU 1, in three settings, alternating, RUNS of each:
+#   untraced   no OTEL_* (trace context still made and sent: ids only)
+#   traced     every span exported over OTLP/HTTP to scripts/otlp-sink.py (CPU 0)
+#   ratio      the same with OTEL_TRACES_SAMPLER=traceidratio, 0.01
+# Requests per CPU-second of wasp (GNU time) from each run's JSON result;
+# prints medians and each setting over untraced.
+# Usage: scripts/bench-tracing.sh   (env: RUNS [3], SECS [10], BENCH_DIR)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${RUNS:-3}"; SECS="${SECS:-10}"
+BENCH="${BENCH_DIR:-$(cd ../shared/bench 2>/dev/null && pwd || true)}"
+[[ -x $BENCH/nginx-ctl.sh ]] || { echo "bench-tracing: needs the shared harness (BENCH_DIR=…/shared/bench)" >&2; exit 2; }
+command -v nginx >/dev/null || { echo "bench-tracing: needs nginx (apt-get install nginx)" >&2; exit 2; }
+wasp=./target/release/wasp
+[[ -x $wasp && -f target/wasm32-wasip2/release/quickstart.wasm ]] || {
+  cargo build --release -p wasp && cargo build --release --target wasm32-wasip2 -p quickstart; }
+export WASP_CACHE_DIR="${WASP_CACHE_DIR:-$PWD/target/wasp-cache}"
+scratch=$(mktemp -d)
+sink=""
+cleanup() {
+  [[ -n $sink ]] && kill "$sink" 2>/dev/null || true
+  "$BENCH/nginx-ctl.sh" stop >/dev/null 2>&1 || true
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+taskset -c 0 python3 scripts/otlp-sink.py "$port" >"$scratch/sink.log" 2>&1 &
+sink=$!
+"$BENCH/nginx-ctl.sh" start >/dev/null
+
+otel=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+      OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none)
+echo "== tracing: 50 users, no waits, ${SECS}s, nginx + OTLP sink on CPU 0, wasp on CPU 1, $RUNS runs each"
+for i in $(seq 1 "$RUNS"); do
+  for mode in untraced traced ratio; do
+    case $mode in
+      untraced) envs=() ;;
+      traced) envs=("${otel[@]}") ;;
+      ratio) envs=("${otel[@]}" OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0.01) ;;
+    esac
+    env "${envs[@]}" taskset -c 1 /usr/bin/time -f '%U %S' -o "$scratch/$mode-$i.time" "$wasp" run target/wasm32-wasip2/release/quickstart.wasm \
+      -H http://127.0.0.1:18080 -E write -u 50 -r 1000 -t "${SECS}s" --wait none --only-summary --log-level warn \
+      --json "$scratch/$mode-$i.json" >/dev/null 2>"$scratch/$mode-$i.err" || true
+    python3 - "$mode" "$scratch/$mode-$i.json" "$scratch/$mode-$i.time" >>"$scratch/rows.tsv" <<'PY'
+import json, sys
+mode, j, t = sys.argv[1:]
+r = json.load(open(j)); u, s = open(t).read().split()[-2:]
+tel = r.get("telemetry", {})
+print(mode, r["total"]["count"] / (float(u) + float(s)), tel.get("spans_exported", 0), tel.get("spans_dropped", 0), r["total"]["count"], sep="\t")
+PY
+  done
+done
+python3 - "$scratch/rows.tsv" <<'PY'
+import statistics, sys
+rows = [l.split("\t") for l in open(sys.argv[1]).read().split("\n") if l]
+med = {}
+print(f"{'setting':10} {'req/CPU-s':>10} {'vs untraced':>12} {'spans exported':>15} {'dropped':>8}   (medians)")
+for mode in ["untraced", "traced", "ratio"]:
+    rs = [r for r in rows if r[0] == mode]
+    med[mode] = statistics.median(float(r[1]) for r in rs)
+    exp = statistics.median(int(r[2]) for r in rs); drop = statistics.median(int(r[3]) for r in rs)
+    print(f"{mode:10} {med[mode]:10.0f} {med[mode] / med['untraced']:12.3f} {exp:15.0f} {drop:8.0f}")
+PY
