@@ -7,12 +7,12 @@
 #   ratio      the same with OTEL_TRACES_SAMPLER=traceidratio, 0.01
 # Requests per CPU-second of wasp (GNU time) from each run's JSON result;
 # prints medians and each setting over untraced.
-# Usage: scripts/bench-tracing.sh   (env: RUNS [3], SECS [10], BENCH_DIR)
+# Usage: scripts/bench-tracing.sh   (env: RUNS [3], SECS [10]; BENCH_DIR: the peer harness folder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"; SECS="${SECS:-10}"
-BENCH="${BENCH_DIR:-$(cd ../shared/bench 2>/dev/null && pwd || true)}"
-[[ -x $BENCH/nginx-ctl.sh ]] || { echo "bench-tracing: needs the shared harness (BENCH_DIR=…/shared/bench)" >&2; exit 2; }
+BENCH="${BENCH_DIR:-}"
+[[ -x $BENCH/nginx-ctl.sh ]] || { echo "bench-tracing: needs the shared harness (BENCH_DIR=path/to/the/harness, the folder of run-peers.sh and nginx-ctl.sh)" >&2; exit 2; }
 command -v nginx >/dev/null || { echo "bench-tracing: needs nginx (apt-get install nginx)" >&2; exit 2; }
 wasp=./target/release/wasp
 [[ -x $wasp && -f target/wasm32-wasip2/release/quickstart.wasm ]] || {

@@ -2,7 +2,7 @@
 # What the web UI costs. Two measurements, each against a peer in the same run:
 #
 # 1. Throughput: the quickstart's GET / (its index task) with 50 users and no waits against the
-#    shared benchmark nginx (../shared/bench/nginx-ctl.sh, CPU 0), wasp pinned
+#    peer harness's nginx ($BENCH_DIR/nginx-ctl.sh, CPU 0), wasp pinned
 #    to CPU 1: headless, and with --web while a client polls what the open page
 #    polls (api/state and api/stats every second, the three charts every 2 s).
 #    Runs alternate, RUNS of each; requests/s and requests per CPU-second from
@@ -11,13 +11,13 @@
 #    waits) against `wasp shop`, headless and with the UI polled as above, peak
 #    RSS (GNU time's maximum resident set size).
 #
-# Usage: scripts/bench-ui.sh   (env: RUNS [3], SECS [10], MEM_SECS [30])
+# Usage: scripts/bench-ui.sh   (env: RUNS [3], SECS [10], MEM_SECS [30]; BENCH_DIR: the peer harness folder)
 # All traffic is to 127.0.0.1; every process started here is stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"; SECS="${SECS:-10}"; MEM_SECS="${MEM_SECS:-30}"
-BENCH="${BENCH_DIR:-$(cd ../shared/bench 2>/dev/null && pwd || true)}"
-[[ -x $BENCH/nginx-ctl.sh ]] || { echo "bench-ui: needs the shared harness (BENCH_DIR=…/shared/bench)" >&2; exit 2; }
+BENCH="${BENCH_DIR:-}"
+[[ -x $BENCH/nginx-ctl.sh ]] || { echo "bench-ui: needs the shared harness (BENCH_DIR=path/to/the/harness, the folder of run-peers.sh and nginx-ctl.sh)" >&2; exit 2; }
 command -v nginx >/dev/null || { echo "bench-ui: needs nginx (apt-get install nginx)" >&2; exit 2; }
 wasp=./target/release/wasp
 [[ -x $wasp && -f target/wasm32-wasip2/release/quickstart.wasm && -f target/wasm32-wasip2/release/otel_demo.wasm ]] || {

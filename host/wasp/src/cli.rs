@@ -58,6 +58,29 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Scenario files (`--scenarios`): print an annotated example, or check one.
     Scenarios(ScenariosArgs),
+    /// Print a shell completion script: `wasp completions bash > /etc/bash_completion.d/wasp`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): `wasp man | man -l -`.
+    Man,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `wasp --version`: the host's version and what it accepts.
+pub fn version() -> String {
+    format!("{} (plugins: wasp:plugin@{}; wasmtime {})", env!("CARGO_PKG_VERSION"), wasp_wasm::bindings::WIT_VERSION, wasp_wasm::WASMTIME_VERSION)
+}
+
+/// The command line, with the full version.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let v: &'static str = Box::leak(version().into_boxed_str());
+    Cli::command().version(v).long_version(v)
 }
 
 #[derive(Debug, Args, Clone)]

@@ -10,11 +10,16 @@ mod logging;
 mod scenarios;
 mod signals;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 use cli::{apply_locust_aliases, Cli, Command};
 use exit::{code, Fatal};
 use std::io::Write;
 use std::process::ExitCode;
+
+/// mimalloc: per-thread free lists suit the many small, short-lived
+/// allocations of each request (a fifth of the CPU under glibc's malloc).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A command's outcome as the process's exit code; an error is one line on stderr.
 fn exit_code(result: Result<i32, Fatal>) -> ExitCode {
@@ -23,6 +28,15 @@ fn exit_code(result: Result<i32, Fatal>) -> ExitCode {
         fatal.code
     });
     ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+/// Writes generated text to stdout; a reader that stops early (`| head`) is fine.
+fn print(text: &[u8]) -> ExitCode {
+    match std::io::stdout().write_all(text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => exit_code(Err(Fatal { code: code::UNWRITTEN, message: format!("cannot write to stdout: {e}") })),
+    }
 }
 
 /// Runs one command's future on a fresh runtime.
@@ -50,7 +64,7 @@ fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("demo") {
         cmd::demo::apply_defaults();
     }
-    let cli = match Cli::command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m))) {
+    let cli = match cli::command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m))) {
         Ok((mut c, m)) => {
             // `-u` typed on the command line starts a web UI run at once (Locust's rule).
             if let (Command::Run(a) | Command::Demo(cli::DemoArgs { run: a }), Some((_, sub))) = (&mut c.command, m.subcommand()) {
@@ -84,6 +98,18 @@ fn main() -> ExitCode {
             return block_on(cmd::shop::main(args));
         }
         Command::Scenarios(args) => return exit_code(cmd::scenarios(args)),
+        Command::Completions(a) => {
+            let mut text = vec![];
+            clap_complete::generate(a.shell, &mut cli::command(), "wasp", &mut text);
+            return print(&text);
+        }
+        Command::Man => {
+            let mut text = vec![];
+            if let Err(e) = clap_mangen::Man::new(cli::command()).render(&mut text) {
+                return exit_code(Err(Fatal::internal(format!("cannot render the manual page: {e}"))));
+            }
+            return print(&text);
+        }
     };
     if let Some(l) = &args.log_level {
         if !logging::valid(l) {
