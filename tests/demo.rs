@@ -322,7 +322,7 @@ fn dockerfile() -> (Vec<(String, String)>, Vec<String>) {
 
 /// The container's command: the Dockerfile's `ENV` and `ENTRYPOINT`, the
 /// demo's docker-compose values, and `LOCUST_AUTOSTART` as given.
-fn container(s: &wasp_shop::Running, otlp: &str, web: u16, autostart: &str) -> (tokio::process::Command, Vec<String>) {
+fn container_command(s: &wasp_shop::Running, otlp: &str, web: u16, autostart: &str) -> (tokio::process::Command, Vec<String>) {
     let (image_env, entry) = dockerfile();
     assert_eq!(entry.first().map(String::as_str), Some("wasp"));
     let mut cmd = wasp();
@@ -352,16 +352,22 @@ fn container(s: &wasp_shop::Running, otlp: &str, web: u16, autostart: &str) -> (
     (cmd, entry)
 }
 
+/// The container's process, started; its logs go to a file in the returned
+/// folder (nobody reads a pipe while the run goes on).
+fn container(s: &wasp_shop::Running, otlp: &str, web: u16, autostart: &str) -> (tokio::process::Child, tempfile::TempDir) {
+    let (mut cmd, entry) = container_command(s, otlp, web, autostart);
+    let dir = tempfile::tempdir().unwrap();
+    let child = cmd.args(&entry[1..]).stderr(std::fs::File::create(dir.path().join("stderr")).unwrap()).spawn().unwrap();
+    (child, dir)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_container_entrypoint_honours_the_demos_environment() {
     let s = shop(None).await;
     let rx = receiver(false).await;
     let web = free_port();
-    let (mut cmd, entry) = container(&s, &rx.grpc_url(), web, "true");
-    // Logs to a file: nobody reads a pipe while the run goes on.
-    let dir = tempfile::tempdir().unwrap();
+    let (child, dir) = container(&s, &rx.grpc_url(), web, "true");
     let log = dir.path().join("stderr");
-    let child = cmd.args(&entry[1..]).stderr(std::fs::File::create(&log).unwrap()).spawn().unwrap();
     let pid = child.id().unwrap();
 
     // The stats page and its JSON answer while the run goes on (relative links).
@@ -403,10 +409,8 @@ async fn the_container_without_autostart_waits_for_the_form() {
     let s = shop(None).await;
     let rx = receiver(false).await;
     let web = free_port();
-    let (mut cmd, entry) = container(&s, &rx.grpc_url(), web, "false");
-    let dir = tempfile::tempdir().unwrap();
+    let (child, dir) = container(&s, &rx.grpc_url(), web, "false");
     let log = dir.path().join("stderr");
-    let child = cmd.args(&entry[1..]).stderr(std::fs::File::create(&log).unwrap()).spawn().unwrap();
     let pid = child.id().unwrap();
     let api = |path: &str| format!("http://127.0.0.1:{web}/{path}");
     let st: Value = eventually("the UI to answer", Duration::from_secs(20), || async { reqwest::get(api("api/state")).await.ok()?.json().await.ok() }).await;

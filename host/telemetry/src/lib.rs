@@ -166,51 +166,40 @@ impl Telemetry {
     pub fn shutdown(&self, timeout: Duration) -> Delivery {
         // Nothing is bridged into a logger that is shutting down.
         logs::close();
-        let tp = self.tracer_provider.clone();
-        let mp = self.meter_provider.clone();
-        let lp = self.logger_provider.clone();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let worker = std::thread::Builder::new().name("wasp-otel-flush".into()).spawn(move || {
-            if let Some(p) = tp {
-                let _ = p.shutdown_with_timeout(timeout);
-            }
-            if let Some(p) = mp {
-                let _ = p.shutdown_with_timeout(timeout);
-            }
-            if let Some(p) = lp {
-                let _ = p.shutdown_with_timeout(timeout);
-            }
-            let _ = tx.send(());
-        });
-        if worker.is_ok() && rx.recv_timeout(timeout).is_err() {
-            tracing::warn!("telemetry flush did not finish within {timeout:?}; what was not exported is counted as dropped");
-        }
+        self.on_providers(timeout, true);
         self.delivery()
     }
 
     /// Exports what is buffered now, waiting at most `timeout`, and keeps
     /// every provider running (for the next run of a web UI session).
     pub fn flush(&self, timeout: Duration) -> Delivery {
-        let tp = self.tracer_provider.clone();
-        let mp = self.meter_provider.clone();
-        let lp = self.logger_provider.clone();
+        self.on_providers(timeout, false);
+        self.delivery()
+    }
+
+    /// Shuts every provider down (or only flushes them) on a thread of its
+    /// own, waiting at most `timeout` for it; past that it goes on unwaited.
+    fn on_providers(&self, timeout: Duration, shutdown: bool) {
+        let (tp, mp, lp) = (self.tracer_provider.clone(), self.meter_provider.clone(), self.logger_provider.clone());
         let (tx, rx) = std::sync::mpsc::channel();
         let worker = std::thread::Builder::new().name("wasp-otel-flush".into()).spawn(move || {
             if let Some(p) = tp {
-                let _ = p.force_flush();
+                let _ = if shutdown { p.shutdown_with_timeout(timeout) } else { p.force_flush() };
             }
             if let Some(p) = mp {
-                let _ = p.force_flush();
+                let _ = if shutdown { p.shutdown_with_timeout(timeout) } else { p.force_flush() };
             }
             if let Some(p) = lp {
-                let _ = p.force_flush();
+                let _ = if shutdown { p.shutdown_with_timeout(timeout) } else { p.force_flush() };
             }
             let _ = tx.send(());
         });
         if worker.is_ok() && rx.recv_timeout(timeout).is_err() {
-            tracing::warn!("telemetry flush did not finish within {timeout:?}; it goes on in the background");
+            match shutdown {
+                true => tracing::warn!("telemetry flush did not finish within {timeout:?}; what was not exported is counted as dropped"),
+                false => tracing::warn!("telemetry flush did not finish within {timeout:?}; it goes on in the background"),
+            }
         }
-        self.delivery()
     }
 
     pub fn delivery(&self) -> Delivery {
