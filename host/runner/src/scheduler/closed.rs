@@ -6,7 +6,7 @@
 //! on-stop and leave. Spawning and leaving cost O(1) each: only the slots
 //! that change are touched.
 
-use super::{later, pause_for, phase_reached, wait_time, wind_down, End, Ended, Phase, Run, Stop, MAX_CONSECUTIVE_FATAL};
+use super::{later, pause_for, phase_reached, wait_time, wind_down, Active, End, Ended, Phase, Run, Stop, MAX_CONSECUTIVE_FATAL};
 use crate::controls::{Ramp, Target};
 use crate::plan::{Curve, Executor, Scenario};
 use crate::text::printable;
@@ -93,28 +93,14 @@ enum Exit {
 
 /// What the users of one closed scenario share.
 struct Pool<F> {
-    run: Arc<Run<F>>,
-    index: usize,
+    active: Active<F>,
     tasks: Vec<(usize, u32)>,
     pick: WeightedIndex<u64>,
     wait: crate::behaviour::Wait,
     budget: Budget,
-    users: AtomicU64,
 }
 
 impl<F> Pool<F> {
-    fn up(&self) {
-        let n = self.users.fetch_add(1, Ordering::Relaxed) + 1;
-        self.run.stats.set_users(self.index, n);
-        self.run.user_up();
-    }
-
-    fn down(&self) {
-        let n = self.users.fetch_sub(1, Ordering::Relaxed) - 1;
-        self.run.stats.set_users(self.index, n);
-        self.run.user_down();
-    }
-
     /// Takes one iteration from the budget; false when there is none left.
     fn claim(&self, done_by_me: u64) -> bool {
         match &self.budget {
@@ -145,7 +131,7 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
         }
     };
     let pick = WeightedIndex::new(sc.tasks.iter().map(|t| t.1 as u64)).expect("the plan's tasks have positive weights");
-    let pool = Arc::new(Pool { run: run.clone(), index, tasks: sc.tasks.clone(), pick, wait: sc.wait, budget, users: AtomicU64::new(0) });
+    let pool = Arc::new(Pool { active: Active::new(run.clone(), index), tasks: sc.tasks.clone(), pick, wait: sc.wait, budget });
     let spawn_rate = match sc.executor {
         Executor::ConstantUsers { spawn_rate, .. } => spawn_rate,
         _ => f64::INFINITY,
@@ -252,9 +238,9 @@ async fn user_life<F: UserFactory>(
     mut allowed: watch::Receiver<u64>,
     mut paused: watch::Receiver<bool>,
 ) -> Exit {
-    let run = &pool.run;
+    let run = &pool.active.run;
     let stats = &run.stats;
-    let s = pool.index;
+    let s = pool.active.index;
     let id = run.new_id();
     let mut rng = run.rng(id);
     let mut fatal_in_a_row = 0u32;
@@ -274,7 +260,7 @@ async fn user_life<F: UserFactory>(
                 return Exit::Retired;
             }
         };
-        pool.up();
+        pool.active.up();
         let mut need_restart = false;
         tokio::select! {
             r = user.on_start() => if let Err(e) = r {
@@ -284,7 +270,7 @@ async fn user_life<F: UserFactory>(
             },
             _ = phase_reached(&mut phase, Phase::Interrupt) => {
                 run.interrupted.fetch_add(1, Ordering::Relaxed);
-                pool.down();
+                pool.active.down();
                 return Exit::Left;
             }
         }
@@ -298,7 +284,7 @@ async fn user_life<F: UserFactory>(
                     stats.user_error(s, "on-stop", &e.message);
                 }
                 drop(user);
-                pool.down();
+                pool.active.down();
                 continue 'life;
             }
             if !unpaused(&mut paused, &mut phase, &mut allowed, slot).await {
@@ -316,7 +302,7 @@ async fn user_life<F: UserFactory>(
                 _ = phase_reached(&mut phase, Phase::Interrupt) => {
                     run.interrupted.fetch_add(1, Ordering::Relaxed);
                     stats.task_interrupted(s, index);
-                    pool.down();
+                    pool.active.down();
                     return Exit::Left;
                 }
             };
@@ -342,7 +328,7 @@ async fn user_life<F: UserFactory>(
         }
         if need_restart {
             drop(user);
-            pool.down();
+            pool.active.down();
             fatal_in_a_row += 1;
             if fatal_in_a_row >= MAX_CONSECUTIVE_FATAL {
                 tracing::warn!(user = id, "user retired after {fatal_in_a_row} failures in a row");
@@ -360,7 +346,7 @@ async fn user_life<F: UserFactory>(
         if let Err(e) = user.on_stop().await {
             stats.user_error(s, "on-stop", &e.message);
         }
-        pool.down();
+        pool.active.down();
         return exit;
     }
 }

@@ -152,6 +152,32 @@ impl<F> Run<F> {
     }
 }
 
+/// One scenario's running users: counted into its stats and into the run's
+/// total (which notes when the ramp-up is done).
+struct Active<F> {
+    run: Arc<Run<F>>,
+    index: usize,
+    users: AtomicU64,
+}
+
+impl<F> Active<F> {
+    fn new(run: Arc<Run<F>>, index: usize) -> Self {
+        Active { run, index, users: AtomicU64::new(0) }
+    }
+
+    fn up(&self) {
+        let n = self.users.fetch_add(1, Ordering::Relaxed) + 1;
+        self.run.stats.set_users(self.index, n);
+        self.run.user_up();
+    }
+
+    fn down(&self) {
+        let n = self.users.fetch_sub(1, Ordering::Relaxed) - 1;
+        self.run.stats.set_users(self.index, n);
+        self.run.user_down();
+    }
+}
+
 /// How long to wait after a task that took `took`.
 pub fn wait_time(wait: Wait, rng: &mut impl rand::Rng, took: Duration) -> Duration {
     match wait {

@@ -7,7 +7,7 @@
 //! start, so a stalled service shows up in full, not hidden by the
 //! generator slowing down with it (coordinated omission).
 
-use super::{later, phase_reached, wind_down, End, Ended, Phase, Run, Stop, MAX_CONSECUTIVE_FATAL};
+use super::{later, phase_reached, wind_down, Active, End, Ended, Phase, Run, Stop, MAX_CONSECUTIVE_FATAL};
 use crate::controls::{Ramp, Target};
 use crate::plan::{Arrivals, Curve, Executor, Scenario};
 use crate::text::printable;
@@ -17,7 +17,7 @@ use rand::distr::Distribution;
 use rand::rngs::SmallRng;
 use rand::RngExt;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -28,26 +28,6 @@ use tokio::time::{sleep_until, Instant};
 struct Order {
     task: usize,
     intended: Instant,
-}
-
-struct Shared<F> {
-    run: Arc<Run<F>>,
-    index: usize,
-    users: AtomicU64,
-}
-
-impl<F> Shared<F> {
-    fn up(&self) {
-        let n = self.users.fetch_add(1, Ordering::Relaxed) + 1;
-        self.run.stats.set_users(self.index, n);
-        self.run.user_up();
-    }
-
-    fn down(&self) {
-        let n = self.users.fetch_sub(1, Ordering::Relaxed) - 1;
-        self.run.stats.set_users(self.index, n);
-        self.run.user_down();
-    }
 }
 
 /// The gap to the next arrival, in arrivals of the curve: 1 (even), or an
@@ -71,7 +51,7 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
         _ => unreachable!("closed executors run in scheduler::closed"),
     };
     let max_users = max_users.max(pre_allocated).max(1);
-    let shared = Arc::new(Shared { run: run.clone(), index, users: AtomicU64::new(0) });
+    let shared = Arc::new(Active::new(run.clone(), index));
     let pick = WeightedIndex::new(sc.tasks.iter().map(|t| t.1 as u64)).expect("the plan's tasks have positive weights");
     let mut rng = run.rng(0x0_5CE7_A210 ^ index as u64);
     let (phase_tx, phase_rx) = watch::channel(Phase::Running);
@@ -218,7 +198,7 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
 /// One user of an open scenario: made, started, then running the iterations
 /// it is handed until there are no more.
 async fn user_life<F: UserFactory>(
-    shared: Arc<Shared<F>>,
+    shared: Arc<Active<F>>,
     slot: u64,
     mut orders: mpsc::Receiver<Order>,
     idle: mpsc::UnboundedSender<u64>,
