@@ -121,6 +121,20 @@ async fn a_run_is_started_steered_and_stopped_from_the_api() {
     })
     .await;
     assert_eq!(ui.state().await["users"], 25);
+    // Past the instance pool (1,000 in UI mode), absurd, or the wrong kind: refused, nothing changes.
+    for (body, says) in [
+        (json!({"users": 5000}), "--max-users"),
+        (json!({"users": -3}), "users"),
+        (json!({"users": 30, "spawn_rate": 1e300}), "spawn_rate"),
+        (json!({"users": 30, "ramp_time": "forever"}), "forever"),
+        (json!({"rate": 50}), "arrival-rate"),
+        (json!({}), "users or rate"),
+    ] {
+        let (code, err) = ui.post("api/resize", body.clone()).await;
+        assert_eq!(code, 400, "{body}: {err}");
+        assert!(err["detail"].as_str().unwrap().contains(says), "{body}: {err}");
+    }
+    assert_eq!(ui.state().await["target_users"], 25);
 
     // Paused: tasks in flight end, then nothing reaches the shop.
     let (code, _) = ui.post("api/pause", json!({})).await;

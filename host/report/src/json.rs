@@ -184,9 +184,7 @@ pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
     stats::decode(&bytes)
 }
 
-fn ms(us: u64) -> f64 {
-    us as f64 / 1000.0
-}
+use wasp_runner::units::ms_of as ms;
 
 /// An entry as the document holds it (`pub` for the latency tables and merges).
 pub fn request(e: &Entry, snap: &Snapshot) -> RequestStats {

@@ -349,6 +349,10 @@ fn quantiles(h: &Histogram<u64>) -> [u64; 3] {
 }
 
 impl ScenarioData {
+    fn new(name: String, tasks: Vec<usize>) -> Self {
+        ScenarioData { name, tasks, entries: HashMap::new(), failures: HashMap::new(), task_data: HashMap::new(), errors: HashMap::new(), users: 0, dropped: 0 }
+    }
+
     fn task(&mut self, index: usize) -> &mut TaskData {
         self.task_data.entry(index).or_insert_with(|| TaskData { runs: 0, errors: 0, interrupted: 0, latency: Entry::new("", "") })
     }
@@ -498,30 +502,9 @@ impl Stats {
     /// Stats of a run of these scenarios (at least one); scenario `i` of the
     /// recorders is `scenarios[i]`.
     pub fn with_scenarios(task_names: &[String], scenarios: &[ScenarioSpec]) -> Self {
-        let mut scenarios: Vec<ScenarioData> = scenarios
-            .iter()
-            .map(|s| ScenarioData {
-                name: s.name.clone(),
-                tasks: s.tasks.clone(),
-                entries: HashMap::new(),
-                failures: HashMap::new(),
-                task_data: HashMap::new(),
-                errors: HashMap::new(),
-                users: 0,
-                dropped: 0,
-            })
-            .collect();
+        let mut scenarios: Vec<ScenarioData> = scenarios.iter().map(|s| ScenarioData::new(s.name.clone(), s.tasks.clone())).collect();
         if scenarios.is_empty() {
-            scenarios.push(ScenarioData {
-                name: DEFAULT_SCENARIO.into(),
-                tasks: (0..task_names.len()).collect(),
-                entries: HashMap::new(),
-                failures: HashMap::new(),
-                task_data: HashMap::new(),
-                errors: HashMap::new(),
-                users: 0,
-                dropped: 0,
-            });
+            scenarios.push(ScenarioData::new(DEFAULT_SCENARIO.into(), (0..task_names.len()).collect()));
         }
         let inner = Inner {
             start: Instant::now(),

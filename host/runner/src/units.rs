@@ -120,6 +120,11 @@ pub fn machine_memory() -> u64 {
         .unwrap_or(1 << 40)
 }
 
+/// Milliseconds from microseconds, as a number (JSON fields, charts).
+pub fn ms_of(us: u64) -> f64 {
+    us as f64 / 1000.0
+}
+
 /// Milliseconds from microseconds, for people: as many decimals as mean
 /// something (`1.50`, `12.3`, `120`).
 pub fn ms(us: f64) -> String {

@@ -250,9 +250,7 @@ struct Done {
     detail: String,
 }
 
-fn ms(us: u64) -> f64 {
-    us as f64 / 1000.0
-}
+use wasp_runner::units::{ms_of as ms, MAX_RATE, MIN_RATE};
 
 fn row(e: &Entry, rps: f64) -> Row {
     Row {
@@ -419,16 +417,16 @@ async fn post_resize(State(ctx): State<Ctx>, Body(req): Body<ResizeRequest>) -> 
     let run = live(&ctx)?;
     let ramp = match (&req.ramp_time, req.spawn_rate) {
         (Some(t), _) => Ramp::Over(wasp_runner::units::parse_duration(t).map_err(ApiError::bad_request)?),
-        (None, Some(r)) if r.is_finite() && r >= wasp_runner::units::MIN_RATE && r <= wasp_runner::units::MAX_RATE => Ramp::Rate(r),
-        (None, Some(r)) => return Err(ApiError::bad_request(format!("spawn_rate {r} is not between 0.001 and 10000000 per second"))),
+        (None, Some(r)) if r.is_finite() && (MIN_RATE..=MAX_RATE).contains(&r) => Ramp::Rate(r),
+        (None, Some(r)) => return Err(ApiError::bad_request(format!("spawn_rate {r} is not between {MIN_RATE} and {MAX_RATE} per second"))),
         (None, None) => Ramp::Rate(1.0f64.max(req.users.unwrap_or(0) as f64)),
     };
     let scenario = req.scenario.as_deref();
     let mut changed = 0;
     let mut what = vec![];
     if let Some(users) = req.users {
-        if users > 10_000_000 {
-            return Err(ApiError::bad_request("users: at most 10,000,000"));
+        if users > run.capacity as u64 {
+            return Err(ApiError::bad_request(format!("users: this wasp has room for {} users (restart it with --max-users {users} for more)", run.capacity)));
         }
         let n = run.controls.resize(scenario, users, ramp, "api");
         if n == 0 {
@@ -438,8 +436,8 @@ async fn post_resize(State(ctx): State<Ctx>, Body(req): Body<ResizeRequest>) -> 
         what.push(format!("users → {users}"));
     }
     if let Some(rate) = req.rate {
-        if !(rate.is_finite() && (0.0..=wasp_runner::units::MAX_RATE).contains(&rate)) {
-            return Err(ApiError::bad_request(format!("rate {rate} is not between 0 and 10000000 per second")));
+        if !(rate.is_finite() && (0.0..=MAX_RATE).contains(&rate)) {
+            return Err(ApiError::bad_request(format!("rate {rate} is not between 0 and {MAX_RATE} per second")));
         }
         let ramp = match ramp {
             Ramp::Over(d) => Ramp::Over(d),

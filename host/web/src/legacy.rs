@@ -40,7 +40,7 @@ struct StatsDoc {
 }
 
 fn row(e: &Entry, snap: &Snapshot, current: f64) -> Row {
-    let ms = |us: u64| us as f64 / 1000.0;
+    use wasp_runner::units::ms_of as ms;
     Row {
         method: e.method.clone(),
         name: e.name.clone(),

@@ -61,6 +61,8 @@ pub struct RunView {
     pub thresholds: Vec<Threshold>,
     pub run_time: Option<Duration>,
     pub host: String,
+    /// Users the instance pool has room for (`--max-users`): no resize past it.
+    pub capacity: u32,
     pub started: SystemTime,
     /// Set once it is over.
     pub finished: Option<Finished>,

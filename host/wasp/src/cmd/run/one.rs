@@ -100,6 +100,7 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
         thresholds: cfg.thresholds.clone(),
         run_time: cfg.run_time,
         host: cfg.host.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+        capacity: loaded.capacity,
         started: SystemTime::now(),
         finished: None,
     });
