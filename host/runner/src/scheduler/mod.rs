@@ -114,6 +114,8 @@ enum Ended {
 
 /// What all scenarios of a run share.
 struct Run<F> {
+    /// When the run time is over (`--run-time`), if it is bounded.
+    deadline: Option<Instant>,
     factory: Arc<F>,
     stats: Arc<Stats>,
     controls: Controls,
@@ -219,7 +221,10 @@ async fn phase_reached(phase: &mut watch::Receiver<Phase>, at_least: Phase) {
 /// caller's: it may still listen after the run.
 pub async fn run<F: UserFactory>(factory: Arc<F>, plan: Plan, stats: Arc<Stats>, signals: &mut mpsc::Receiver<Signal>, controls: Controls) -> Outcome {
     let planned = plan.scenarios.iter().filter(|s| s.start.is_zero()).map(|s| s.executor.planned_users()).sum();
+    let start = Instant::now();
+    let deadline = plan.run_time.map(|t| later(start, t.as_secs_f64()));
     let run = Arc::new(Run {
+        deadline,
         factory,
         stats,
         paused: controls.pause_switch(),
@@ -249,8 +254,6 @@ pub async fn run<F: UserFactory>(factory: Arc<F>, plan: Plan, stats: Arc<Stats>,
             }
         });
     }
-    let start = Instant::now();
-    let deadline = plan.run_time.map(|t| later(start, t.as_secs_f64()));
     let mut signals_open = true;
     let mut ends = vec![];
     let reason = loop {

@@ -85,7 +85,14 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
 
     // Curve time: seconds since the start, not counting time paused.
     let mut t0 = Instant::now();
+    // The scenario ends after its own duration (if any); the arrivals fall
+    // within that and the run's time (an arrival due as the run ends is not
+    // started, whichever timer fires first).
     let end = sc.duration.or(sc.executor.own_duration()).map(|d| later(t0, d.as_secs_f64()));
+    let window_end = match (end, run.deadline) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
     let mut target = run.controls.target(index).unwrap_or_else(|| watch::channel(Target::Planned).1);
     let mut paused = run.paused.clone();
     let mut paused_at: Option<Instant> = None;
@@ -109,6 +116,20 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
                 while let Some(c) = cursor {
                     let intended = later(t0, c);
                     if intended > now {
+                        break;
+                    }
+                    // Arrival times are sums of float gaps: one due within a
+                    // microsecond of the end is due at the end, outside the window.
+                    if window_end.is_some_and(|e| intended + Duration::from_micros(1) >= e) {
+                        cursor = None;
+                        break;
+                    }
+                    // The scenario's window is [start, end): an arrival due at
+                    // the end itself is not one of it, whichever timer fires
+                    // first. Arrival times are sums of float gaps, so "at the
+                    // end" is within a microsecond of it.
+                    if window_end.is_some_and(|e| intended + Duration::from_micros(1) >= e) {
+                        cursor = None;
                         break;
                     }
                     while let Ok(slot) = idle_rx.try_recv() {

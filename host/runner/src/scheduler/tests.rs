@@ -327,7 +327,8 @@ async fn without_a_free_user_iterations_are_dropped_and_counted() {
     assert_eq!(out.reason, StopReason::RunTime);
     let (served, dropped) = (runs(&stats), stats.dropped_iterations());
     assert!((480..=505).contains(&served), "served {served}");
-    assert_eq!(served + dropped + stats.tasks().iter().map(|t| t.interrupted).sum::<u64>(), 1000, "every arrival is served, dropped or cut short");
+    let cut = stats.tasks().iter().map(|t| t.interrupted).sum::<u64>();
+    assert_eq!(served + dropped + cut, 1000, "every arrival is served ({served}), dropped ({dropped}) or cut short ({cut})");
     assert_eq!(f.created.load(Ordering::Relaxed), 10, "the pool grew to --max-users, no further");
 }
 
