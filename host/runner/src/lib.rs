@@ -8,7 +8,8 @@
 //! - [`behaviour`]: what a plugin says it does (tasks, weights, tags, waits);
 //! - [`plan`]: scenarios and their executors (k6's names: constant and
 //!   ramping users, constant and ramping arrival rate, shared and per-user
-//!   iterations), stages and rate curves;
+//!   iterations), stages and rate curves; [`segment`]: one shard's part
+//!   of a run spread over several processes;
 //! - [`scheduler`]: the run itself — closed pools and open arrivals, task
 //!   choice, waits, graceful stops; [`controls`]: the live controls (users,
 //!   rate, pause) every control surface drives;
@@ -22,6 +23,7 @@ pub mod behaviour;
 pub mod controls;
 pub mod plan;
 pub mod scheduler;
+pub mod segment;
 pub mod stats;
 pub mod text;
 pub mod units;
@@ -31,5 +33,6 @@ pub use behaviour::{Behaviour, Task, Wait};
 pub use controls::{Controls, Ramp, Target};
 pub use plan::{Arrivals, Executor, Plan, Scenario, Stage};
 pub use scheduler::{run, Outcome, Signal, StopReason};
+pub use segment::Segment;
 pub use stats::{Snapshot, Stats};
 pub use user::{User, UserError, UserFactory, UserSpec};

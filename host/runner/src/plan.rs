@@ -4,6 +4,7 @@
 //! time (open models).
 
 use crate::behaviour::Wait;
+pub use crate::segment::Segment;
 use crate::units::{parse_duration, parse_rate, MAX_DURATION};
 use std::time::Duration;
 
@@ -120,6 +121,43 @@ pub struct Plan {
     /// The whole run's limit (`--run-time`).
     pub run_time: Option<Duration>,
     pub seed: Option<u64>,
+    /// This process's part of a distributed run ([`Segment::WHOLE`] alone).
+    pub segment: Segment,
+}
+
+impl Executor {
+    /// What a shard runs of it, as far as counts split up front: a shared
+    /// budget of iterations, and an open model's pre-allocated and most users.
+    /// The users of closed pools and the arrivals of open models are dealt
+    /// out by the scheduler as they come, from the whole run's schedule.
+    pub fn segmented(&self, seg: Segment, salt: u64) -> Executor {
+        match self.clone() {
+            Executor::SharedIterations { users, iterations } => {
+                Executor::SharedIterations { users, iterations: seg.shared_iterations(users, iterations, salt) }
+            }
+            Executor::ConstantArrivalRate { rate, pre_allocated, max_users, arrivals } => {
+                Executor::ConstantArrivalRate { rate, pre_allocated: seg.share(pre_allocated, salt), max_users: seg.share(max_users, salt).max(1), arrivals }
+            }
+            Executor::RampingArrivalRate { start_rate, stages, pre_allocated, max_users, arrivals } => Executor::RampingArrivalRate {
+                start_rate,
+                stages,
+                pre_allocated: seg.share(pre_allocated, salt),
+                max_users: seg.share(max_users, salt).max(1),
+                arrivals,
+            },
+            e => e,
+        }
+    }
+
+    /// The users this shard plans to reach (closed pools are dealt out; open
+    /// models' pre-allocated users are already this shard's after [`Executor::segmented`]).
+    pub fn planned_users_of(&self, seg: Segment, salt: u64) -> u64 {
+        if self.is_open() {
+            self.planned_users()
+        } else {
+            seg.share(self.planned_users(), salt)
+        }
+    }
 }
 
 /// `30s:100,2m:100,30s:0`: duration:target users.

@@ -8,7 +8,7 @@
 
 use super::{later, pause_for, phase_reached, wait_time, wind_down, Active, End, Ended, Phase, Run, Stop, MAX_CONSECUTIVE_FATAL};
 use crate::controls::{Ramp, Target};
-use crate::plan::{Curve, Executor, Scenario};
+use crate::plan::{Curve, Executor, Scenario, Segment};
 use crate::text::printable;
 use crate::user::{User, UserFactory, UserSpec};
 use rand::distr::weighted::WeightedIndex;
@@ -28,6 +28,9 @@ enum Schedule {
     Steps { from: u64, to: u64, since: f64, rate: f64 },
     /// A piecewise-linear curve, rounded down (the stages).
     Curve(Curve),
+    /// A shard's part of the whole run's schedule: its share of the users
+    /// dealt out in turn (see [`Segment`]).
+    Share { whole: Box<Schedule>, segment: Segment, salt: u64 },
 }
 
 impl Schedule {
@@ -44,6 +47,7 @@ impl Schedule {
                 }
             }
             Schedule::Curve(c) => c.users_at(t),
+            Schedule::Share { whole, segment, salt } => segment.share(whole.users_at(t), *salt),
         }
     }
 
@@ -59,6 +63,26 @@ impl Schedule {
                 Some((since + done as f64 / rate).max(t + 1e-6))
             }
             Schedule::Curve(c) => c.next_users_change(t),
+            Schedule::Share { whole, .. } => {
+                // The whole run's changes, skipping those that are other shards' users
+                // (a share changes at least once in any N changes of one direction).
+                let now = self.users_at(t);
+                let mut at = t;
+                for _ in 0..=2 * self.shards() {
+                    at = whole.next_change(at)?;
+                    if self.users_at(at) != now {
+                        return Some(at);
+                    }
+                }
+                Some(at)
+            }
+        }
+    }
+
+    fn shards(&self) -> u64 {
+        match self {
+            Schedule::Share { segment, .. } => segment.count as u64,
+            _ => 1,
         }
     }
 
@@ -67,6 +91,7 @@ impl Schedule {
         match self {
             Schedule::Steps { to, .. } => *to,
             Schedule::Curve(c) => c.users_at(t.max(0.0) + 1e12),
+            Schedule::Share { whole, segment, salt } => segment.share(whole.goal(t), *salt),
         }
     }
 }
@@ -130,6 +155,9 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
             unreachable!("open executors run in scheduler::open")
         }
     };
+    if !run.segment.is_whole() {
+        schedule = Schedule::Share { whole: Box::new(schedule), segment: run.segment, salt: index as u64 };
+    }
     let pick = WeightedIndex::new(sc.tasks.iter().map(|t| t.1 as u64)).expect("the plan's tasks have positive weights");
     let pool = Arc::new(Pool { active: Active::new(run.clone(), index), tasks: sc.tasks.clone(), pick, wait: sc.wait, budget });
     let spawn_rate = match sc.executor {

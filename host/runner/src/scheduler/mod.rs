@@ -9,7 +9,7 @@ mod open;
 
 use crate::behaviour::Wait;
 use crate::controls::Controls;
-use crate::plan::Plan;
+use crate::plan::{Plan, Segment};
 use crate::stats::Stats;
 use crate::user::UserFactory;
 pub use crate::user::{User, UserError, UserSpec};
@@ -120,6 +120,8 @@ struct Run<F> {
     stats: Arc<Stats>,
     controls: Controls,
     seed: Option<u64>,
+    /// This process's part of the run: closed pools and arrivals are dealt out by it.
+    segment: Segment,
     next_id: AtomicU64,
     active: AtomicU64,
     planned: u64,
@@ -136,8 +138,9 @@ impl<F> Run<F> {
         }
     }
 
+    /// A new user's id, unique across the shards of a distributed run.
     fn new_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+        self.segment.user_id(self.next_id.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
     fn user_up(&self) {
@@ -220,7 +223,12 @@ async fn phase_reached(phase: &mut watch::Receiver<Phase>, at_least: Phase) {
 /// scenario is done; then stops the scenarios. The signals stay the
 /// caller's: it may still listen after the run.
 pub async fn run<F: UserFactory>(factory: Arc<F>, plan: Plan, stats: Arc<Stats>, signals: &mut mpsc::Receiver<Signal>, controls: Controls) -> Outcome {
-    let planned = plan.scenarios.iter().filter(|s| s.start.is_zero()).map(|s| s.executor.planned_users()).sum();
+    let segment = plan.segment;
+    let mut plan = plan;
+    for (i, sc) in plan.scenarios.iter_mut().enumerate() {
+        sc.executor = sc.executor.segmented(segment, i as u64);
+    }
+    let planned = plan.scenarios.iter().enumerate().filter(|(_, s)| s.start.is_zero()).map(|(i, s)| s.executor.planned_users_of(segment, i as u64)).sum();
     let start = Instant::now();
     let deadline = plan.run_time.map(|t| later(start, t.as_secs_f64()));
     let run = Arc::new(Run {
@@ -229,7 +237,8 @@ pub async fn run<F: UserFactory>(factory: Arc<F>, plan: Plan, stats: Arc<Stats>,
         stats,
         paused: controls.pause_switch(),
         controls,
-        seed: plan.seed,
+        seed: plan.seed.map(|s| segment.seed(s)),
+        segment,
         next_id: AtomicU64::new(0),
         active: AtomicU64::new(0),
         planned,

@@ -98,15 +98,30 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
     let mut paused_at: Option<Instant> = None;
     // The curve time of the next arrival: the first at once (evenly spaced),
     // or after a first gap (Poisson).
+    // A shard takes every N-th arrival of the whole run's schedule, from its
+    // own first (see Segment); Poisson shards each run a process of 1/N the
+    // rate, and independent Poisson processes add up to the whole one.
+    let seg = run.segment;
+    let shards = seg.count as f64;
+    let first = seg.first(index as u64) as f64;
     let mut cursor = match arrivals {
-        Arrivals::Even if curve.at(0.0) > 0.0 => Some(0.0),
-        _ => curve.time_of(0.0, gap(arrivals, &mut rng)),
+        // The whole run's arrival k (from 0) is due when the curve's integral
+        // reaches k — or k + 1 if the rate starts at zero.
+        Arrivals::Even => {
+            let k = if curve.at(0.0) > 0.0 { first } else { first + 1.0 };
+            if k == 0.0 {
+                Some(0.0)
+            } else {
+                curve.time_of(0.0, k)
+            }
+        }
+        Arrivals::Poisson => curve.time_of(0.0, gap(arrivals, &mut rng) * shards),
     };
     let mut dropped_since_warning = 0u64;
     let mut last_warning = Instant::now();
 
     let ended = loop {
-        run.controls.report(index, curve.at(t0.elapsed().as_secs_f64()));
+        run.controls.report(index, curve.at(t0.elapsed().as_secs_f64()) / shards);
         let next = cursor.filter(|_| paused_at.is_none()).map(|c| later(t0, c));
         tokio::select! {
             _ = sleep_until(next.unwrap_or(t0)), if next.is_some() => {
@@ -120,14 +135,6 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
                     }
                     // Arrival times are sums of float gaps: one due within a
                     // microsecond of the end is due at the end, outside the window.
-                    if window_end.is_some_and(|e| intended + Duration::from_micros(1) >= e) {
-                        cursor = None;
-                        break;
-                    }
-                    // The scenario's window is [start, end): an arrival due at
-                    // the end itself is not one of it, whichever timer fires
-                    // first. Arrival times are sums of float gaps, so "at the
-                    // end" is within a microsecond of it.
                     if window_end.is_some_and(|e| intended + Duration::from_micros(1) >= e) {
                         cursor = None;
                         break;
@@ -150,7 +157,7 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
                             spawn(&mut users, &mut orders);
                         }
                     }
-                    cursor = curve.time_of(c, gap(arrivals, &mut rng));
+                    cursor = curve.time_of(c, gap(arrivals, &mut rng) * shards);
                 }
                 if dropped > 0 {
                     run.stats.dropped(index, dropped);
@@ -195,15 +202,17 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
             r = target.changed() => {
                 if r.is_ok() {
                     if let Target::Rate { per_s, ramp } = *target.borrow_and_update() {
+                        // The controls speak of this shard's rate; the curve is the whole run's.
+                        let per_s = per_s * shards;
                         let t = t0.elapsed().as_secs_f64();
                         let from = curve.at(t);
                         let over = match ramp {
                             Ramp::Over(d) => d.as_secs_f64(),
-                            Ramp::Rate(r) if r > 0.0 => (per_s - from).abs() / r,
+                            Ramp::Rate(r) if r > 0.0 => (per_s - from).abs() / (r * shards),
                             _ => 0.0,
                         };
                         curve = Curve::ramp(t, from, per_s, over);
-                        cursor = curve.time_of(t, gap(arrivals, &mut rng));
+                        cursor = curve.time_of(t, gap(arrivals, &mut rng) * shards);
                     }
                 }
             }

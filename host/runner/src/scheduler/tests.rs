@@ -72,11 +72,16 @@ fn scenario(executor: Executor, wait: Wait) -> Scenario {
 /// One constant-users scenario; a spawn rate of 0 means all at once.
 fn plan(users: u64, rate: f64, run_time: u64, wait: Wait) -> Plan {
     let spawn_rate = if rate > 0.0 { rate } else { f64::INFINITY };
-    Plan { scenarios: vec![scenario(Executor::ConstantUsers { users, spawn_rate }, wait)], run_time: Some(Duration::from_secs(run_time)), seed: Some(7) }
+    Plan {
+        scenarios: vec![scenario(Executor::ConstantUsers { users, spawn_rate }, wait)],
+        run_time: Some(Duration::from_secs(run_time)),
+        seed: Some(7),
+        segment: Segment::WHOLE,
+    }
 }
 
 fn one(executor: Executor, run_time: u64) -> Plan {
-    Plan { scenarios: vec![scenario(executor, Wait::None)], run_time: Some(Duration::from_secs(run_time)), seed: Some(7) }
+    Plan { scenarios: vec![scenario(executor, Wait::None)], run_time: Some(Duration::from_secs(run_time)), seed: Some(7), segment: Segment::WHOLE }
 }
 
 async fn go(f: &Arc<Factory>, p: Plan) -> (Outcome, Arc<Stats>) {
@@ -447,7 +452,7 @@ async fn scenarios_run_together_with_offsets_and_their_own_stats() {
     buy.tasks = vec![(1, 1)];
     buy.start = Duration::from_secs(5);
     buy.duration = Some(Duration::from_secs(5));
-    let p = Plan { scenarios: vec![browse, buy], run_time: Some(Duration::from_secs(10)), seed: Some(1) };
+    let p = Plan { scenarios: vec![browse, buy], run_time: Some(Duration::from_secs(10)), seed: Some(1), segment: Segment::WHOLE };
     let controls = Controls::new(&[("browse".into(), false), ("buy".into(), true)]);
     run(f.clone(), p, stats.clone(), &mut rx, controls).await;
     let snap = stats.snapshot();
@@ -464,4 +469,92 @@ async fn scenarios_run_together_with_offsets_and_their_own_stats() {
 
 fn snap_start(f: &Factory) -> Instant {
     f.log.lock().unwrap()[0].0
+}
+
+/// Runs `p` whole, then as `n` shards one after another on the paused clock;
+/// returns (the whole run's log, every shard's log), times from each run's start.
+async fn whole_and_shards(p: &Plan, n: u32, task_time: Duration) -> (Vec<(Duration, Ev)>, Vec<Vec<(Duration, Ev)>>) {
+    let log_of = |f: &Factory, t0: Instant| f.log.lock().unwrap().iter().map(|(t, e)| (*t - t0, e.clone())).collect::<Vec<_>>();
+    let f = factory(task_time, None);
+    let t0 = Instant::now();
+    go(&f, p.clone()).await;
+    let whole = log_of(&f, t0);
+    let mut shards = vec![];
+    for i in 0..n {
+        let mut q = p.clone();
+        q.segment = Segment::new(i, n).unwrap();
+        let f = factory(task_time, None);
+        let t0 = Instant::now();
+        go(&f, q).await;
+        shards.push(log_of(&f, t0));
+    }
+    (whole, shards)
+}
+
+fn times(log: &[(Duration, Ev)], pick: fn(&Ev) -> bool) -> Vec<Duration> {
+    let mut t: Vec<Duration> = log.iter().filter(|(_, e)| pick(e)).map(|(t, _)| *t).collect();
+    t.sort();
+    t
+}
+
+/// Sorted times equal within a microsecond (float sums of gaps).
+fn assert_same_times(a: &[Duration], b: &[Duration], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: {} vs {}", a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        assert!(x.abs_diff(*y) <= Duration::from_micros(1), "{what}: {x:?} vs {y:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn shards_together_run_exactly_the_whole_plan() {
+    let start = |e: &Ev| matches!(e, Ev::Start(_));
+    let stop = |e: &Ev| matches!(e, Ev::Stop(_));
+    let task = |e: &Ev| matches!(e, Ev::Task(..));
+    // A ramp at the spawn rate: every user starts when the whole run's would.
+    let ramp = plan(10, 2.0, 8, Wait::Constant(Duration::from_millis(700)));
+    // Stages up and down: starts and stops alike.
+    let stages = one(Executor::RampingUsers { start: 0, stages: parse_user_stages("4s:9,2s:9,4s:2").unwrap() }, 12);
+    for (what, p, n) in [("ramp", &ramp, 3), ("stages", &stages, 4), ("stages over more shards than users", &stages, 13)] {
+        let (whole, shards) = whole_and_shards(p, n, Duration::from_millis(10)).await;
+        let union: Vec<(Duration, Ev)> = shards.iter().flatten().cloned().collect();
+        assert_same_times(&times(&union, start), &times(&whole, start), &format!("{what}: user starts"));
+        assert_same_times(&times(&union, stop), &times(&whole, stop), &format!("{what}: user stops"));
+        // User ids never repeat across shards.
+        let ids: std::collections::HashSet<u64> = union.iter().filter_map(|(_, e)| if let Ev::Start(id) = e { Some(*id) } else { None }).collect();
+        assert_eq!(ids.len(), times(&union, start).len(), "{what}: ids unique across shards");
+    }
+
+    // Arrivals, evenly spaced: the union is the whole schedule, to the microsecond.
+    let rate = one(Executor::ConstantArrivalRate { rate: 30.0, pre_allocated: 8, max_users: 8, arrivals: Arrivals::Even }, 3);
+    let rising = one(
+        Executor::RampingArrivalRate {
+            start_rate: 0.0,
+            stages: parse_rate_stages("2s:40/s").unwrap(),
+            pre_allocated: 9,
+            max_users: 9,
+            arrivals: Arrivals::Even,
+        },
+        2,
+    );
+    for (what, p, n) in [("constant rate", &rate, 4), ("ramping rate", &rising, 3)] {
+        let (whole, shards) = whole_and_shards(p, n, Duration::from_millis(5)).await;
+        let union: Vec<(Duration, Ev)> = shards.iter().flatten().cloned().collect();
+        let w = times(&whole, task);
+        assert!(w.len() > 30, "{what}: {}", w.len());
+        assert_same_times(&times(&union, task), &w, &format!("{what}: iterations"));
+        // And each shard has its even share of them.
+        for s in &shards {
+            let mine = times(s, task).len();
+            assert!(mine.abs_diff(w.len() / n as usize) <= 1, "{what}: {mine} of {}", w.len());
+        }
+    }
+
+    // Iterations: shared ones exactly, per-user ones for every user once.
+    let shared = one(Executor::SharedIterations { users: 5, iterations: 23 }, 60);
+    let per_user = one(Executor::PerUserIterations { users: 5, iterations: 3 }, 60);
+    for (what, p, n, expect) in [("shared", &shared, 4, 23), ("shared over more shards than users", &shared, 7, 23), ("per user", &per_user, 3, 15)] {
+        let (whole, shards) = whole_and_shards(p, n, Duration::from_millis(5)).await;
+        assert_eq!(times(&whole, task).len(), expect, "{what}: whole");
+        assert_eq!(shards.iter().map(|s| times(s, task).len()).sum::<usize>(), expect, "{what}: shards");
+    }
 }

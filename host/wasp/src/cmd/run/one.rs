@@ -91,7 +91,7 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
     for (sc, ex) in scenarios.iter().zip(&executors) {
         tracing::info!(plugin = %cfg.plugin.display(), behaviour = %b.name, scenario = %sc.name, run_time = ?cfg.run_time, "starting {ex}");
     }
-    let plan = Plan { scenarios, run_time: cfg.run_time, seed: cfg.seed };
+    let plan = Plan { scenarios, run_time: cfg.run_time, seed: cfg.seed, segment: cfg.segment };
     started(RunView {
         stats: stats.clone(),
         controls: controls.clone(),
