@@ -10,7 +10,7 @@ use std::path::Path;
 /// The host's crates from the bottom up: a crate may depend only on crates of
 /// a lower layer.
 const LAYERS: &[&[&str]] =
-    &[&["wasp-runner"], &["wasp-report", "wasp-http", "wasp-flags"], &["wasp-telemetry"], &["wasp-wasm", "wasp-web", "wasp-shop"], &["wasp"]];
+    &[&["wasp-runner"], &["wasp-report", "wasp-http", "wasp-flags", "wasp-cluster"], &["wasp-telemetry"], &["wasp-wasm", "wasp-web", "wasp-shop"], &["wasp"]];
 
 /// Crates that must never be in a crate's dependencies, even transitively.
 const FORBIDDEN: &[(&str, &[&str])] = &[
@@ -18,6 +18,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("wasp-report", &["wasmtime", "reqwest", "hyper", "opentelemetry", "opentelemetry_sdk"]),
     ("wasp-http", &["wasmtime", "opentelemetry", "opentelemetry_sdk"]),
     ("wasp-web", &["wasmtime", "reqwest", "opentelemetry_sdk"]),
+    ("wasp-cluster", &["wasmtime", "opentelemetry", "opentelemetry_sdk"]),
 ];
 
 struct Graph {

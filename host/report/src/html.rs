@@ -404,6 +404,30 @@ pub fn render(r: &Report) -> Result<String, String> {
         out.push_str("</table></section>");
     }
 
+    if !m.parts.is_empty() {
+        out.push_str("<section><h2>Parts</h2><table><tr><th class=name>File</th><th>Shard</th><th class=name>Machine</th><th>Started</th><th>Seconds</th><th>Peak users</th><th># Requests</th><th># Fails</th><th>95%ile (ms)</th><th class=name>Stop</th><th>Exit</th></tr>");
+        for p in &m.parts {
+            let _ = write!(
+                out,
+                "<tr><td class=name>{}</td><td>{}</td><td class=name>{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td{}>{}</td><td>{:.1}</td><td class=name>{}</td><td{}>{}</td></tr>",
+                esc(&p.file),
+                esc(p.segment.as_deref().unwrap_or("")),
+                esc(&p.hostname),
+                esc(&when(p.started_at_unix_ms)),
+                p.duration_s,
+                p.peak_users,
+                p.requests,
+                if p.failures > 0 { " class=bad" } else { "" },
+                p.failures,
+                p.p95_ms,
+                esc(&p.stop_reason),
+                if p.exit_code != 0 { " class=bad" } else { "" },
+                p.exit_code
+            );
+        }
+        out.push_str("</table></section>");
+    }
+
     out.push_str("<section><h2>Run</h2><table>");
     let mut meta_row = |k: &str, v: &str| {
         let _ = write!(out, "<tr><th class=name>{}</th><td class=text>{}</td></tr>", esc(k), esc(v));
@@ -415,6 +439,9 @@ pub fn render(r: &Report) -> Result<String, String> {
     meta_row("behaviour", &m.behaviour);
     meta_row("host", &m.host);
     meta_row("machine", &m.hostname);
+    if let Some(seg) = &m.segment {
+        meta_row("shard", &format!("{seg} (its share of the run; wasp merge gives the whole)"));
+    }
     meta_row("started", &when(m.started_at_unix_ms));
     if let Some(ramp) = r.ramp_up_s {
         meta_row("all users running after", &format!("{ramp:.2} s"));

@@ -146,6 +146,29 @@ pub struct Meta {
     /// For a merged result: the files it was made from.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
+    /// A shard of a distributed run: `I/N` (`--segment`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    /// For a merged result: each input's own figures, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Part>,
+}
+
+/// One input of a merge, as it was by itself.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Part {
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    pub hostname: String,
+    pub started_at_unix_ms: u64,
+    pub duration_s: f64,
+    pub peak_users: u64,
+    pub requests: u64,
+    pub failures: u64,
+    pub p95_ms: f64,
+    pub stop_reason: String,
+    pub exit_code: i32,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]

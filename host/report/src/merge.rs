@@ -2,7 +2,7 @@
 //! one test) into one, exactly: histograms add bucket by bucket, so merged
 //! percentiles are those of one histogram of every sample.
 
-use crate::json::{Meta, Report};
+use crate::json::{Meta, Part, Report};
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -163,6 +163,23 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
         hostname: same_or(inputs, |r| r.meta.hostname.clone(), "(several)"),
         options: first.1.meta.options.clone(),
         merged_from: inputs.iter().map(|(n, _)| n.clone()).collect(),
+        segment: None,
+        parts: inputs
+            .iter()
+            .map(|(n, r)| Part {
+                file: n.clone(),
+                segment: r.meta.segment.clone(),
+                hostname: r.meta.hostname.clone(),
+                started_at_unix_ms: r.meta.started_at_unix_ms,
+                duration_s: r.duration_s,
+                peak_users: r.peak_users,
+                requests: r.total.count,
+                failures: r.total.failures,
+                p95_ms: r.total.p95_ms,
+                stop_reason: r.stop_reason.clone(),
+                exit_code: r.exit_code,
+            })
+            .collect(),
     };
     let executors = first.1.scenarios.iter().map(|s| s.executor.clone()).collect();
     Ok(Merged {
@@ -224,6 +241,8 @@ mod tests {
         assert_eq!(m.seconds[2].as_ref().unwrap().len(), 3000);
         assert_eq!(m.meta.plugin, "p.wasm");
         assert_eq!(m.meta.merged_from.len(), 3);
+        let parts: Vec<(u64, u64)> = m.meta.parts.iter().map(|p| (p.requests, p.started_at_unix_ms)).collect();
+        assert_eq!(parts, [(3000, 0), (3000, 1000), (3000, 2000)], "each input's own figures");
     }
 
     #[test]

@@ -33,7 +33,9 @@ use wasp_runner::Wait;
         Exit codes: 0 passed, 1 a threshold failed or (without thresholds) failures or errors \
         (see --exit-code-on-error), 2 usage error, \
         3 plugin could not be loaded, 4 stopped by a signal before anything was measured, \
-        5 the run measured nothing, 6 a result file could not be written, 70 internal error."
+        5 the run measured nothing, 6 a result file could not be written, \
+        7 --abort-on-threshold stopped the run, 8 shards missing (the start barrier or merge --wait timed out), \
+        70 internal error."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -62,6 +64,60 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page (roff): `wasp man | man -l -`.
     Man,
+    /// Print the Kubernetes objects (YAML) of a run spread over N pods: the
+    /// plugin, a headless Service, an Indexed Job of shards and a merge Job:
+    /// `wasp k8s --shards 4 plugin.wasm -u 1000 -t 10m -H http://shop:8080 | kubectl apply -f -`.
+    K8s(K8sArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct K8sArgs {
+    /// How many shards (pods) the run is spread over.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=wasp_runner::segment::MAX_SHARDS as i64), value_name = "N")]
+    pub shards: u32,
+
+    /// The objects' base name (pods are NAME-0, NAME-1, …).
+    #[arg(long, default_value = "wasp", value_name = "NAME")]
+    pub name: String,
+
+    /// The namespace of the objects (default: kubectl's).
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// The image with the wasp binary (built from the repository's Dockerfile).
+    #[arg(long, default_value = concat!("wasp:", env!("CARGO_PKG_VERSION")), value_name = "IMAGE")]
+    pub image: String,
+
+    /// The plugin's path inside the image, instead of a ConfigMap of the local
+    /// file (needed above 900 KiB, e.g. Python plugins).
+    #[arg(long, value_name = "PATH")]
+    pub plugin_in_image: Option<String>,
+
+    /// CPU per shard (requests and limits), e.g. 1 or 500m.
+    #[arg(long, value_name = "CPU")]
+    pub cpu: Option<String>,
+
+    /// Memory per shard (requests and limits), e.g. 1Gi.
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+
+    /// Size of the results volume (ReadWriteMany).
+    #[arg(long, default_value = "1Gi", value_name = "SIZE")]
+    pub storage: String,
+
+    /// Storage class of the results volume (default: the cluster's).
+    #[arg(long, value_name = "CLASS")]
+    pub storage_class: Option<String>,
+
+    /// How long the merge waits for every shard's result (default: the
+    /// barrier timeout, the run time and the stop timeout, plus 5 minutes).
+    #[arg(long, value_parser = parse_positive_duration, value_name = "TIME")]
+    pub merge_wait: Option<Duration>,
+
+    /// The plugin, then `wasp run` options for every shard (not --json,
+    /// --segment, --barrier or the web UI's: wasp k8s sets those).
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "PLUGIN.wasm [RUN OPTIONS]")]
+    pub run: Vec<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -133,9 +189,19 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct MergeArgs {
-    /// Result files written by `wasp run --json` (or by an earlier merge).
-    #[arg(required = true, value_name = "RESULT.json")]
+    /// Result files written by `wasp run --json` (or by an earlier merge), or
+    /// folders: every shard result (`--segment`) in them.
+    #[arg(required = true, value_name = "RESULT.json|DIR")]
     pub inputs: Vec<PathBuf>,
+
+    /// The results of an N-shard run: wait (see --wait) until the N shards'
+    /// files are there, each shard once, then merge.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=wasp_runner::segment::MAX_SHARDS as i64), value_name = "N")]
+    pub expect: Option<u32>,
+
+    /// With --expect: how long to wait for the shards' results before giving up (exit 8).
+    #[arg(long, value_parser = parse_duration, default_value = "0s", value_name = "TIME")]
+    pub wait: Duration,
 
     /// Write the merged result as JSON.
     #[arg(long, value_name = "FILE")]
@@ -155,6 +221,7 @@ pub struct MergeArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("segment_source").args(["segment", "segments"])))]
 pub struct RunArgs {
     /// The plugin: a WebAssembly component built for wasp:plugin/user.
     /// (`wasp demo`: the otel-demo plugin beside the binary unless given.)
@@ -340,6 +407,37 @@ pub struct RunArgs {
     /// one keeps running.
     #[arg(long, env = "WASP_WATCH")]
     pub watch: bool,
+
+    /// Run shard I (from 0) of N of a distributed run: this process runs its
+    /// share of every scenario (users, stages, arrival rates, iterations) and
+    /// the N shards together run the plan exactly once. Its exit code then says
+    /// only whether it ran (0) or aborted (7, 8); `wasp merge` gives the verdict.
+    #[arg(long, env = "WASP_SEGMENT", value_parser = parse_segment, value_name = "I/N", conflicts_with = "segments")]
+    pub segment: Option<wasp_runner::Segment>,
+
+    /// Run one of N shards, shard number from JOB_COMPLETION_INDEX (as a
+    /// Kubernetes Indexed Job sets it).
+    #[arg(long, env = "WASP_SEGMENTS", value_parser = clap::value_parser!(u32).range(1..=wasp_runner::segment::MAX_SHARDS as i64), value_name = "N")]
+    pub segments: Option<u32>,
+
+    /// Start the load at this instant: a UTC time (2026-12-02T10:00:00Z) or a
+    /// delay from now (30s). With --barrier, the later of the two.
+    #[arg(long, env = "WASP_START_AT", value_name = "TIME")]
+    pub start_at: Option<String>,
+
+    /// Start only when every shard is ready: the shards' host:port, comma
+    /// separated, in shard order, `{A..B}` expanded (wasp-{0..3}.wasp-peers:7357).
+    /// This shard serves its readiness at --barrier-listen; all start together.
+    #[arg(long, env = "WASP_BARRIER", value_name = "PEERS", requires = "segment_source")]
+    pub barrier: Option<String>,
+
+    /// Where this shard answers the barrier (default: every address, on the port of its own --barrier entry).
+    #[arg(long, env = "WASP_BARRIER_LISTEN", value_name = "ADDR:PORT", requires = "barrier")]
+    pub barrier_listen: Option<String>,
+
+    /// How long to wait for the other shards at the barrier (then exit 8).
+    #[arg(long, env = "WASP_BARRIER_TIMEOUT", value_parser = parse_positive_duration, default_value = "5m", value_name = "TIME")]
+    pub barrier_timeout: Duration,
 
     /// A flagd flag file (JSON) to evaluate feature flags from, re-read when it
     /// changes. Without it, flags come from OFREP at --ofrep-url, else at
@@ -537,6 +635,10 @@ pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
 }
 
 /// `none`, `500ms`, `1s..10s`, `pacing:1s`.
+pub fn parse_segment(s: &str) -> Result<wasp_runner::Segment, String> {
+    s.parse()
+}
+
 pub fn parse_wait(s: &str) -> Result<Wait, String> {
     s.parse()
 }

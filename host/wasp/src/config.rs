@@ -5,10 +5,11 @@ use crate::cli::RunArgs;
 use crate::exit::Fatal;
 use crate::scenarios::{ExecutorOptions, ScenarioConfig};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use url::Url;
 use wasp_http::AllowList;
 use wasp_runner::stats::DEFAULT_SCENARIO;
+use wasp_runner::Segment;
 
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -52,6 +53,54 @@ pub struct RunConfig {
     /// With the web UI and autostart: quit this long after the run.
     pub autoquit: Option<Duration>,
     pub watch: bool,
+    /// This process's part of a distributed run.
+    pub segment: Segment,
+    /// When the load starts (`--start-at`), if not at once.
+    pub start_at: Option<SystemTime>,
+    pub barrier: Option<Barrier>,
+}
+
+/// The start barrier's settings.
+#[derive(Debug, Clone)]
+pub struct Barrier {
+    /// Every shard's host:port, shard i the i-th.
+    pub peers: Vec<String>,
+    pub listen: std::net::SocketAddr,
+    pub timeout: Duration,
+}
+
+/// The segment the command line asks for: `--segment I/N`, or `--segments N`
+/// with I from JOB_COMPLETION_INDEX; the whole run otherwise.
+pub fn segment(a: &RunArgs) -> Result<Segment, Fatal> {
+    match (a.segment, a.segments) {
+        (Some(s), _) => Ok(s),
+        (None, Some(n)) => {
+            let index = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+                Fatal::usage(format!(
+                    "--segments {n} takes this shard's number from JOB_COMPLETION_INDEX, which is not set (an Indexed Job sets it); or give --segment I/{n}"
+                ))
+            })?;
+            let i = index.trim().parse::<u32>().map_err(|_| Fatal::usage(format!("JOB_COMPLETION_INDEX '{index}' is not a whole number")))?;
+            Segment::new(i, n).map_err(|e| Fatal::usage(format!("JOB_COMPLETION_INDEX={i} with --segments {n}: {e}")))
+        }
+        (None, None) => Ok(Segment::WHOLE),
+    }
+}
+
+fn barrier(a: &RunArgs, segment: Segment) -> Result<Option<Barrier>, Fatal> {
+    let Some(list) = &a.barrier else { return Ok(None) };
+    let peers = wasp_cluster::peers::expand(list).map_err(|e| Fatal::usage(format!("--barrier: {e}")))?;
+    if peers.len() != segment.count as usize {
+        return Err(Fatal::usage(format!("--barrier lists {} peers for {} shards: list every shard, in order", peers.len(), segment.count)));
+    }
+    let listen = match &a.barrier_listen {
+        Some(l) => l.trim().parse().map_err(|_| Fatal::usage(format!("--barrier-listen '{l}' is not ADDRESS:PORT (e.g. 0.0.0.0:7357)")))?,
+        None => {
+            let port = wasp_cluster::peers::port(&peers[segment.index as usize]).map_err(|e| Fatal::usage(format!("--barrier: {e}")))?;
+            std::net::SocketAddr::from(([0, 0, 0, 0], port))
+        }
+    };
+    Ok(Some(Barrier { peers, listen, timeout: a.barrier_timeout }))
 }
 
 /// The web UI's port when --web gives none (Locust's).
@@ -97,7 +146,8 @@ impl RunConfig {
         let closed_flag = a.users_flag.is_some() && scenarios.iter().any(|s| !s.executor.is_open());
         let capacity = most.max(if closed_flag { 100 } else { 1 }).max(a.max_users.unwrap_or(0) as u64).min(u32::MAX as u64) as u32;
         for (flag, path) in [("--json", &a.json), ("--html", &a.html)] {
-            if let Some(p) = path {
+            // `--json -`: the result as the last line of stdout.
+            if let Some(p) = path.as_ref().filter(|p| flag != "--json" || p.as_os_str() != "-") {
                 writable(flag, p)?;
             }
         }
@@ -118,6 +168,19 @@ impl RunConfig {
                     .map_err(|_| Fatal::usage(format!("--web-host '{}' is not an IP address", a.web_host)))?,
             ),
         };
+        let segment = segment(a)?;
+        let barrier = barrier(a, segment)?;
+        let start_at = match &a.start_at {
+            Some(t) => Some(wasp_cluster::start::parse(t, SystemTime::now()).map_err(Fatal::usage)?),
+            None => None,
+        };
+        if web.is_some() {
+            for (flag, given) in [("--segment", !segment.is_whole()), ("--barrier", barrier.is_some()), ("--start-at", start_at.is_some())] {
+                if given {
+                    return Err(Fatal::usage(format!("{flag} is for headless runs, not with the web UI")));
+                }
+            }
+        }
         Ok(RunConfig {
             plugin: a.plugin.clone().ok_or_else(|| Fatal::usage("no plugin: wasp run PLUGIN.wasm (or set WASP_PLUGIN)"))?,
             host,
@@ -165,6 +228,9 @@ impl RunConfig {
             autostart: a.autostart || a.users_on_command_line,
             autoquit: a.autoquit,
             watch: a.watch,
+            segment,
+            start_at,
+            barrier,
         })
     }
 }

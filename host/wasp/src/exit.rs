@@ -20,6 +20,10 @@ pub mod code {
     pub const EMPTY: i32 = 5;
     /// A result file (`--json`, `--html`, `--csv`) could not be written.
     pub const UNWRITTEN: i32 = 6;
+    /// `--abort-on-threshold` stopped the run: a threshold failed while it ran.
+    pub const THRESHOLD_ABORT: i32 = 7;
+    /// Shards missing: the start barrier, or `wasp merge --wait`, timed out.
+    pub const SHARDS_MISSING: i32 = 8;
     /// A bug in wasp itself (a panic).
     pub const INTERNAL: i32 = 70;
 }
@@ -78,14 +82,23 @@ pub struct Verdict<'a> {
     pub aborted_empty: bool,
     /// Nothing was measured (no completed request), and that is not allowed.
     pub empty: bool,
+    /// `--abort-on-threshold` stopped the run.
+    pub threshold_abort: bool,
+    /// One shard of a distributed run: `wasp merge` judges the numbers.
+    pub shard: bool,
 }
 
 /// The one exit-code policy of `wasp run` and `wasp merge`: a run that
 /// measured nothing never passes; with thresholds, they alone decide;
-/// without, any failure does (Locust's rule).
+/// without, any failure does (Locust's rule). A shard's code says only
+/// whether it ran to its end: the verdict is the merge's.
 pub fn verdict(v: Verdict) -> i32 {
     if v.aborted_empty {
         code::ABORTED
+    } else if v.threshold_abort {
+        code::THRESHOLD_ABORT
+    } else if v.shard {
+        code::OK
     } else if v.empty {
         code::EMPTY
     } else if !v.thresholds.is_empty() {

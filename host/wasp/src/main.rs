@@ -103,6 +103,12 @@ fn main() -> ExitCode {
             clap_complete::generate(a.shell, &mut cli::command(), "wasp", &mut text);
             return print(&text);
         }
+        Command::K8s(a) => {
+            return match cmd::k8s::main(a) {
+                Ok(text) => print(text.as_bytes()),
+                Err(e) => exit_code(Err(e)),
+            }
+        }
         Command::Man => {
             let mut text = vec![];
             if let Err(e) = clap_mangen::Man::new(cli::command()).render(&mut text) {
@@ -115,6 +121,19 @@ fn main() -> ExitCode {
         if !logging::valid(l) {
             return exit_code(Err(Fatal::usage(format!("--log-level '{l}' is not a level (error, warn, info, debug, trace) or filter"))));
         }
+    }
+    // A shard's telemetry says which shard it is (before any thread starts).
+    match config::segment(&args) {
+        Ok(seg) if !seg.is_whole() => {
+            let mut attrs = std::env::var("OTEL_RESOURCE_ATTRIBUTES").unwrap_or_default();
+            if !attrs.trim().is_empty() {
+                attrs.push(',');
+            }
+            attrs.push_str(&format!("wasp.shard={},wasp.shards={}", seg.index, seg.count));
+            std::env::set_var("OTEL_RESOURCE_ATTRIBUTES", attrs);
+        }
+        Ok(_) => {}
+        Err(e) => return exit_code(Err(e)),
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,

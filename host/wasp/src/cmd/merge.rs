@@ -3,14 +3,20 @@
 
 use crate::cli::MergeArgs;
 use crate::exit::{self, code, Fatal};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 use wasp_report::json::{self, Report};
 use wasp_report::thresholds::Threshold;
 use wasp_report::{console, csv, merge};
+use wasp_runner::Segment;
 
 pub fn main(args: MergeArgs) -> Result<i32, Fatal> {
-    let mut inputs = Vec::with_capacity(args.inputs.len());
-    for p in &args.inputs {
-        inputs.push((p.display().to_string(), Report::read(p).map_err(Fatal::usage)?));
+    let inputs = match args.expect {
+        None => read_all(&args)?.0,
+        Some(n) => wait_for_shards(&args, n)?,
+    };
+    if inputs.is_empty() {
+        return Err(Fatal::usage("no result to merge: the folders hold no shard result (a --json of wasp run --segment)"));
     }
     let merged = merge::merge(&inputs).map_err(Fatal::usage)?;
     let mut texts = merged.thresholds.clone();
@@ -25,6 +31,8 @@ pub fn main(args: MergeArgs) -> Result<i32, Fatal> {
         exit_code_on_error: code::FAILED,
         aborted_empty: false,
         empty: snap.total.count == 0,
+        threshold_abort: false,
+        shard: false,
     });
     {
         use std::io::Write;
@@ -52,4 +60,85 @@ pub fn main(args: MergeArgs) -> Result<i32, Fatal> {
         return Err(Fatal::usage(e.clone()));
     }
     Ok(code)
+}
+
+/// The inputs: files as given, and every shard result in the folders given
+/// (not merged results, not the merge's own output). Returns too the files in
+/// folders that could not be read yet (still being written, or not results).
+fn read_all(args: &MergeArgs) -> Result<(Vec<(String, Report)>, Vec<String>), Fatal> {
+    let mut inputs = vec![];
+    let mut unreadable = vec![];
+    for p in &args.inputs {
+        if !p.is_dir() {
+            inputs.push((p.display().to_string(), Report::read(p).map_err(Fatal::usage)?));
+            continue;
+        }
+        let entries = std::fs::read_dir(p).map_err(|e| Fatal::usage(format!("cannot read the folder {}: {e}", p.display())))?;
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|f| f.extension().is_some_and(|x| x == "json")).collect();
+        files.sort();
+        for f in files {
+            if args.json.as_deref().is_some_and(|out| same_file(out, &f)) {
+                continue;
+            }
+            match Report::read(&f) {
+                Ok(r) if r.meta.segment.is_some() && r.meta.merged_from.is_empty() => inputs.push((f.display().to_string(), r)),
+                Ok(_) => {}
+                Err(_) => unreadable.push(f.display().to_string()),
+            }
+        }
+    }
+    Ok((inputs, unreadable))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Waits (at most `--wait`) until the results of all `n` shards are there,
+/// each shard once; refuses results of another run's split.
+fn wait_for_shards(args: &MergeArgs, n: u32) -> Result<Vec<(String, Report)>, Fatal> {
+    let deadline = Instant::now() + args.wait;
+    let mut announced = false;
+    loop {
+        let (inputs, unreadable) = read_all(args)?;
+        let mut by_shard: Vec<Option<usize>> = vec![None; n as usize];
+        for (k, (name, r)) in inputs.iter().enumerate() {
+            let Some(text) = &r.meta.segment else {
+                return Err(Fatal::usage(format!("{name} is not a shard's result (no segment): --expect merges the shards of one run")));
+            };
+            let seg: Segment = text.parse().map_err(|e| Fatal::usage(format!("{name}: segment {e}")))?;
+            if seg.count != n {
+                return Err(Fatal::usage(format!("{name} is shard {seg} of a {}-shard run, not of {n}", seg.count)));
+            }
+            if let Some(other) = by_shard[seg.index as usize].replace(k) {
+                return Err(Fatal::usage(format!("two results of shard {seg}: {} and {name}", inputs[other].0)));
+            }
+        }
+        let missing: Vec<String> = by_shard.iter().enumerate().filter(|(_, k)| k.is_none()).map(|(i, _)| i.to_string()).collect();
+        if missing.is_empty() {
+            // In shard order, for the per-shard rows.
+            let mut inputs: Vec<Option<(String, Report)>> = inputs.into_iter().map(Some).collect();
+            return Ok(by_shard.iter().flatten().filter_map(|k| inputs[*k].take()).collect());
+        }
+        if Instant::now() >= deadline {
+            let shown = if missing.len() > 10 { format!("{}, … ({} in all)", missing[..10].join(", "), missing.len()) } else { missing.join(", ") };
+            let odd = if unreadable.is_empty() { String::new() } else { format!("; unreadable: {}", unreadable.join(", ")) };
+            return Err(Fatal {
+                code: code::SHARDS_MISSING,
+                message: format!(
+                    "{} of {n} shard results after {}: missing shard {shown}{odd}",
+                    n as usize - missing.len(),
+                    humantime::format_duration(args.wait)
+                ),
+            });
+        }
+        if !announced {
+            tracing::info!("waiting for {} of {n} shard results (at most {})", missing.len(), humantime::format_duration(args.wait));
+            announced = true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }

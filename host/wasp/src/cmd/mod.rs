@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod inspect;
+pub mod k8s;
 pub mod merge;
 pub mod run;
 pub mod shop;

@@ -28,6 +28,9 @@ pub fn meta(cfg: &RunConfig, plugin: &Plugin, started_at: u64) -> json::Meta {
     }
     opt("run-time", cfg.run_time.map(|d| humantime::format_duration(d).to_string()).unwrap_or_else(|| "until stopped".into()));
     opt("stop-timeout", humantime::format_duration(cfg.stop_timeout).to_string());
+    if !cfg.segment.is_whole() {
+        opt("segment", cfg.segment.to_string());
+    }
     if let Some(seed) = cfg.seed {
         opt("seed", seed.to_string());
     }
@@ -48,6 +51,8 @@ pub fn meta(cfg: &RunConfig, plugin: &Plugin, started_at: u64) -> json::Meta {
         hostname: std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default(),
         options,
         merged_from: vec![],
+        segment: (!cfg.segment.is_whole()).then(|| cfg.segment.to_string()),
+        parts: vec![],
     }
 }
 

@@ -34,6 +34,46 @@ pub struct Loaded {
     pub request_duration: Option<opentelemetry::metrics::Histogram<f64>>,
 }
 
+/// Waits for the other shards (`--barrier`) and for `--start-at`, whichever is later.
+async fn start_together(
+    cfg: &RunConfig,
+    readiness: Option<wasp_cluster::barrier::Readiness>,
+    signals: &mut tokio::sync::mpsc::Receiver<wasp_runner::Signal>,
+) -> Result<(), Fatal> {
+    use wasp_cluster::barrier::{self, BarrierError};
+    let stopped = || Fatal { code: exit::code::ABORTED, message: "stopped by a signal before the start".into() };
+    let mut at = cfg.start_at;
+    if let (Some(b), Some(r)) = (&cfg.barrier, readiness) {
+        r.set_ready();
+        tracing::info!(
+            "shard {}: ready; waiting for all {} shards at the barrier (at most {})",
+            cfg.segment,
+            b.peers.len(),
+            humantime::format_duration(b.timeout)
+        );
+        let start = tokio::select! {
+            r = barrier::wait(&b.peers, b.timeout) => r,
+            _ = signals.recv() => return Err(stopped()),
+        };
+        let start = start.map_err(|e| match e {
+            BarrierError::Timeout { .. } => {
+                Fatal { code: exit::code::SHARDS_MISSING, message: format!("the start barrier timed out after {}: {e}", humantime::format_duration(b.timeout)) }
+            }
+            BarrierError::Mismatch(m) => Fatal::usage(format!("the start barrier: {m}")),
+        })?;
+        at = Some(at.map_or(start, |a| a.max(start)));
+    }
+    if let Some(at) = at {
+        let ms = wasp_cluster::barrier::unix_ms(at);
+        tracing::info!("starting at {} (Unix ms {ms})", humantime::format_rfc3339_millis(at));
+        tokio::select! {
+            _ = wasp_cluster::start::until(at) => {}
+            _ = signals.recv() => return Err(stopped()),
+        }
+    }
+    Ok(())
+}
+
 pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal> {
     let cfg = RunConfig::from_args(&args)?;
     // Signals first: from here on, one never ends wasp without a word.
@@ -48,6 +88,12 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         Ok(_) => {}
         Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
     }
+    // The barrier listens from the start: a wrong address fails before the
+    // plugin is compiled, and peers see this shard as "not ready" meanwhile.
+    let readiness = match &cfg.barrier {
+        Some(b) => Some(wasp_cluster::barrier::serve(b.listen, cfg.segment.to_string()).await.map_err(Fatal::usage)?),
+        None => None,
+    };
     // Read once: the bytes size the engine's instance pool, then are compiled.
     let bytes = component::read(&cfg.plugin)?;
     let engine = engine::engine(&EngineOptions::for_component(&bytes, capacity, cfg.max_user_memory)?)?;
@@ -63,6 +109,7 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     if cfg.web.is_some() {
         return ui::serve(loaded, args, cfg, signals).await;
     }
+    start_together(&cfg, readiness, &mut signals).await?;
     let hooks = one::Hooks { signals: &mut signals, stop, flush: one::Flush::Shutdown, started: Box::new(|_| {}) };
     Ok(one::run(&loaded, cfg, hooks).await?.code)
 }

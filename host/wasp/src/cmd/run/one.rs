@@ -155,7 +155,12 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
         exit_code_on_error: cfg.exit_code_on_error,
         aborted_empty: outcome.reason == StopReason::Signal && !measured,
         empty: snap.total.count == 0 && !cfg.allow_empty,
+        threshold_abort: outcome.reason == StopReason::Aborted,
+        shard: !cfg.segment.is_whole(),
     });
+    if !cfg.segment.is_whole() && code == exit::code::OK {
+        tracing::info!("shard {} done: its thresholds and failures are judged on the merged result (wasp merge)", cfg.segment);
+    }
     if code == exit::code::EMPTY {
         tracing::error!(
             "the run completed no request{}: it measured nothing, so it does not pass (--allow-empty to let it)",
@@ -189,7 +194,20 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
             thresholds: &verdicts,
         };
         let doc = json::report(&snap, &stats.second_histograms(), info);
-        unwritten.extend(wasp_report::write_documents(&doc, cfg.json.as_deref(), cfg.html.as_deref()));
+        let to_stdout = cfg.json.as_deref().is_some_and(|p| p.as_os_str() == "-");
+        let file = cfg.json.as_deref().filter(|_| !to_stdout);
+        unwritten.extend(wasp_report::write_documents(&doc, file, cfg.html.as_deref()));
+        if to_stdout {
+            // `--json -`: the whole result as the last line of stdout.
+            use std::io::Write;
+            let line = serde_json::to_string(&doc).map(|mut l| {
+                l.push('\n');
+                l
+            });
+            if let Err(e) = line.map_err(|e| e.to_string()).and_then(|l| std::io::stdout().lock().write_all(l.as_bytes()).map_err(|e| e.to_string())) {
+                unwritten.push(format!("cannot write the result to stdout: {e}"));
+            }
+        }
     }
     for e in &unwritten {
         tracing::error!("{e}");
