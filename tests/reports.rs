@@ -77,7 +77,7 @@ async fn abort_on_threshold_stops_early() {
     let t0 = Instant::now();
     let r = run(&plugin("chaos"), &["-H", &t.url(), "-T", "hello", "-u", "2", "-t", "60s", "--wait", "20ms", "--threshold", "max<1us", "--abort-on-threshold"])
         .await;
-    assert_eq!(r.code, 1);
+    assert_eq!(r.code, 7, "stopped by a threshold: its own exit code");
     assert_eq!(r.json["stop_reason"], "threshold");
     assert!(t0.elapsed() < Duration::from_secs(15), "stopped after {:?}", t0.elapsed());
     assert!(r.json["total"]["count"].as_u64().unwrap() > 0, "what was measured is reported");

@@ -101,6 +101,12 @@ pub struct ScenarioStats {
     pub executor: String,
     /// Iterations that could not start at their time (no free user).
     pub dropped_iterations: u64,
+    /// Users that started in it (a user made afresh after a failure counts again).
+    #[serde(default)]
+    pub users_started: u64,
+    /// The most users it had at once (in a merge: the sum of the inputs' peaks).
+    #[serde(default)]
+    pub peak_users: u64,
     /// Iteration latency over its tasks (arrival-rate scenarios).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<RequestStats>,
@@ -296,6 +302,8 @@ pub fn report(snap: &Snapshot, seconds: &[Option<Histogram<u64>>], info: RunInfo
                 name: s.name.clone(),
                 executor: info.executors.get(i).cloned().unwrap_or_default(),
                 dropped_iterations: s.dropped,
+                users_started: s.users_started,
+                peak_users: s.peak_users,
                 latency: latency(&s.latency, snap),
             })
             .collect(),
@@ -415,12 +423,21 @@ impl Report {
                     users: 0,
                     dropped: s.dropped_iterations,
                     latency: latency(&s.latency, &s.name, "Iterations")?,
+                    users_started: s.users_started,
+                    peak_users: s.peak_users,
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
         if scenarios.is_empty() {
             // A result from before scenarios: one, the default.
-            scenarios.push(stats::ScenarioSnapshot { name: DEFAULT_SCENARIO.into(), users: 0, dropped: 0, latency: Entry::new("", "Iterations") });
+            scenarios.push(stats::ScenarioSnapshot {
+                name: DEFAULT_SCENARIO.into(),
+                users: 0,
+                dropped: 0,
+                latency: Entry::new("", "Iterations"),
+                users_started: 0,
+                peak_users: 0,
+            });
         }
         Ok(Snapshot {
             elapsed: Duration::from_secs_f64(self.duration_s.max(0.0)),

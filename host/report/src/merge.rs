@@ -95,6 +95,8 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
             match scenarios.iter_mut().find(|x| x.name == s.name) {
                 Some(x) => {
                     x.dropped += s.dropped;
+                    x.users_started += s.users_started;
+                    x.peak_users += s.peak_users;
                     x.latency.merge(&s.latency);
                 }
                 None => scenarios.push(s),

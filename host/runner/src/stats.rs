@@ -229,6 +229,10 @@ pub struct ScenarioSnapshot {
     pub dropped: u64,
     /// Iteration latency over all its tasks (arrival-rate scenarios).
     pub latency: Entry,
+    /// Users that started in it (a user made afresh after a failure counts again).
+    pub users_started: u64,
+    /// The most users it had at once.
+    pub peak_users: u64,
 }
 
 /// One second of the run.
@@ -317,6 +321,9 @@ struct ScenarioData {
     task_data: HashMap<usize, TaskData>,
     errors: HashMap<(String, String), u64>,
     users: u64,
+    /// Users that ever started in it, and the most at once.
+    started: u64,
+    peak: u64,
     dropped: u64,
 }
 
@@ -350,7 +357,18 @@ fn quantiles(h: &Histogram<u64>) -> [u64; 3] {
 
 impl ScenarioData {
     fn new(name: String, tasks: Vec<usize>) -> Self {
-        ScenarioData { name, tasks, entries: HashMap::new(), failures: HashMap::new(), task_data: HashMap::new(), errors: HashMap::new(), users: 0, dropped: 0 }
+        ScenarioData {
+            name,
+            tasks,
+            entries: HashMap::new(),
+            failures: HashMap::new(),
+            task_data: HashMap::new(),
+            errors: HashMap::new(),
+            users: 0,
+            started: 0,
+            peak: 0,
+            dropped: 0,
+        }
     }
 
     fn task(&mut self, index: usize) -> &mut TaskData {
@@ -637,6 +655,11 @@ impl Stats {
     }
 
     /// Counts iterations an arrival-rate scenario had to drop: no free user.
+    /// A user of scenario `s` started.
+    pub fn user_started(&self, s: usize) {
+        self.lock().scenario(s).started += 1;
+    }
+
     pub fn dropped(&self, s: usize, n: u64) {
         let mut g = self.lock();
         g.scenario(s).dropped += n;
@@ -657,7 +680,9 @@ impl Stats {
     /// Sets the users running now in scenario `s`.
     pub fn set_users(&self, s: usize, users: u64) {
         let mut g = self.lock();
-        g.scenario(s).users = users;
+        let sc = g.scenario(s);
+        sc.users = users;
+        sc.peak = sc.peak.max(users);
         let all = g.users();
         let start = g.start;
         let sec = g.second(start, Instant::now());
@@ -750,7 +775,7 @@ impl Stats {
                 for t in tasks.iter().filter(|t| t.scenario == s.name) {
                     latency.merge(&t.latency);
                 }
-                ScenarioSnapshot { name: s.name.clone(), users: s.users, dropped: s.dropped, latency }
+                ScenarioSnapshot { name: s.name.clone(), users: s.users, dropped: s.dropped, latency, users_started: s.started, peak_users: s.peak }
             })
             .collect();
         let mut latency = Entry::new("", "Iterations");

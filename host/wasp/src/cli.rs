@@ -221,7 +221,6 @@ pub struct MergeArgs {
 }
 
 #[derive(Debug, Args, Clone)]
-#[command(group(clap::ArgGroup::new("segment_source").args(["segment", "segments"])))]
 pub struct RunArgs {
     /// The plugin: a WebAssembly component built for wasp:plugin/user.
     /// (`wasp demo`: the otel-demo plugin beside the binary unless given.)
@@ -428,11 +427,11 @@ pub struct RunArgs {
     /// Start only when every shard is ready: the shards' host:port, comma
     /// separated, in shard order, `{A..B}` expanded (wasp-{0..3}.wasp-peers:7357).
     /// This shard serves its readiness at --barrier-listen; all start together.
-    #[arg(long, env = "WASP_BARRIER", value_name = "PEERS", requires = "segment_source")]
+    #[arg(long, env = "WASP_BARRIER", value_name = "PEERS")]
     pub barrier: Option<String>,
 
     /// Where this shard answers the barrier (default: every address, on the port of its own --barrier entry).
-    #[arg(long, env = "WASP_BARRIER_LISTEN", value_name = "ADDR:PORT", requires = "barrier")]
+    #[arg(long, env = "WASP_BARRIER_LISTEN", value_name = "ADDR:PORT")]
     pub barrier_listen: Option<String>,
 
     /// How long to wait for the other shards at the barrier (then exit 8).

@@ -88,7 +88,15 @@ pub fn segment(a: &RunArgs) -> Result<Segment, Fatal> {
 }
 
 fn barrier(a: &RunArgs, segment: Segment) -> Result<Option<Barrier>, Fatal> {
-    let Some(list) = &a.barrier else { return Ok(None) };
+    let Some(list) = &a.barrier else {
+        if a.barrier_listen.is_some() {
+            return Err(Fatal::usage("--barrier-listen goes with --barrier"));
+        }
+        return Ok(None);
+    };
+    if segment.is_whole() {
+        return Err(Fatal::usage("--barrier is for the shards of a distributed run: give --segment I/N or --segments N"));
+    }
     let peers = wasp_cluster::peers::expand(list).map_err(|e| Fatal::usage(format!("--barrier: {e}")))?;
     if peers.len() != segment.count as usize {
         return Err(Fatal::usage(format!("--barrier lists {} peers for {} shards: list every shard, in order", peers.len(), segment.count)));

@@ -172,6 +172,7 @@ impl<F> Active<F> {
 
     fn up(&self) {
         let n = self.users.fetch_add(1, Ordering::Relaxed) + 1;
+        self.run.stats.user_started(self.index);
         self.run.stats.set_users(self.index, n);
         self.run.user_up();
     }
