@@ -17,7 +17,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir "$scratch/shards"
 # One real shard of a 2-shard demo run (its users, its timeline).
-"$wasp" demo -u "$USERS" -r "$USERS" -t "$RUN_TIME" --segment 0/2 --only-summary --json "$scratch/one.json" >/dev/null
+"$wasp" demo -u "$USERS" -r "$USERS" -t "$RUN_TIME" --segment 0/2 --only-summary --json "$scratch/one.json" >/dev/null 2>"$scratch/demo.log"
 python3 - "$scratch/one.json" "$scratch/shards" "$SHARDS" <<'PY'
 import json, sys, random
 src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -423,3 +423,27 @@ async fn the_kubernetes_objects_validate_against_the_schemas() {
         assert!(r.stderr.contains(why) && r.stderr.lines().count() == 1, "{run:?}: {}", r.stderr);
     }
 }
+
+/// A shard's telemetry names its shard (resource attributes `wasp.shard`,
+/// `wasp.shards`), beside the user's own resource attributes, on spans and metrics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shards_telemetry_says_which_shard_it_is() {
+    let t = target("127.0.0.1".parse().unwrap(), Duration::ZERO).await;
+    let rx = common::otlp::receiver(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let mut c = wasp();
+    c.arg("run").arg(plugin("quickstart")).args(["--segment", "1/3", "-H", &format!("http://{}", t.addr), "-u", "3", "-t", "2s", "--only-summary"]);
+    c.env("OTEL_EXPORTER_OTLP_ENDPOINT", rx.grpc_url()).env("OTEL_RESOURCE_ATTRIBUTES", "team=load").env("OTEL_METRIC_EXPORT_INTERVAL", "500");
+    let r = finish(c.arg("--json").arg(&out).spawn().unwrap(), Some(&out)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = rx.store.lock().unwrap();
+    assert!(!got.spans.is_empty() && !got.metrics.is_empty(), "spans and metrics arrived");
+    for (res, _) in &got.spans {
+        assert_eq!((res["wasp.shard"].as_str(), res["wasp.shards"].as_str(), res["team"].as_str()), ("1", "3", "load"));
+    }
+    for m in &got.metrics {
+        let res = common::otlp::text(&m.resource.as_ref().unwrap().attributes);
+        assert_eq!((res["wasp.shard"].as_str(), res["wasp.shards"].as_str()), ("1", "3"));
+    }
+}
