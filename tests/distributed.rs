@@ -31,6 +31,8 @@ struct Seen {
 struct Ctx {
     seen: Arc<Mutex<Seen>>,
     delay: Duration,
+    /// Only this client gets the delay (all, if none).
+    slow: Option<IpAddr>,
 }
 
 async fn answer(State(c): State<Ctx>, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> &'static str {
@@ -40,7 +42,7 @@ async fn answer(State(c): State<Ctx>, ConnectInfo(peer): ConnectInfo<SocketAddr>
         *s.requests.entry(peer.ip()).or_default() += 1;
         s.connections.insert(peer);
     }
-    if !c.delay.is_zero() {
+    if !c.delay.is_zero() && c.slow.is_none_or(|ip| ip == peer.ip()) {
         tokio::time::sleep(c.delay).await;
     }
     "ok"
@@ -59,8 +61,12 @@ impl Drop for Target {
 }
 
 async fn target(on: IpAddr, delay: Duration) -> Target {
+    target_slow_for(on, delay, None).await
+}
+
+async fn target_slow_for(on: IpAddr, delay: Duration, slow: Option<IpAddr>) -> Target {
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let ctx = Ctx { seen: seen.clone(), delay };
+    let ctx = Ctx { seen: seen.clone(), delay, slow };
     let app = Router::new().route("/", get(answer)).route("/items", post(answer)).with_state(ctx);
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(on, 0)).await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -88,15 +94,16 @@ fn ip(args: &[&str]) -> Result<(), String> {
 }
 
 impl Cluster {
-    fn make(n: usize) -> Result<Cluster, String> {
+    /// `tag` (0–9) tells apart the clusters of one test process.
+    fn make(n: usize, tag: u8) -> Result<Cluster, String> {
         let pid = std::process::id();
-        let net = 100 + (pid % 100) as u8;
-        let c = Cluster { bridge: format!("wb{pid}"), names: (0..n).map(|i| format!("wasp-{pid}-{i}")).collect(), net };
+        let net = 20 + (pid % 100) as u8 * 2 + tag % 2;
+        let c = Cluster { bridge: format!("wb{pid}{tag}"), names: (0..n).map(|i| format!("wasp-{pid}-{tag}-{i}")).collect(), net };
         ip(&["link", "add", &c.bridge, "type", "bridge"])?;
         ip(&["addr", "add", &format!("{}/24", c.host()), "dev", &c.bridge])?;
         ip(&["link", "set", &c.bridge, "up"])?;
         for (i, ns) in c.names.iter().enumerate() {
-            let (outside, inside) = (format!("wv{pid}h{i}"), format!("wv{pid}n{i}"));
+            let (outside, inside) = (format!("wv{pid}{tag}h{i}"), format!("wv{pid}{tag}n{i}"));
             ip(&["netns", "add", ns])?;
             ip(&["link", "add", &outside, "type", "veth", "peer", "name", &inside])?;
             ip(&["link", "set", &inside, "netns", ns])?;
@@ -179,7 +186,7 @@ fn histogram(text: &str) -> hdrhistogram::Histogram<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_simulated_cluster_runs_the_plan_exactly_once_starting_together() {
     let qs = plugin("quickstart");
-    let cluster = match Cluster::make(4) {
+    let cluster = match Cluster::make(4, 0) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("SKIPPED: network namespaces cannot be made here ({e}); the cluster test needs root and iproute2");
@@ -268,6 +275,46 @@ async fn a_simulated_cluster_runs_the_plan_exactly_once_starting_together() {
     }
     let parts: Vec<&str> = m.json["meta"]["parts"].as_array().unwrap().iter().map(|p| p["segment"].as_str().unwrap()).collect();
     assert_eq!(parts, ["0/4", "1/4", "2/4", "3/4"], "one row per shard, in order; the whole run's file is not a shard's");
+}
+
+/// In the simulated cluster, one shard's requests are slow (the target delays
+/// that address): it loses the threshold and aborts with its own code while
+/// the others run on; the merge, already waiting, gives the global verdict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn in_the_cluster_one_shard_losing_a_threshold_aborts_alone_and_the_merge_fails_the_run() {
+    let cluster = match Cluster::make(4, 1) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("SKIPPED: network namespaces cannot be made here ({e}); the cluster test needs root and iproute2");
+            return;
+        }
+    };
+    let t = target_slow_for(cluster.host(), Duration::from_secs(1), Some(cluster.shard(3))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let merged = dir.path().join("merged.json");
+    let merge = wasp().args(["merge", "--expect", "4", "--wait", "50s"]).arg(dir.path()).arg("--json").arg(&merged).spawn().unwrap();
+    let peers = format!("10.{}.0.{{10..13}}:7357", cluster.net);
+    let url = format!("http://{}", t.addr);
+    let mut shards = vec![];
+    for i in 0..4 {
+        let mut c = cluster.wasp(i);
+        c.arg("run").arg(plugin("quickstart")).args(["-H", &url, "-u", "8", "-t", "8s", "--wait", "100ms", "--only-summary"]);
+        c.args(["--threshold", "max<500ms", "--abort-on-threshold", "--segments", "4", "--barrier", &peers, "--barrier-timeout", "30s"]);
+        let out = dir.path().join(format!("shard-{i}.json"));
+        shards.push((c.env("JOB_COMPLETION_INDEX", i.to_string()).arg("--json").arg(&out).spawn().unwrap(), out));
+    }
+    let mut codes = vec![];
+    for (child, out) in shards {
+        let r = finish(child, Some(&out)).await;
+        codes.push((r.code, r.json["stop_reason"].as_str().unwrap_or_default().to_string()));
+    }
+    let expect = |c: i32, why: &str| (c, why.to_string());
+    let seen = format!("{:?} (slow: {})", t.seen.lock().unwrap().requests, cluster.shard(3));
+    assert_eq!(codes, [expect(0, "run-time"), expect(0, "run-time"), expect(0, "run-time"), expect(7, "threshold")], "requests per shard: {seen}");
+    let m = finish(merge, Some(&merged)).await;
+    assert_eq!(m.code, 1, "the global verdict: {}", m.stdout);
+    assert_eq!(m.json["thresholds"][0]["passed"], false);
+    assert_eq!(m.json["meta"]["parts"][3]["exit_code"], 7, "the aborted shard's row says so");
 }
 
 /// Two shards on loopback, each with its own barrier port.
@@ -409,6 +456,7 @@ async fn the_kubernetes_objects_validate_against_the_schemas() {
         .output()
         .unwrap_or_else(|e| panic!("{tool} runs (pip install kubernetes-validate==1.37.0; .ci/run does): {e}"));
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    kubectl_dry_run(&file).await;
     // Bad input: one line, exit 2.
     for (args, why) in [(vec!["--shards", "2", "--name", "Bad_Name"], "--name"), (vec!["--shards", "2", "-u"], "give the plugin first")] {
         let r = finish(wasp().arg("k8s").args(&args).arg(&qs).args(["-t", "1m"]).spawn().unwrap(), None).await;
@@ -445,5 +493,69 @@ async fn a_shards_telemetry_says_which_shard_it_is() {
     for m in &got.metrics {
         let res = common::otlp::text(&m.resource.as_ref().unwrap().attributes);
         assert_eq!((res["wasp.shard"].as_str(), res["wasp.shards"].as_str()), ("1", "3"));
+    }
+}
+
+/// `kubectl apply --dry-run=client --validate=false` parses the objects. kubectl
+/// maps kinds through the API server's discovery even then: a stand-in
+/// serves just that (the five kinds, none of the objects existing).
+async fn kubectl_dry_run(file: &Path) {
+    if std::process::Command::new("kubectl").arg("version").arg("--client").output().is_err() {
+        eprintln!("SKIPPED: kubectl is not installed: the objects were checked against the schemas only");
+        return;
+    }
+    let resources = |group: &str, list: &[(&str, &str)]| {
+        let r: Vec<Value> = list
+            .iter()
+            .map(|(name, kind)| serde_json::json!({ "name": name, "singularName": kind.to_lowercase(), "namespaced": true, "kind": kind, "verbs": ["create", "get", "patch"] }))
+            .collect();
+        serde_json::json!({ "kind": "APIResourceList", "groupVersion": group, "resources": r })
+    };
+    let core = resources("v1", &[("configmaps", "ConfigMap"), ("services", "Service"), ("persistentvolumeclaims", "PersistentVolumeClaim")]);
+    let batch = resources("batch/v1", &[("jobs", "Job")]);
+    let app = Router::new()
+        .route("/api", get(|| async { axum::Json(serde_json::json!({ "kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [] })) }))
+        .route(
+            "/apis",
+            get(|| async {
+                let v = serde_json::json!({ "groupVersion": "batch/v1", "version": "v1" });
+                axum::Json(
+                    serde_json::json!({ "kind": "APIGroupList", "apiVersion": "v1", "groups": [{ "name": "batch", "versions": [v], "preferredVersion": v }] }),
+                )
+            }),
+        )
+        .route("/api/v1", get(move || async move { axum::Json(core) }))
+        .route("/apis/batch/v1", get(move || async move { axum::Json(batch) }))
+        .fallback(|| async {
+            (
+                axum::http::StatusCode::NOT_FOUND,
+                axum::Json(serde_json::json!({ "kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404 })),
+            )
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kubeconfig");
+    std::fs::write(&config, "").unwrap();
+    let out = tokio::process::Command::new("kubectl")
+        .env("KUBECONFIG", &config)
+        .arg(format!("--server=http://{addr}"))
+        .args(["apply", "--dry-run=client", "--validate=false", "-f"])
+        .arg(file)
+        .output()
+        .await
+        .expect("kubectl runs");
+    server.abort();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    for object in [
+        "configmap/shop-load-plugin",
+        "service/shop-load-peers",
+        "persistentvolumeclaim/shop-load-results",
+        "job.batch/shop-load ",
+        "job.batch/shop-load-merge",
+    ] {
+        assert!(text.contains(object), "kubectl took {object}: {text}");
     }
 }

@@ -498,5 +498,21 @@ mod tests {
         // The only address is the target's, shown as text.
         assert!(page.match_indices("http://").all(|(i, _)| page[i..].starts_with("http://127.0.0.1:1")));
         assert!(!page.contains("https://"));
+        assert!(!page.contains("<h2>Parts</h2>"), "a single run has no parts");
+    }
+
+    #[test]
+    fn a_merge_shows_a_row_per_part() {
+        let s = Stats::new(&["t".into()]);
+        s.request(0, "GET", "/", 1000, 10, None, Instant::now());
+        let part =
+            |i: u32, code: i32| crate::json::Part { file: format!("shard-{i}.json"), segment: Some(format!("{i}/2")), exit_code: code, ..Default::default() };
+        let meta = Meta { parts: vec![part(0, 0), part(1, 7)], ..Meta::default() };
+        let info = RunInfo { meta, executors: vec![], stop_reason: "run-time", exit_code: 1, telemetry: &Default::default(), thresholds: &[] };
+        let page = render(&json::report(&s.snapshot(), &s.second_histograms(), info)).unwrap();
+        let parts = &page[page.find("<h2>Parts</h2>").expect("a Parts table")..];
+        let table = &parts[..parts.find("</table>").unwrap()];
+        assert_eq!(table.matches("<tr>").count(), 3, "a header and a row per part");
+        assert!(table.contains("shard-1.json") && table.contains("1/2") && table.contains("<td class=bad>7</td>"));
     }
 }
