@@ -558,3 +558,16 @@ async fn shards_together_run_exactly_the_whole_plan() {
         assert_eq!(shards.iter().map(|s| times(s, task).len()).sum::<usize>(), expect, "{what}: shards");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_seeded_shard_repeats_itself_and_differs_from_its_peers() {
+    let p = one(Executor::ConstantArrivalRate { rate: 50.0, pre_allocated: 6, max_users: 6, arrivals: Arrivals::Poisson }, 4);
+    let (_, first) = whole_and_shards(&p, 3, Duration::from_millis(5)).await;
+    let (_, again) = whole_and_shards(&p, 3, Duration::from_millis(5)).await;
+    let task = |e: &Ev| matches!(e, Ev::Task(..));
+    for i in 0..3 {
+        assert_eq!(times(&first[i], task), times(&again[i], task), "shard {i} repeats with the same seed");
+        assert!(!times(&first[i], task).is_empty());
+    }
+    assert_ne!(times(&first[0], task), times(&first[1], task), "each shard has its own seed: its own Poisson gaps");
+}
