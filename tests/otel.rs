@@ -132,6 +132,18 @@ async fn grpc_export_links_requests_spans_logs_and_metrics() {
     assert_eq!(histogram_count(&got.metrics, "http.client.request.duration"), t.total());
     assert_eq!(r.json["telemetry"]["spans_dropped"], 0);
     assert_eq!(r.json["telemetry"]["logs_dropped"], 0);
+
+    // The process's own metrics, by their semantic-convention names (the demo's generator exports them).
+    let values = |name: &str| common::otlp::values(&got.metrics, name);
+    let cpu = values("process.cpu.time");
+    let mode = |m: &str| cpu.iter().find(|(k, _)| k.contains(&format!("\"{m}\""))).map(|(_, v)| *v);
+    assert!(mode("user").is_some_and(|s| s > 0.0) && mode("system").is_some(), "CPU time by mode: {cpu:?}");
+    let rss = values("process.memory.usage").values().copied().fold(0.0, f64::max);
+    let virt = values("process.memory.virtual").values().copied().fold(0.0, f64::max);
+    assert!(rss > 4e6 && virt > rss, "resident {rss} B, virtual {virt} B");
+    assert!(values("process.thread.count").values().any(|n| *n >= 2.0));
+    assert!(values("process.open_file_descriptor.count").values().any(|n| *n >= 3.0));
+    assert!(!values("process.cpu.utilization").is_empty(), "utilisation after the second collection");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -223,3 +223,33 @@ pub fn histogram_count(metrics: &[ResourceMetrics], name: &str) -> u64 {
     }
     by_attrs.values().sum()
 }
+
+/// The largest value each sum or gauge data point of `name` reached across
+/// exports, by its attributes (as text).
+pub fn values(metrics: &[ResourceMetrics], name: &str) -> HashMap<String, f64> {
+    use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
+    let mut out: HashMap<String, f64> = HashMap::new();
+    for rm in metrics {
+        for sm in &rm.scope_metrics {
+            for m in sm.metrics.iter().filter(|m| m.name == name) {
+                let points = match &m.data {
+                    Some(metric::Data::Sum(s)) => &s.data_points,
+                    Some(metric::Data::Gauge(g)) => &g.data_points,
+                    _ => continue,
+                };
+                for dp in points {
+                    let v = match dp.value {
+                        Some(Value::AsDouble(d)) => d,
+                        Some(Value::AsInt(i)) => i as f64,
+                        None => continue,
+                    };
+                    let mut key: Vec<_> = text(&dp.attributes).into_iter().collect();
+                    key.sort();
+                    let e = out.entry(format!("{key:?}")).or_insert(f64::MIN);
+                    *e = e.max(v);
+                }
+            }
+        }
+    }
+    out
+}

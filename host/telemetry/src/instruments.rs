@@ -32,6 +32,7 @@ const BOUNDS: [f64; 14] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75
 
 pub fn register(mp: &SdkMeterProvider, stats: &CurrentStats, telemetry: &Arc<Telemetry>) -> Histogram<f64> {
     let meter = mp.meter("wasp");
+    crate::process::register(&meter);
     let s = stats.clone();
     meter
         .i64_observable_gauge("wasp.users.active")

@@ -15,6 +15,7 @@ pub mod env;
 pub mod ids;
 pub mod instruments;
 pub mod logs;
+pub mod process;
 
 pub use counting::Counts;
 use counting::{CountEmitted, CountEnded, Counted};
