@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// The nearest-rank percentile of the target's own delays, in ms.
@@ -97,8 +98,59 @@ async fn malformed_thresholds_are_usage_errors() {
     assert_eq!(r.code, 2);
 }
 
-const STATS_HEADER: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
-const HISTORY_HEADER: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size";
+/// The Locust release whose CSV files wasp writes (the newest on PyPI when this was written).
+const LOCUST: &str = "2.47.0";
+
+/// The four CSV files' headers (and a failure row) as the real Locust writes
+/// them: Locust run once, headless, against a loopback target.
+async fn locust_csv() -> &'static HashMap<String, Vec<Vec<String>>> {
+    static FILES: tokio::sync::OnceCell<HashMap<String, Vec<Vec<String>>>> = tokio::sync::OnceCell::const_new();
+    FILES
+        .get_or_init(|| async {
+            let t = target().await;
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("locustfile.py");
+            std::fs::write(
+                &file,
+                "from locust import HttpUser, task, constant\n\nclass U(HttpUser):\n    wait_time = constant(0.05)\n\n    @task\n    def ok(self):\n        self.client.get('/')\n\n    @task\n    def broken(self):\n        self.client.get('/status/500')\n",
+            )
+            .unwrap();
+            let prefix = dir.path().join("locust");
+            let tool = std::env::var("WASP_LOCUST").unwrap_or_else(|_| "locust".into());
+            let mut c = tokio::process::Command::new(&tool);
+            for (k, _) in std::env::vars() {
+                if k.starts_with("LOCUST_") {
+                    c.env_remove(k);
+                }
+            }
+            let version = c.arg("--version").output().await.unwrap_or_else(|e| panic!("{tool} runs (pip install locust=={LOCUST}; .ci/run does): {e}"));
+            let version = String::from_utf8_lossy(&version.stdout).to_string();
+            assert!(version.contains(&format!("locust {LOCUST} ")), "Locust {LOCUST} is the one compared with: {version}");
+            let mut c = tokio::process::Command::new(&tool);
+            for (k, _) in std::env::vars() {
+                if k.starts_with("LOCUST_") {
+                    c.env_remove(k);
+                }
+            }
+            let out = c
+                .arg("-f")
+                .arg(&file)
+                .args(["--headless", "-u", "2", "-r", "2", "-t", "3s", "--only-summary", "-H", &t.url(), "--csv"])
+                .arg(&prefix)
+                .stdin(std::process::Stdio::null())
+                .output();
+            let out = tokio::time::timeout(Duration::from_secs(60), out).await.expect("Locust ended").expect("Locust ran");
+            let mut files = HashMap::new();
+            for name in ["stats", "stats_history", "failures", "exceptions"] {
+                let path = std::path::PathBuf::from(format!("{}_{name}.csv", prefix.display()));
+                assert!(path.is_file(), "Locust wrote {}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+                files.insert(name.to_string(), python_rows(&path));
+            }
+            t.stop().await;
+            files
+        })
+        .await
+}
 
 /// Parses a CSV file with Python's csv module; returns its rows as JSON.
 fn python_rows(path: &std::path::Path) -> Vec<Vec<String>> {
@@ -113,19 +165,23 @@ fn python_rows(path: &std::path::Path) -> Vec<Vec<String>> {
 
 /// Every CSV file exists, has Locust's header byte for byte, and parses; the
 /// numbers agree with the JSON report.
-fn check_csv(prefix: &std::path::Path, json: &serde_json::Value) {
+async fn check_csv(prefix: &std::path::Path, json: &serde_json::Value) {
     let file = |s: &str| std::path::PathBuf::from(format!("{}_{s}.csv", prefix.display()));
-    for (name, header) in [
-        ("stats", STATS_HEADER),
-        ("stats_history", HISTORY_HEADER),
-        ("failures", "Method,Name,Error,Occurrences"),
-        ("exceptions", "Count,Message,Traceback,Nodes"),
-    ] {
+    let locust = locust_csv().await;
+    for name in ["stats", "stats_history", "failures", "exceptions"] {
+        let header = locust[name][0].join(",");
         let text = std::fs::read_to_string(file(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(text.lines().next(), Some(header), "{name} header");
+        assert_eq!(text.lines().next(), Some(header.as_str()), "{name} header, as Locust {LOCUST} writes it");
         let rows = python_rows(&file(name));
-        let width = header.split(',').count();
+        let width = locust[name][0].len();
         assert!(rows.iter().all(|r| r.len() == width), "{name}: every row has {width} fields");
+    }
+    // Failures: first and last seen as Locust writes them (UTC, to the second).
+    let utc = |s: &str| s.len() == 20 && s.ends_with('Z') && humantime::parse_rfc3339(s).is_ok();
+    let theirs = &locust["failures"];
+    assert!(theirs.len() > 1 && utc(&theirs[1][4]) && utc(&theirs[1][5]), "Locust's own failure row: {theirs:?}");
+    for row in python_rows(&file("failures")).iter().skip(1) {
+        assert!(utc(&row[4]) && utc(&row[5]) && row[4] <= row[5], "first and last seen: {row:?}");
     }
     let stats = python_rows(&file("stats"));
     let agg = stats.last().unwrap();
@@ -149,7 +205,7 @@ async fn csv_files_are_locusts() {
     let prefix = dir.path().join("run");
     let r = run(&plugin("chaos"), &["-H", &t.url(), "-T", "errors,hello", "-u", "3", "-t", "3s", "--wait", "20ms", "--csv", prefix.to_str().unwrap()]).await;
     assert_eq!(r.code, 1, "{}", r.stderr);
-    check_csv(&prefix, &r.json);
+    check_csv(&prefix, &r.json).await;
     let failures = python_rows(&std::path::PathBuf::from(format!("{}_failures.csv", prefix.display())));
     assert!(failures.iter().any(|f| f[0] == "GET" && f[1] == "/status/500" && f[2] == "HTTP 500 Internal Server Error"), "{failures:?}");
     let exceptions = python_rows(&std::path::PathBuf::from(format!("{}_exceptions.csv", prefix.display())));
@@ -186,7 +242,7 @@ async fn report_files_are_complete_after_sigint() {
     let r = finish(child, Some(&json)).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json["stop_reason"], "signal");
-    check_csv(&prefix, &r.json);
+    check_csv(&prefix, &r.json).await;
     let rows = python_rows(&history);
     assert!(rows.iter().any(|r| r[2] == "GET" && r[3] == "/hello"), "full history has per-name rows");
     let page = std::fs::read_to_string(dir.path().join("out.html")).unwrap();
@@ -256,7 +312,7 @@ async fn merge_of_three_runs_is_one_histogram_of_all_samples() {
         }
         assert_eq!((got["min_us"].as_u64().unwrap(), got["max_us"].as_u64().unwrap(), got["sum_us"].as_u64().unwrap()), (min, max, sum));
     }
-    check_csv(&prefix, &m.json);
+    check_csv(&prefix, &m.json).await;
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("merged from") && page.ends_with("</html>\n"));
 }
@@ -384,7 +440,7 @@ async fn reports_are_whole_when_the_target_goes_away() {
     let ok = r.json["total"]["count"].as_u64().unwrap() - r.json["total"]["failures"].as_u64().unwrap();
     assert_eq!(ok, served, "every request the target answered is counted as a success");
     assert!(failures(&r.json).iter().any(|(_, e, _)| e.starts_with("connect")), "{:?}", failures(&r.json));
-    check_csv(&prefix, &r.json);
+    check_csv(&prefix, &r.json).await;
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.ends_with("</html>\n") && page.contains("connect"));
 }

@@ -66,7 +66,7 @@ pub const HISTORY_HEADER: &[&str] = &[
     "Total Average Content Size",
 ];
 
-pub const FAILURES_HEADER: &[&str] = &["Method", "Name", "Error", "Occurrences"];
+pub const FAILURES_HEADER: &[&str] = &["Method", "Name", "Error", "Occurrences", "First Seen", "Last Seen"];
 pub const EXCEPTIONS_HEADER: &[&str] = &["Count", "Message", "Traceback", "Nodes"];
 
 const QUANTILES: [f64; 11] = [0.5, 0.66, 0.75, 0.8, 0.9, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0];
@@ -138,8 +138,25 @@ fn scoped(snap: &Snapshot, scenario: &str, name: &str) -> String {
 
 /// `PREFIX_failures.csv`'s content.
 pub fn failures_csv(snap: &Snapshot) -> String {
-    let rows = snap.failures.iter().map(|f| vec![f.method.clone(), scoped(snap, &f.scenario, &f.name), f.error.clone(), f.occurrences.to_string()]);
+    let rows = snap.failures.iter().map(|f| {
+        vec![
+            f.method.clone(),
+            scoped(snap, &f.scenario, &f.name),
+            f.error.clone(),
+            f.occurrences.to_string(),
+            utc(f.first_seen_unix_ms),
+            utc(f.last_seen_unix_ms),
+        ]
+    });
     text(FAILURES_HEADER, rows)
+}
+
+/// A Unix time in ms as Locust writes it, to the second in UTC (`2026-12-02T10:00:00Z`); empty if unknown.
+fn utc(ms: u64) -> String {
+    if ms == 0 {
+        return String::new();
+    }
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)).to_string()
 }
 
 /// `PREFIX_exceptions.csv`'s content: task errors, traps, kills.

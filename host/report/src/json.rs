@@ -74,6 +74,15 @@ pub struct Failure {
     pub name: String,
     pub error: String,
     pub occurrences: u64,
+    /// When it happened first and last, ms since the Unix epoch (absent in older results).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub first_seen_unix_ms: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub last_seen_unix_ms: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -275,6 +284,8 @@ pub fn report(snap: &Snapshot, seconds: &[Option<Histogram<u64>>], info: RunInfo
                 name: f.name.clone(),
                 error: f.error.clone(),
                 occurrences: f.occurrences,
+                first_seen_unix_ms: f.first_seen_unix_ms,
+                last_seen_unix_ms: f.last_seen_unix_ms,
             })
             .collect(),
         tasks: snap
@@ -454,6 +465,8 @@ impl Report {
                     name: f.name.clone(),
                     error: f.error.clone(),
                     occurrences: f.occurrences,
+                    first_seen_unix_ms: f.first_seen_unix_ms,
+                    last_seen_unix_ms: f.last_seen_unix_ms,
                 })
                 .collect(),
             tasks,

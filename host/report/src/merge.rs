@@ -43,7 +43,8 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
         ));
     }
     let mut entries: BTreeMap<(String, String, String), Entry> = BTreeMap::new();
-    let mut failures: BTreeMap<(String, String, String, String), u64> = BTreeMap::new();
+    // (occurrences, first seen, last seen).
+    let mut failures: BTreeMap<(String, String, String, String), (u64, u64, u64)> = BTreeMap::new();
     let mut tasks: Vec<TaskEntry> = Vec::new();
     let mut errors: BTreeMap<(String, String, String), u64> = BTreeMap::new();
     let mut scenarios: Vec<ScenarioSnapshot> = Vec::new();
@@ -75,7 +76,13 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
             }
         }
         for f in snap.failures {
-            *failures.entry((f.scenario, f.method, f.name, f.error)).or_insert(0) += f.occurrences;
+            let e = failures.entry((f.scenario, f.method, f.name, f.error)).or_insert((0, 0, 0));
+            e.0 += f.occurrences;
+            e.1 = match (e.1, f.first_seen_unix_ms) {
+                (0, x) | (x, 0) => x,
+                (a, b) => a.min(b),
+            };
+            e.2 = e.2.max(f.last_seen_unix_ms);
         }
         for t in snap.tasks {
             match tasks.iter_mut().find(|x| x.name == t.name && x.scenario == t.scenario) {
@@ -143,8 +150,18 @@ pub fn merge(inputs: &[(String, Report)]) -> Result<Merged, String> {
     for e in &entries {
         total.merge(e);
     }
-    let mut failures: Vec<Failure> =
-        failures.into_iter().map(|((scenario, method, name, error), occurrences)| Failure { scenario, method, name, error, occurrences }).collect();
+    let mut failures: Vec<Failure> = failures
+        .into_iter()
+        .map(|((scenario, method, name, error), (occurrences, first_seen_unix_ms, last_seen_unix_ms))| Failure {
+            scenario,
+            method,
+            name,
+            error,
+            occurrences,
+            first_seen_unix_ms,
+            last_seen_unix_ms,
+        })
+        .collect();
     failures.sort_by(|a, b| b.occurrences.cmp(&a.occurrences));
     let mut errors: Vec<ErrorEntry> =
         errors.into_iter().map(|((scenario, place, message), occurrences)| ErrorEntry { scenario, place, message, occurrences }).collect();

@@ -207,6 +207,28 @@ pub struct Failure {
     pub name: String,
     pub error: String,
     pub occurrences: u64,
+    /// Wall-clock ms since the Unix epoch of the first and the last occurrence (0: not known).
+    pub first_seen_unix_ms: u64,
+    pub last_seen_unix_ms: u64,
+}
+
+/// How often a failure happened, and when first and last (Unix ms).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Occurrences {
+    n: u64,
+    first: u64,
+    last: u64,
+}
+
+impl Occurrences {
+    fn add(&mut self) {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        if self.n == 0 {
+            self.first = now;
+        }
+        self.n += 1;
+        self.last = now.max(self.last);
+    }
 }
 
 /// A task, on-start, on-stop or user error (guest errors, traps, kills), by message.
@@ -317,7 +339,7 @@ struct ScenarioData {
     tasks: Vec<usize>,
     /// method → name → entry; two levels so lookups need no allocation.
     entries: HashMap<String, HashMap<String, Entry>>,
-    failures: HashMap<(String, String, String), u64>,
+    failures: HashMap<(String, String, String), Occurrences>,
     task_data: HashMap<usize, TaskData>,
     errors: HashMap<(String, String), u64>,
     users: u64,
@@ -432,13 +454,13 @@ impl Inner {
     fn failure(&mut self, s: usize, method: &str, name: &str, msg: &str) {
         let s = s.min(self.scenarios.len() - 1);
         let key = (method.to_string(), name.to_string(), clean(msg, MAX_MESSAGE_LEN).into_owned());
-        if let Some(n) = self.scenarios[s].failures.get_mut(&key) {
-            *n += 1;
+        if let Some(o) = self.scenarios[s].failures.get_mut(&key) {
+            o.add();
             return;
         }
         let (m, n, msg) = key;
         let msg = self.new_message(msg, true);
-        *self.scenarios[s].failures.entry((m, n, msg)).or_insert(0) += 1;
+        self.scenarios[s].failures.entry((m, n, msg)).or_default().add();
     }
 
     /// Counts an error message at `place` in scenario `s`.
@@ -750,7 +772,9 @@ impl Stats {
                     method: m.clone(),
                     name: n.clone(),
                     error: e.clone(),
-                    occurrences: *c,
+                    occurrences: c.n,
+                    first_seen_unix_ms: c.first,
+                    last_seen_unix_ms: c.last,
                 })
             })
             .collect();
