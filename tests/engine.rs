@@ -114,6 +114,23 @@ async fn failures_are_counted_by_kind_and_the_run_goes_on() {
     assert!(r.stdout.contains("HTTP 500 Internal Server Error"), "the summary shows the failures");
 }
 
+/// A JSON body the SDK cannot write fails the task with the reason at `send()`, and nothing is sent
+/// (it used to go out empty).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_body_that_cannot_be_written_fails_the_task_and_sends_nothing() {
+    let t = target().await;
+    let r = run(&plugin("chaos"), &["-H", &t.url(), "-T", "bad-json", "-u", "2", "-t", "2s", "--wait", "50ms"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let (runs, errs) = task_runs(&r.json, "bad_json");
+    assert!(runs >= 2 && errs == runs, "{runs} runs, {errs} errors");
+    assert!(
+        errors(&r.json).iter().any(|(w, m, _)| w == "bad_json" && m.contains("JSON body could not be written") && m.contains("key must be a string")),
+        "{:?}",
+        errors(&r.json)
+    );
+    assert_eq!(t.count("/buy"), 0, "nothing was sent");
+}
+
 fn errors_of(json: &serde_json::Value, task: &str, msg: &str) -> u64 {
     errors(json).iter().filter(|(w, m, _)| w == task && m == msg).map(|e| e.2).sum()
 }

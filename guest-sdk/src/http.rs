@@ -15,6 +15,8 @@ pub struct RequestBuilder {
     req: Request,
     checks: Vec<(String, Box<dyn Fn(&Response) -> bool>)>,
     expect: Option<Vec<u16>>,
+    /// A body that could not be built: `send` returns it, sending nothing.
+    error: Option<Error>,
 }
 
 fn builder(method: Method, url: &str) -> RequestBuilder {
@@ -22,6 +24,7 @@ fn builder(method: Method, url: &str) -> RequestBuilder {
         req: Request { method, url: url.to_string(), headers: Vec::new(), body: None, name: None, timeout_ms: None },
         checks: Vec::new(),
         expect: None,
+        error: None,
     }
 }
 
@@ -54,9 +57,17 @@ impl RequestBuilder {
     }
 
     /// A JSON body (and its content type).
-    pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Self {
-        let body = serde_json::to_vec(value).unwrap_or_default();
-        self.header("content-type", "application/json").body(body)
+    /// A JSON body (and its content type). A value that cannot be written as
+    /// JSON (e.g. a map with non-string keys) makes `send` fail with the
+    /// reason, without sending anything.
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(body) => self.header("content-type", "application/json").body(body),
+            Err(e) => {
+                self.error = Some(Error::Message(format!("the request's JSON body could not be written: {e}")));
+                self
+            }
+        }
     }
 
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
@@ -91,6 +102,9 @@ impl RequestBuilder {
     /// Sends the request. `Err` only when no answer came; an answer with a bad
     /// status is `Ok` and counted as a failure by the host.
     pub fn send(self) -> Result<Response, Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
         let r = wit::send(&self.req)?;
         let resp = Response {
             id: r.id,

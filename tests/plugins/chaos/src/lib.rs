@@ -104,6 +104,14 @@ impl User for Chaos {
                 Ok(())
             })
             .tag("otel"),
+            // A body serde_json cannot write (a map with non-string keys): the task fails, nothing is sent.
+            task("bad_json", 1, |_| {
+                let mut m = std::collections::BTreeMap::new();
+                m.insert((1, 2), "pair keys are not JSON");
+                http::post("/buy").json(&m).send()?;
+                Ok(())
+            })
+            .tag("bad-json"),
         ]
     }
 
