@@ -130,3 +130,18 @@ async fn the_instance_pool_fits_many_python_users() {
     assert_eq!(f.json["peak_users"], 40);
     assert!(errors(&f.json).is_empty(), "{:?}", errors(&f.json));
 }
+
+/// The Python SDK's own logic (headers, the task guard), outside a component:
+/// its unit tests, with the generated bindings stood in for.
+#[test]
+fn the_python_sdk_passes_its_unit_tests() {
+    let sdk = workspace().join("guest-sdk/python");
+    let out = std::process::Command::new("python3")
+        .args(["-B", "-m", "unittest", "discover", "-s", "tests", "-v"])
+        .current_dir(&sdk)
+        .output()
+        .expect("python3 runs");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Ran 2 tests"), "{text}");
+}

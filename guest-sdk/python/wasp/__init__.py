@@ -89,13 +89,60 @@ class HttpError(Exception):
         self.message = message
 
 
+class Headers:
+    """A response's headers, as ``requests`` keeps them: names case-insensitive,
+    a repeated header (``Set-Cookie``) kept — ``headers[name]`` joins its values
+    with ", ", ``get_all(name)`` lists them."""
+
+    def __init__(self, pairs):
+        self._pairs = [(str(k), str(v)) for k, v in pairs]
+
+    def get_all(self, name):
+        n = name.lower()
+        return [v for k, v in self._pairs if k.lower() == n]
+
+    def __getitem__(self, name):
+        values = self.get_all(name)
+        if not values:
+            raise KeyError(name)
+        return ", ".join(values)
+
+    def get(self, name, default=None):
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __contains__(self, name):
+        return bool(self.get_all(str(name)))
+
+    def keys(self):
+        seen = []
+        for k, _ in self._pairs:
+            if k.lower() not in seen:
+                seen.append(k.lower())
+        return seen
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self):
+        return len(self.keys())
+
+    def items(self):
+        return [(k, self[k]) for k in self.keys()]
+
+    def __repr__(self):
+        return f"Headers({self._pairs!r})"
+
+
 class Response:
     """An answer. ``status_code < 400`` is a success unless you call ``failure``."""
 
     def __init__(self, r):
         self.id = r.id
         self.status_code = r.status
-        self.headers = {k.lower(): v for k, v in r.headers}
+        self.headers = Headers(r.headers)
         self.content = r.body
         self.truncated = r.truncated
         self.url = r.url
@@ -340,8 +387,8 @@ def export(cls):
             _guard(lambda: user().on_start())
 
         def run_task(self, index):
-            _, fn = tasks[index]
-            _guard(lambda: fn(user()))
+            # The lookup too: a fault of the SDK's own is a task error, not a trap.
+            _guard(lambda: tasks[index][1](user()))
 
         def on_stop(self):
             try:
