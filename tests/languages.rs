@@ -145,3 +145,36 @@ fn the_python_sdk_passes_its_unit_tests() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("Ran 2 tests"), "{text}");
 }
+
+/// The Python SDK as a package: `pip install` into a fresh venv gives the
+/// `wasp` module and `wasp-build`, which builds the quickstart into a plugin
+/// that runs (the SDK is installed from a copy, so that the build leaves
+/// nothing in the repository).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_installs_as_a_package_whose_wasp_build_makes_a_plugin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sdk = tmp.path().join("sdk");
+    let copy = std::process::Command::new("cp").arg("-r").arg(workspace().join("guest-sdk/python")).arg(&sdk).status().unwrap();
+    assert!(copy.success());
+    let venv = tmp.path().join("venv");
+    let sh = |cmd: &mut std::process::Command, what: &str| {
+        let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(out.status.success(), "{what}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    sh(std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv");
+    sh(std::process::Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check"]).arg(&sdk), "pip install the SDK");
+    let wasm = tmp.path().join("quickstart.wasm");
+    let printed =
+        sh(std::process::Command::new(venv.join("bin/wasp-build")).arg(workspace().join("plugins/python/quickstart/app.py")).arg("-o").arg(&wasm), "wasp-build");
+    assert_eq!(printed.trim(), wasm.display().to_string());
+    let t = target().await;
+    let r = run(&wasm, &["-H", &t.url(), "-u", "2", "-t", "3s"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(t.count("/") > 0, "the built plugin sent its requests");
+    assert_accounted(&r.json, t.total());
+    // A file that is not Python: one line, a usage error.
+    let out = std::process::Command::new(venv.join("bin/wasp-build")).arg(tmp.path().join("nope.txt")).args(["-o", "x.wasm"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a Python file"));
+}

@@ -1,0 +1,47 @@
+"""``wasp-build app.py -o plugin.wasm``: a Python plugin into a WebAssembly
+component, with componentize-py (the pinned one this package depends on),
+wasp's WIT (shipped in this package) and its world ``user``."""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import importlib.util
+
+WORLD = "user"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="wasp-build", description=__doc__.split("\n\n")[0].replace("``", ""))
+    p.add_argument("app", help="the plugin's module file, e.g. app.py (it assigns Behaviour = export(YourUser))")
+    p.add_argument("-o", "--output", required=True, help="the component to write, e.g. plugin.wasm")
+    p.add_argument("-p", "--path", action="append", default=[], help="more folders on the module path (data files, helpers)")
+    a = p.parse_args(argv)
+    app = os.path.abspath(a.app)
+    if not app.endswith(".py") or not os.path.isfile(app):
+        p.error(f"{a.app}: not a Python file")
+    # The installed SDK (found without importing it: it needs the component's bindings).
+    here = importlib.util.find_spec("wasp").submodule_search_locations[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        # Only the SDK goes in with the app (not the whole site-packages).
+        shutil.copytree(here, os.path.join(tmp, "wasp"), ignore=shutil.ignore_patterns("__pycache__", "wit"))
+        out = os.path.abspath(a.output)
+        cmd = [
+            sys.executable, "-c", "import sys, componentize_py; sys.argv[0] = 'componentize-py'; sys.exit(componentize_py.script())",
+            "-d", os.path.join(here, "wit"), "-w", WORLD, "componentize",
+            "-p", tmp, "-p", os.path.dirname(app), *[x for d in a.path for x in ("-p", os.path.abspath(d))],
+            os.path.splitext(os.path.basename(app))[0], "-o", out + ".tmp",
+        ]
+        r = subprocess.run(cmd, stdout=subprocess.DEVNULL)
+        if r.returncode != 0:
+            return r.returncode
+        os.replace(out + ".tmp", out)
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
