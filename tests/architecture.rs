@@ -137,6 +137,7 @@ const COPIES: &[(&str, &str)] = &[
     ("wit/wasp-plugin.wit", "host/wasm/wit/wasp-plugin.wit"),
     ("wit/wasp-plugin.wit", "guest-sdk/wit/wasp-plugin.wit"),
     ("wit/wasp-plugin.wit", "guest-sdk/python/wasp/wit/wasp-plugin.wit"),
+    ("wit/wasp-plugin.wit", "guest-sdk/js/wit/wasp-plugin.wit"),
     ("host/shop/data/products.json", "plugins/otel-demo/data/products.json"),
 ];
 

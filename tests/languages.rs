@@ -136,11 +136,8 @@ async fn the_instance_pool_fits_many_python_users() {
 #[test]
 fn the_python_sdk_passes_its_unit_tests() {
     let sdk = workspace().join("guest-sdk/python");
-    let out = std::process::Command::new("python3")
-        .args(["-B", "-m", "unittest", "discover", "-s", "tests", "-v"])
-        .current_dir(&sdk)
-        .output()
-        .expect("python3 runs");
+    let out =
+        std::process::Command::new("python3").args(["-B", "-m", "unittest", "discover", "-s", "tests", "-v"]).current_dir(&sdk).output().expect("python3 runs");
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("Ran 2 tests"), "{text}");
@@ -165,8 +162,10 @@ async fn the_python_sdk_installs_as_a_package_whose_wasp_build_makes_a_plugin() 
     sh(std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv");
     sh(std::process::Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check"]).arg(&sdk), "pip install the SDK");
     let wasm = tmp.path().join("quickstart.wasm");
-    let printed =
-        sh(std::process::Command::new(venv.join("bin/wasp-build")).arg(workspace().join("plugins/python/quickstart/app.py")).arg("-o").arg(&wasm), "wasp-build");
+    let printed = sh(
+        std::process::Command::new(venv.join("bin/wasp-build")).arg(workspace().join("plugins/python/quickstart/app.py")).arg("-o").arg(&wasm),
+        "wasp-build",
+    );
     assert_eq!(printed.trim(), wasm.display().to_string());
     let t = target().await;
     let r = run(&wasm, &["-H", &t.url(), "-u", "2", "-t", "3s"]).await;
@@ -177,4 +176,40 @@ async fn the_python_sdk_installs_as_a_package_whose_wasp_build_makes_a_plugin() 
     let out = std::process::Command::new(venv.join("bin/wasp-build")).arg(tmp.path().join("nope.txt")).args(["-o", "x.wasm"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a Python file"));
+}
+
+/// The JavaScript SDK as an npm package: installed into a project outside
+/// the repository, a plugin there imports it as `wasp-sdk` and its
+/// `wasp-build` makes a component that runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_javascript_sdk_installs_as_a_package_whose_wasp_build_makes_a_plugin() {
+    js_plugin("quickstart"); // the SDK's own dependencies are installed by the JS build
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("my-plugin");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(project.join("package.json"), r#"{ "name": "my-plugin", "version": "1.0.0", "type": "module" }"#).unwrap();
+    let app = std::fs::read_to_string(workspace().join("plugins/js/quickstart/app.js")).unwrap();
+    assert!(app.contains(r#"from "wasp-sdk""#), "the repository's plugins import the package too");
+    std::fs::write(project.join("app.js"), app).unwrap();
+    let sh = |cmd: &mut std::process::Command, what: &str| {
+        let out = cmd.current_dir(&project).output().unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(out.status.success(), "{what}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    sh(
+        std::process::Command::new("npm").args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).arg(workspace().join("guest-sdk/js")),
+        "npm install the SDK",
+    );
+    let wasm = project.join("plugin.wasm");
+    let printed = sh(std::process::Command::new(project.join("node_modules/.bin/wasp-build")).args(["app.js", "-o"]).arg(&wasm), "wasp-build");
+    assert_eq!(printed.trim(), wasm.display().to_string());
+    let t = target().await;
+    let r = run(&wasm, &["-H", &t.url(), "-u", "2", "-t", "3s"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(t.count("/") > 0, "the built plugin sent its requests");
+    assert_accounted(&r.json, t.total());
+    let out =
+        std::process::Command::new(project.join("node_modules/.bin/wasp-build")).args(["nope.txt", "-o", "x.wasm"]).current_dir(&project).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a JavaScript file"));
 }

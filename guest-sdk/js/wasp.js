@@ -1,6 +1,6 @@
 // wasp-sdk for JavaScript: write wasp users as a class, k6- and Locust-style.
 //
-//   import { User, task, between, http, exportUser } from "../../../guest-sdk/js/wasp.js";
+//   import { User, task, between, http, exportUser } from "wasp-sdk";
 //
 //   class Quickstart extends User {
 //     static wait = between(0.5, 1.5);

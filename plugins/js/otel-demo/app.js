@@ -2,7 +2,7 @@
 // otel-demo plugin (and the demo's Locust file) — nine tasks by weight, their
 // requests, bodies, random choices, span names and attributes, one INFO log per
 // task, 1-10 s between tasks.
-import { User, baggage, between, exportUser, flags, http, log, task, telemetry } from "../../../guest-sdk/js/wasp.js";
+import { User, baggage, between, exportUser, flags, http, log, task, telemetry } from "wasp-sdk";
 // Generated from plugins/otel-demo/data by scripts/build-js-plugins.
 import { PRODUCT_IDS, PEOPLE } from "./data.gen.js";
 

@@ -1,5 +1,5 @@
 // The quickstart in JavaScript: browse the home page, now and then post an item.
-import { User, between, context, exportUser, http, log, task } from "../../../guest-sdk/js/wasp.js";
+import { User, between, context, exportUser, http, log, task } from "wasp-sdk";
 
 class Quickstart extends User {
   static wait = between(0.5, 1.5);
