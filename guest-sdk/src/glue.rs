@@ -35,9 +35,9 @@ impl<U: User> Guest for Glue<U> {
     fn describe() -> Info {
         let wait = match U::wait() {
             Wait::None => WitWait::None,
-            Wait::Constant(ms) => WitWait::Constant(ms),
-            Wait::Between(lo, hi) => WitWait::Between((lo, hi)),
-            Wait::Pacing(ms) => WitWait::Pacing(ms),
+            Wait::Constant(d) => WitWait::Constant(ms(d)),
+            Wait::Between(lo, hi) => WitWait::Between((ms(lo), ms(hi))),
+            Wait::Pacing(d) => WitWait::Pacing(ms(d)),
         };
         let tasks = U::tasks().into_iter().map(|t| WitTask { name: t.name, weight: t.weight, tags: t.tags }).collect();
         Info { name: U::name(), tasks, wait }
@@ -57,4 +57,9 @@ impl<U: User> Guest for Glue<U> {
     fn on_stop() {
         with_user::<U, _>(|u| u.on_stop());
     }
+}
+
+/// A wait as the WIT carries it: whole milliseconds, at most u32::MAX (49 days).
+fn ms(d: std::time::Duration) -> u32 {
+    d.as_millis().min(u32::MAX as u128) as u32
 }

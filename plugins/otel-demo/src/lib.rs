@@ -50,7 +50,7 @@ impl User for Shopper {
     }
 
     fn wait() -> Wait {
-        Wait::Between(1_000, 10_000)
+        between(1.0, 10.0)
     }
 
     fn on_start(&mut self) -> TaskResult {

@@ -123,7 +123,7 @@ impl User for Chaos {
     }
 
     fn wait() -> Wait {
-        Wait::Constant(50)
+        constant(0.05)
     }
 }
 

@@ -118,7 +118,7 @@ impl User for Hostile {
     }
 
     fn wait() -> Wait {
-        Wait::Constant(50)
+        constant(0.05)
     }
 }
 

@@ -10,7 +10,7 @@ impl User for Quickstart {
     }
 
     fn wait() -> Wait {
-        Wait::Between(500, 1500)
+        between(0.5, 1.5)
     }
 }
 
