@@ -68,6 +68,48 @@ pub enum Command {
     /// plugin, a headless Service, an Indexed Job of shards and a merge Job:
     /// `wasp k8s --shards 4 plugin.wasm -u 1000 -t 10m -H http://shop:8080 | kubectl apply -f -`.
     K8s(K8sArgs),
+    /// Start a plugin project (outside this repository) in Rust, Python or
+    /// JavaScript: code with a GET and a POST task, the build file, .gitignore
+    /// and a README with the build and run commands.
+    New(NewArgs),
+}
+
+/// A plugin's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    Rust,
+    Python,
+    Js,
+}
+
+impl Lang {
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::Rust => "Rust",
+            Lang::Python => "Python",
+            Lang::Js => "JavaScript",
+        }
+    }
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct NewArgs {
+    /// The project's (and package's) name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// The plugin's language.
+    #[arg(long, value_enum, default_value = "rust")]
+    pub lang: Lang,
+
+    /// Where to write it (default: a folder NAME here); it must be empty or new.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Use the SDK from this folder (a wasp checkout, or the SDK's own folder)
+    /// instead of the package registry's.
+    #[arg(long, value_name = "DIR")]
+    pub sdk: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -103,6 +103,7 @@ fn main() -> ExitCode {
             clap_complete::generate(a.shell, &mut cli::command(), "wasp", &mut text);
             return print(&text);
         }
+        Command::New(a) => return exit_code(cmd::new::main(a)),
         Command::K8s(a) => {
             return match cmd::k8s::main(a) {
                 Ok(text) => print(text.as_bytes()),

@@ -4,6 +4,7 @@ pub mod demo;
 pub mod inspect;
 pub mod k8s;
 pub mod merge;
+pub mod new;
 pub mod run;
 pub mod shop;
 
