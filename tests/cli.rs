@@ -8,7 +8,7 @@ use common::demo::{route, shop_stats};
 use common::*;
 
 async fn wasp_out(args: &[&str]) -> Finished {
-    finisucceed(wasp().args(args).spawn().unwrap(), None).await
+    finish(wasp().args(args).spawn().unwrap(), None).await
 }
 
 #[tokio::test]
@@ -64,13 +64,18 @@ async fn the_manual_page_is_roff_with_every_command() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wasp_new_makes_a_project_that_builds_and_runs_against_the_shop_in_every_language() {
     let tmp = tempfile::tempdir().unwrap();
+    let sh = |cmd: &mut std::process::Command, what: &str| {
+        let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(out.status.success(), "{what}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
     // The Python SDK, installed as the project's README says (once, into a venv).
     let venv = tmp.path().join("venv");
-    succeed(std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv");
+    sh(std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv");
     let shop = common::demo::shop(None).await;
     for (lang, wasm) in [("rust", "target/wasm32-wasip2/release/shop_load_rust.wasm"), ("python", "shop-load-python.wasm"), ("js", "shop-load-js.wasm")] {
         let name = format!("shop-load-{lang}");
-        let r = finisucceed(wasp().current_dir(tmp.path()).args(["new", &name, "--lang", lang, "--sdk"]).arg(workspace()).spawn().unwrap(), None).await;
+        let r = finish(wasp().current_dir(tmp.path()).args(["new", &name, "--lang", lang, "--sdk"]).arg(workspace()).spawn().unwrap(), None).await;
         assert_eq!(r.code, 0, "{lang}: {}", r.stderr);
         let dir = tmp.path().join(&name);
         let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
@@ -81,21 +86,18 @@ async fn wasp_new_makes_a_project_that_builds_and_runs_against_the_shop_in_every
                 // Its own target folder, whatever the test's environment says (CI sets CARGO_TARGET_DIR).
                 let mut cargo = std::process::Command::new(env!("CARGO"));
                 cargo.args(["build", "--release", "--target", "wasm32-wasip2"]).current_dir(&dir).env("CARGO_TARGET_DIR", dir.join("target"));
-                succeed(&mut cargo, "cargo build");
+                sh(&mut cargo, "cargo build");
             }
             "python" => {
                 assert!(readme.contains(&format!("wasp-build app.py -o {name}.wasm")), "{readme}");
                 let sdk = readme.lines().find_map(|l| l.split("pip install ").nth(1)).unwrap().split('`').next().unwrap().to_string();
-                succeed(std::process::Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check", &sdk]), "pip install");
-                succeed(
-                    std::process::Command::new(venv.join("bin/wasp-build")).args(["app.py", "-o", &format!("{name}.wasm")]).current_dir(&dir),
-                    "wasp-build",
-                );
+                sh(std::process::Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check", &sdk]), "pip install");
+                sh(std::process::Command::new(venv.join("bin/wasp-build")).args(["app.py", "-o", &format!("{name}.wasm")]).current_dir(&dir), "wasp-build");
             }
             _ => {
                 assert!(readme.contains("npm install && npm run build"), "{readme}");
-                succeed(std::process::Command::new("npm").args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir), "npm install");
-                succeed(std::process::Command::new("npm").args(["run", "--silent", "build"]).current_dir(&dir), "npm run build");
+                sh(std::process::Command::new("npm").args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(&dir), "npm install");
+                sh(std::process::Command::new("npm").args(["run", "--silent", "build"]).current_dir(&dir), "npm run build");
             }
         }
         let before = shop_stats(&shop).await;
@@ -108,7 +110,7 @@ async fn wasp_new_makes_a_project_that_builds_and_runs_against_the_shop_in_every
     }
     // A name no package manager takes, and a folder in the way: one line, exit 2.
     for args in [vec!["new", "Bad Name"], vec!["new", "shop-load-rust"]] {
-        let r = finisucceed(wasp().current_dir(tmp.path()).args(&args).spawn().unwrap(), None).await;
+        let r = finish(wasp().current_dir(tmp.path()).args(&args).spawn().unwrap(), None).await;
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
         assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     }

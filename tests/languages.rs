@@ -154,10 +154,15 @@ async fn the_python_sdk_installs_as_a_package_whose_wasp_build_makes_a_plugin() 
     let copy = std::process::Command::new("cp").arg("-r").arg(workspace().join("guest-sdk/python")).arg(&sdk).status().unwrap();
     assert!(copy.success());
     let venv = tmp.path().join("venv");
-    succeed(std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv");
-    succeed(std::process::Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check"]).arg(&sdk), "pip install the SDK");
+    let sh = |cmd: &mut std::process::Command, what: &str| {
+        let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(out.status.success(), "{what}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    sh(std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv");
+    sh(std::process::Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check"]).arg(&sdk), "pip install the SDK");
     let wasm = tmp.path().join("quickstart.wasm");
-    let printed = succeed(
+    let printed = sh(
         std::process::Command::new(venv.join("bin/wasp-build")).arg(workspace().join("plugins/python/quickstart/app.py")).arg("-o").arg(&wasm),
         "wasp-build",
     );
@@ -186,16 +191,17 @@ async fn the_javascript_sdk_installs_as_a_package_whose_wasp_build_makes_a_plugi
     let app = std::fs::read_to_string(workspace().join("plugins/js/quickstart/app.js")).unwrap();
     assert!(app.contains(r#"from "wasp-sdk""#), "the repository's plugins import the package too");
     std::fs::write(project.join("app.js"), app).unwrap();
-    succeed(
-        std::process::Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
-            .arg(workspace().join("guest-sdk/js"))
-            .current_dir(&project),
+    let sh = |cmd: &mut std::process::Command, what: &str| {
+        let out = cmd.current_dir(&project).output().unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(out.status.success(), "{what}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    sh(
+        std::process::Command::new("npm").args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).arg(workspace().join("guest-sdk/js")),
         "npm install the SDK",
     );
     let wasm = project.join("plugin.wasm");
-    let printed =
-        succeed(std::process::Command::new(project.join("node_modules/.bin/wasp-build")).args(["app.js", "-o"]).arg(&wasm).current_dir(&project), "wasp-build");
+    let printed = sh(std::process::Command::new(project.join("node_modules/.bin/wasp-build")).args(["app.js", "-o"]).arg(&wasm), "wasp-build");
     assert_eq!(printed.trim(), wasm.display().to_string());
     let t = target().await;
     let r = run(&wasm, &["-H", &t.url(), "-u", "2", "-t", "3s"]).await;

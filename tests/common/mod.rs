@@ -495,11 +495,3 @@ pub fn decode_png(path: &std::path::Path) -> (u32, u32, Vec<[u8; 3]>) {
     let pixels = buf[..info.buffer_size()].chunks(channels).map(|c| [c[0], c[1], c[2]]).collect();
     (info.width, info.height, pixels)
 }
-
-/// Runs a tool (a build, an install) to success and returns its stdout; on
-/// failure the test fails with what the tool said.
-pub fn succeed(cmd: &mut std::process::Command, what: &str) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(out.status.success(), "{what}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
