@@ -115,3 +115,61 @@ async fn wasp_new_makes_a_project_that_builds_and_runs_against_the_shop_in_every
         assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     }
 }
+
+/// Runs `wasp ARGS` on a pseudo-terminal (util-linux `script`, 120×30) and
+/// gives its exit code and everything it drew there.
+async fn on_a_terminal(args: &[String]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let typescript = dir.path().join("pty.out");
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{}'", a.replace('\'', r"'\''"))).collect();
+    let line = format!("stty cols 120 rows 30; exec '{}' {}", env!("CARGO_BIN_EXE_wasp"), quoted.join(" "));
+    let mut c = tokio::process::Command::new("script");
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().to_string();
+        if (k.starts_with("WASP_") && k != "WASP_CACHE_DIR") || k.starts_with("LOCUST_") || k.starts_with("OTEL_") || k == "RUST_LOG" {
+            c.env_remove(k);
+        }
+    }
+    c.args(["-q", "-e", "-c", &line]).arg(&typescript).stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).kill_on_drop(true);
+    let status = tokio::time::timeout(RUN_DEADLINE, c.status()).await.expect("wasp finished before the deadline").expect("script runs");
+    let drawn = String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).to_string();
+    (status.code().unwrap_or(-1), drawn)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_one_live_view_is_redrawn_and_guest_info_goes_to_the_log_file() {
+    let s = common::demo::shop(None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("wasp.log");
+    let base: Vec<String> =
+        ["run", plugin("otel_demo").to_str().unwrap(), "-H", &format!("http://{}", s.shop), "-u", "3", "-r", "100", "-t", "3s", "--wait", "50ms"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+    let (code, drawn) = on_a_terminal(&[base.clone(), vec!["--log-file".into(), log.to_str().unwrap().into()]].concat()).await;
+    assert_eq!(code, 0, "{drawn}");
+    // Redrawn in place: the cursor goes back up over the view again and again,
+    // and the view's status line is drawn each time.
+    let ups = drawn.matches("\x1b[").count();
+    let cursor_ups = (1..40).map(|n| drawn.matches(&format!("\x1b[{n}A")).count()).sum::<usize>();
+    assert!(cursor_ups >= 4, "no redraw in place ({ups} escapes):\n{drawn}");
+    assert!(drawn.matches("users      3").count() >= 2, "{drawn}");
+    assert!(drawn.contains("=== wasp summary"), "{drawn}");
+    // The shopper logs "new session ..." at INFO once per user: not on the
+    // terminal at the default level, but in the log file, every one.
+    assert!(!drawn.contains("new session"), "guest INFO lines on the terminal:\n{drawn}");
+    let file = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(file.lines().filter(|l| l.contains("INFO") && l.contains("new session")).count(), 3, "{file}");
+    assert!(!file.contains('\x1b'), "no colours in the log file");
+
+    // --guest-log-level info puts them back on the terminal: the filter hid them, not the plugin.
+    let (code, drawn) = on_a_terminal(&[base, vec!["--guest-log-level".into(), "info".into()]].concat()).await;
+    s.stop();
+    assert_eq!(code, 0, "{drawn}");
+    assert_eq!(drawn.matches("new session").count(), 3, "{drawn}");
+
+    // A level that is not one: a usage error.
+    let r = finish(wasp().args(["run", "x.wasm", "--guest-log-level", "loud"]).spawn().unwrap(), None).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--guest-log-level 'loud'"), "{}", r.stderr);
+}

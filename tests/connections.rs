@@ -180,3 +180,20 @@ async fn https_works_with_a_trusted_ca_and_fails_cleanly_without() {
     assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), count, "no request got through");
     server.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_system_without_ca_certificates_still_runs_plain_http() {
+    // As in a bare container image: no CA certificates anywhere wasp looks.
+    let empty = tempfile::tempdir().unwrap();
+    let bundle = empty.path().join("none.pem");
+    std::fs::write(&bundle, "").unwrap();
+    let t = target().await;
+    let url = t.url();
+    let args = ["-H", url.as_str(), "-E", "write", "-u", "2", "-r", "100", "-t", "1s", "--wait", "20ms"];
+    let r = run_env(&plugin("quickstart"), &args, &[("SSL_CERT_FILE", bundle.to_str().unwrap()), ("SSL_CERT_DIR", empty.path().to_str().unwrap())]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.json["total"]["count"].as_u64().unwrap() > 0);
+    assert_eq!(r.json["total"]["count"].as_u64().unwrap(), t.total());
+    let warned = r.stderr.lines().filter(|l| l.contains("WARN") && l.contains("Mozilla roots built into wasp")).count();
+    assert_eq!(warned, 1, "one warning naming the fallback:\n{}", r.stderr);
+}

@@ -114,11 +114,12 @@ fn nix_kill(pid: u32, sig: &str) {
     assert!(status.success());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn spans_and_logs_of_the_shopper_are_exported() {
+/// The otel-demo plugin for 2 s against the shop, 5 users, the flood flag at
+/// `flood`; what a real OTLP receiver got.
+async fn shopper_run(flood: i64) -> (Finished, common::otlp::Receiver) {
     let dir = tempfile::tempdir().unwrap();
     let flags = dir.path().join("flags.json");
-    flag_file(&flags, &[("loadGeneratorFloodHomepage", "on")], &[("loadGeneratorFloodHomepage", "on", 2)]);
+    flag_file(&flags, &[("loadGeneratorFloodHomepage", "on")], &[("loadGeneratorFloodHomepage", "on", flood)]);
     let s = shop(None).await;
     let rx = receiver(false).await;
     let endpoint = rx.grpc_url();
@@ -147,7 +148,15 @@ async fn spans_and_logs_of_the_shopper_are_exported() {
     .await;
     s.stop();
     assert_eq!(f.code, 0, "{}", f.stderr);
+    (f, rx)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn spans_and_logs_of_the_shopper_are_exported() {
+    let (f, rx) = shopper_run(2).await;
     let got = rx.store.lock().unwrap();
+    // The SDK's default on-stop does nothing, and exports no span for it.
+    assert!(got.spans.iter().all(|(_, s)| s.name != "on_stop"), "an on_stop span was exported");
     let by_id: HashMap<Vec<u8>, &opentelemetry_proto::tonic::trace::v1::Span> = got.spans.iter().map(|(_, s)| (s.span_id.clone(), s)).collect();
     let named = |n: &str| got.spans.iter().map(|(_, s)| s).filter(|s| s.name == n).collect::<Vec<_>>();
     let parent = |s: &opentelemetry_proto::tonic::trace::v1::Span| by_id.get(&s.parent_span_id).copied();
@@ -206,6 +215,23 @@ async fn spans_and_logs_of_the_shopper_are_exported() {
     // Nested add_to_cart runs log too: at least one per task run and session start.
     let task_total: u64 = TASKS.iter().map(|(t, _)| runs(&f.json, t)).sum();
     assert!(guest_logs.len() as u64 >= task_total + 5, "{} logs for {task_total} task runs", guest_logs.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_of_zero_exports_no_span_as_the_demo_does() {
+    let (f, rx) = shopper_run(0).await;
+    let got = rx.store.lock().unwrap();
+    assert!(runs(&f.json, "flood_home") > 0, "the flood task ran");
+    let names: HashSet<&str> = got.spans.iter().map(|(_, s)| s.name.as_str()).collect();
+    for absent in ["flood_home", "user_flood_home", "on_stop"] {
+        assert!(!names.contains(absent), "{absent} exported: {names:?}");
+    }
+    // The rest is there: the flag was evaluated (its span), and the other tasks' spans.
+    for present in ["feature_flag.evaluate", "user_index", "user_session_start"] {
+        assert!(names.contains(present), "no {present} span: {names:?}");
+    }
+    // Discarded spans are neither exported nor counted as dropped.
+    assert_eq!(f.json["telemetry"]["spans_dropped"], 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -300,14 +326,15 @@ async fn wasp_shop_serves_the_routes_and_validates_bodies() {
     assert_eq!(status.code(), Some(0));
 }
 
-/// `ENV` pairs and the `ENTRYPOINT` of the Dockerfile.
+/// `ENV` pairs and the `ENTRYPOINT` of the Dockerfile's `runtime` stage (which
+/// both images are built on).
 fn dockerfile() -> (Vec<(String, String)>, Vec<String>) {
     let text = std::fs::read_to_string(workspace().join("Dockerfile")).unwrap();
     let joined = text.replace("\\\n", " ");
-    let final_stage = joined.rsplit("\nFROM ").next().unwrap();
+    let stage = joined.split("\nFROM ").find(|s| s.lines().next().is_some_and(|l| l.ends_with(" AS runtime"))).expect("a runtime stage");
     let mut env = vec![];
     let mut entry = vec![];
-    for line in final_stage.lines().map(str::trim) {
+    for line in stage.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix("ENV ") {
             for pair in rest.split_whitespace() {
                 let (k, v) = pair.split_once('=').expect("ENV k=v");
@@ -326,7 +353,8 @@ fn container_command(s: &wasp_shop::Running, otlp: &str, web: u16, autostart: &s
     let (image_env, entry) = dockerfile();
     assert_eq!(entry.first().map(String::as_str), Some("wasp"));
     let mut cmd = wasp();
-    for (k, v) in &image_env {
+    // The image's cache directory is baked at build time; here the tests' cache serves.
+    for (k, v) in image_env.iter().filter(|(k, _)| k != "WASP_CACHE_DIR") {
         cmd.env(k, v);
     }
     // The image's plugin path, as built here.
@@ -459,4 +487,93 @@ async fn unsupported_locust_settings_warn_and_the_run_goes_on() {
     }
     // Headless, LOCUST_AUTOSTART has nothing to say (the UI reads it).
     assert!(!f.stderr.contains("LOCUST_AUTOSTART"), "{}", f.stderr);
+}
+
+/// The image itself: built from the Dockerfile (`--target prebuilt`, the
+/// binaries under test, a debootstrapped base, no CA certificates) and run by
+/// podman with the demo's environment, once with LOCUST_AUTOSTART=true and
+/// once without (the form starts it, through the API).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_image_builds_and_serves_the_demo_in_both_autostart_modes() {
+    use common::podman::{Cleanup, Podman, BASE};
+    let work = tempfile::tempdir().unwrap();
+    let podman = Podman::new(work.path());
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
+    podman.base(&target);
+
+    // The build context: the Dockerfile and dist/ (a stripped copy of the binary under test).
+    let ctx = work.path().join("ctx");
+    std::fs::create_dir_all(ctx.join("dist")).unwrap();
+    std::fs::copy(workspace().join("Dockerfile"), ctx.join("Dockerfile")).unwrap();
+    let strip = std::process::Command::new("strip").arg("-o").arg(ctx.join("dist/wasp")).arg(env!("CARGO_BIN_EXE_wasp")).status().unwrap();
+    assert!(strip.success());
+    std::fs::copy(demo_plugin(), ctx.join("dist/otel-demo.wasm")).unwrap();
+    let image = format!("localhost/wasp-test:{}", std::process::id());
+    let mut cleanup = Cleanup { podman: &podman, containers: vec![], image: image.clone() };
+    let ctx_s = ctx.to_str().unwrap();
+    let runtime = format!("RUNTIME={BASE}");
+    podman.ok(&["build", "-q", "--target", "prebuilt", "--build-arg", &runtime, "--build-arg", "CA_CERTIFICATES=0", "-t", &image, ctx_s]);
+    let over = podman.size(&image).saturating_sub(podman.size(BASE));
+    println!("image size: {:.1} MB over the base (target: at most 40 MB)", over as f64 / 1e6);
+    assert!(over < 80_000_000, "the image adds {over} bytes: an unstripped binary?");
+
+    for autostart in ["true", "false"] {
+        let s = shop(None).await;
+        let rx = receiver(false).await;
+        let web = free_port();
+        let name = format!("wasp-test-{}-{autostart}", std::process::id());
+        cleanup.containers.push(name.clone());
+        let env = [
+            ("LOCUST_USERS", "5".to_string()),
+            ("LOCUST_SPAWN_RATE", "5".into()),
+            ("LOCUST_HOST", format!("http://{}", s.shop)),
+            ("LOCUST_HEADLESS", "false".into()),
+            ("LOCUST_AUTOSTART", autostart.into()),
+            ("LOCUST_WEB_PORT", web.to_string()),
+            ("LOCUST_WEB_HOST", "127.0.0.1".into()),
+            ("LOCUST_BROWSER_TRAFFIC_ENABLED", "false".into()),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", rx.grpc_url()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "200".into()),
+            ("FLAGD_HOST", "127.0.0.1".into()),
+            ("FLAGD_OFREP_PORT", s.ofrep.port().to_string()),
+        ];
+        let mut args: Vec<String> = ["run", "-d", "--network", "host", "--name", &name].iter().map(|a| a.to_string()).collect();
+        for (k, v) in &env {
+            args.push("-e".into());
+            args.push(format!("{k}={v}"));
+        }
+        args.push(image.clone());
+        podman.ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let api = |path: &str| format!("http://127.0.0.1:{web}/{path}");
+        let total = |st: Value| st["routes"].as_object().map(|r| r.values().map(|v| v.as_u64().unwrap()).sum::<u64>()).unwrap_or(0);
+        if autostart == "false" {
+            let st: Value =
+                eventually("the UI to answer", Duration::from_secs(30), || async { reqwest::get(api("api/state")).await.ok()?.json().await.ok() }).await;
+            assert_eq!(st["phase"], "ready", "{st}");
+            assert_eq!(total(shop_stats(&s).await), 0, "nothing runs before the start");
+            let started = reqwest::Client::new().post(api("api/start")).json(&json!({})).send().await.unwrap();
+            assert_eq!(started.status(), 202);
+        }
+        eventually("the demo's traffic at the shop", Duration::from_secs(30), || async { (total(shop_stats(&s).await) > 30).then_some(()) }).await;
+        podman.ok(&["stop", "-t", "20", &name]);
+        let code = podman.ok(&["inspect", "--format", "{{.State.ExitCode}}", &name]);
+        let logs = podman.output(&["logs", &name]);
+        let (stdout, stderr) = (String::from_utf8_lossy(&logs.stdout).to_string(), String::from_utf8_lossy(&logs.stderr).to_string());
+        assert_eq!(code, "0", "{stderr}");
+        assert!(stdout.contains("Aggregated"), "a summary at the end:\n{stdout}");
+        // The plugin was compiled into the image: no start recompiles it.
+        assert!(stderr.contains("compiled-plugin cache: hit") && !stderr.contains("cache: miss"), "{stderr}");
+        // No CA store in this image: a warning, and the plain-http run goes on.
+        assert!(stderr.contains("Mozilla roots built into wasp"), "{stderr}");
+        let stats = shop_stats(&s).await;
+        s.stop();
+        for r in ["GET /", "GET /api/products/{id}", "POST /api/cart"] {
+            assert!(route(&stats, r) > 0, "no {r} at the shop: {stats}");
+        }
+        assert_eq!(stats["without_synthetic_request"], 0, "{stats}");
+        assert_eq!(stats["without_traceparent"], 0, "{stats}");
+        let got = rx.store.lock().unwrap();
+        let (res, _) = got.spans.first().expect("spans exported from the container");
+        assert_eq!(res["service.name"], "load-generator");
+    }
 }

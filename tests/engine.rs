@@ -274,11 +274,31 @@ async fn locust_and_wasp_variables_configure_the_run() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_built_for_wasp_plugin_0_1_0_still_runs() {
+    let legacy = plugin("legacy_0_1_0");
+    let cache = tempfile::tempdir().unwrap();
+    assert_eq!(inspect_json(&legacy, cache.path()).await["wit"], "wasp:plugin@0.1.0");
+    let t = target().await;
+    let r = run(&legacy, &["-H", &t.url(), "-u", "2", "-r", "100", "-t", "1s"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let served = t.count("/v2");
+    assert!(served > 0);
+    assert_eq!(r.json["total"]["count"].as_u64().unwrap(), served, "every request counted");
+    // Its imports work as they did: baggage set in on-start, traceparent from the host.
+    let seen = t.seen.lock().unwrap();
+    for (path, h) in &seen.headers {
+        let b = h.get("baggage").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(b.contains("legacy=0.1.0"), "{path}: {b}");
+        assert!(h.contains_key("traceparent"), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inspect_describes_a_plugin_and_refuses_bad_ones() {
     let qs = plugin("quickstart");
     let cache = tempfile::tempdir().unwrap();
     let d = inspect_json(&qs, cache.path()).await;
-    assert_eq!(d["wit"], "wasp:plugin@0.1.0");
+    assert_eq!(d["wit"], "wasp:plugin@0.1.1");
     assert_eq!(d["behaviour"], "Quickstart");
     assert_eq!(d["wait"], "between 500ms and 1.5s");
     assert_eq!(d["size_bytes"].as_u64().unwrap(), std::fs::metadata(&qs).unwrap().len());
@@ -290,12 +310,12 @@ async fn inspect_describes_a_plugin_and_refuses_bad_ones() {
         .collect();
     assert_eq!(tasks, vec![("index".into(), 3, vec![]), ("create_item".into(), 1, vec!["write".to_string()])]);
     let imports: Vec<&str> = d["imports"].as_array().unwrap().iter().map(|i| i.as_str().unwrap()).collect();
-    assert!(imports.contains(&"wasp:plugin/http@0.1.0"), "{imports:?}");
+    assert!(imports.contains(&"wasp:plugin/http@0.1.1"), "{imports:?}");
     assert!(d["compile_ms"].as_f64().unwrap() > 0.0);
 
     let r = finish(wasp().env("WASP_CACHE_DIR", cache.path()).arg("inspect").arg(&qs).spawn().unwrap(), None).await;
     assert_eq!(r.code, 0);
-    for needle in ["wasp:plugin@0.1.0", "Quickstart", "index", "create_item", "write", "75.0%", "wasp:plugin/http@0.1.0"] {
+    for needle in ["wasp:plugin@0.1.1", "Quickstart", "index", "create_item", "write", "75.0%", "wasp:plugin/http@0.1.1"] {
         assert!(r.stdout.contains(needle), "{needle} missing from:\n{}", r.stdout);
     }
     // Bad files: the same one-line errors and exit code as `wasp run`.

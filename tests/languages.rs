@@ -92,6 +92,10 @@ async fn check_quickstart(qs: &std::path::Path) {
     let logs: Vec<_> = got.logs.iter().filter(|(_, l)| format!("{:?}", l.body).contains("browsing the home page")).collect();
     assert_eq!(logs.len() as u64, index, "one log per index task");
     assert!(logs.iter().all(|(_, l)| task_ids.contains(&l.span_id) && text(&l.attributes).contains_key("user")));
+    // The quickstart's on-start does something (its span is there, one per
+    // user); its on-stop is the SDK's default, which exports no span.
+    assert_eq!(got.spans.iter().filter(|(_, s)| s.name == "on_start").count(), 3, "one on_start span per user");
+    assert!(got.spans.iter().all(|(_, s)| s.name != "on_stop"), "the default on_stop exported a span");
 }
 
 fn t_total(json: &serde_json::Value) -> u64 {
@@ -131,7 +135,7 @@ async fn the_instance_pool_fits_many_python_users() {
     assert!(errors(&f.json).is_empty(), "{:?}", errors(&f.json));
 }
 
-/// The Python SDK's own logic (headers, the task guard), outside a component:
+/// The Python SDK's own logic (headers, the task guard, default on-start/on-stop), outside a component:
 /// its unit tests, with the generated bindings stood in for.
 #[test]
 fn the_python_sdk_passes_its_unit_tests() {
@@ -140,7 +144,7 @@ fn the_python_sdk_passes_its_unit_tests() {
         std::process::Command::new("python3").args(["-B", "-m", "unittest", "discover", "-s", "tests", "-v"]).current_dir(&sdk).output().expect("python3 runs");
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("Ran 2 tests"), "{text}");
+    assert!(text.contains("Ran 3 tests"), "{text}");
 }
 
 /// The Python SDK as a package: `pip install` into a fresh venv gives the

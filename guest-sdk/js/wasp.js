@@ -15,14 +15,14 @@
 // The host picks tasks by weight, waits between them, and times and traces
 // every request (traceparent and baggage included).
 
-import * as wasiHttp from "wasp:plugin/http@0.1.0";
-import * as wasiBaggage from "wasp:plugin/baggage@0.1.0";
-import * as wasiLog from "wasp:plugin/log@0.1.0";
-import * as wasiTelemetry from "wasp:plugin/telemetry@0.1.0";
-import * as wasiContext from "wasp:plugin/context@0.1.0";
-import * as wasiFlags from "wasp:plugin/flags@0.1.0";
+import * as wasiHttp from "wasp:plugin/http@0.1.1";
+import * as wasiBaggage from "wasp:plugin/baggage@0.1.1";
+import * as wasiLog from "wasp:plugin/log@0.1.1";
+import * as wasiTelemetry from "wasp:plugin/telemetry@0.1.1";
+import * as wasiContext from "wasp:plugin/context@0.1.1";
+import * as wasiFlags from "wasp:plugin/flags@0.1.1";
 
-export const WIT_VERSION = "0.1.0";
+export const WIT_VERSION = "0.1.1";
 
 const ms = (seconds) => Math.max(0, Math.round(seconds * 1000));
 
@@ -146,6 +146,8 @@ export const telemetry = {
   },
   event: (name, a) => wasiTelemetry.addEvent(name, Object.entries(a || {}).map(([k, v]) => [k, value(v)])),
   exception: (m) => wasiTelemetry.recordException(String(m)),
+  /** Drops the span of the current task (or onStart/onStop): it is not exported. */
+  discardSpan: () => wasiTelemetry.discardSpan(),
 };
 
 export const baggage = {
@@ -171,8 +173,13 @@ export const flags = {
 
 /** Base class of users: override onStart/onStop if needed. */
 export class User {
-  onStart() {}
-  onStop() {}
+  // Nothing done: no span for it.
+  onStart() {
+    wasiTelemetry.discardSpan();
+  }
+  onStop() {
+    wasiTelemetry.discardSpan();
+  }
 }
 
 /** The `behaviour` export for a user class: `export const behaviour = exportUser(MyUser);` */

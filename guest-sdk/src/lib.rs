@@ -59,7 +59,7 @@ pub mod telemetry;
 pub use error::{Error, HttpError, TaskResult};
 
 /// The host/WIT contract this SDK speaks.
-pub const WIT_VERSION: &str = "0.1.0";
+pub const WIT_VERSION: &str = "0.1.1";
 
 /// How long a user waits between two tasks (the host keeps milliseconds).
 /// Written as in the Python and JavaScript SDKs and in Locust, in seconds:
@@ -135,13 +135,18 @@ pub trait User: Default + 'static {
         Wait::None
     }
 
-    /// Runs once per user before its first task.
+    /// Runs once per user before its first task. The default does nothing
+    /// and exports no span for it.
     fn on_start(&mut self) -> TaskResult {
+        telemetry::discard_span();
         Ok(())
     }
 
-    /// Runs once per user when the run stops.
-    fn on_stop(&mut self) {}
+    /// Runs once per user when the run stops. The default does nothing and
+    /// exports no span for it.
+    fn on_stop(&mut self) {
+        telemetry::discard_span();
+    }
 }
 
 /// Exports a [`User`] type as the plugin's behaviour.

@@ -80,3 +80,10 @@ pub fn event(name: &str, attributes: &[(&str, Value)]) {
 pub fn exception(message: &str) {
     wit::record_exception(message)
 }
+
+/// Drops the span of the current task (or of on-start/on-stop): it is not
+/// exported. For a call that did nothing worth a trace, e.g. a flood of 0
+/// requests. Needs a host that runs `wasp:plugin@0.1.1`.
+pub fn discard_span() {
+    wit::discard_span()
+}

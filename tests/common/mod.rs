@@ -7,6 +7,7 @@
 pub mod demo;
 pub mod faults;
 pub mod otlp;
+pub mod podman;
 
 use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -376,6 +377,8 @@ pub fn plugin(name: &str) -> PathBuf {
                 "bad-wrong-version",
                 "-p",
                 "bad-unknown-import",
+                "-p",
+                "legacy-0-1-0",
             ])
             .status()
             .expect("cargo runs");

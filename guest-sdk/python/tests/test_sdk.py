@@ -79,6 +79,36 @@ class Tasks(unittest.TestCase):
             b.run_task(0)
         self.assertIn("ValueError: the task's own", str(e.exception.value))
 
+    def test_the_default_on_start_and_on_stop_discard_their_span_and_overrides_do_not(self):
+        calls = []
+        sys.modules["wit_world.imports.telemetry"].discard_span = lambda: calls.append("discard")
+
+        class Quiet(wasp.User):
+            @wasp.task
+            def only(self):
+                pass
+
+        class Busy(wasp.User):
+            @wasp.task
+            def only(self):
+                pass
+
+            def on_start(self):
+                calls.append("start")
+
+            def on_stop(self):
+                calls.append("stop")
+
+        q = wasp.export(Quiet)()
+        q.on_start()
+        q.on_stop()
+        self.assertEqual(calls, ["discard", "discard"])
+        calls.clear()
+        b = wasp.export(Busy)()
+        b.on_start()
+        b.on_stop()
+        self.assertEqual(calls, ["start", "stop"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -27,7 +27,7 @@ from wit_world.imports import flags as _flags
 from wit_world.imports import http as _http
 from wit_world.imports import types as _types
 
-WIT_VERSION = "0.1.0"
+WIT_VERSION = "0.1.1"
 
 __all__ = [
     "User", "task", "tag", "between", "constant", "constant_pacing", "export",
@@ -295,6 +295,10 @@ class _Telemetry:
     def exception(self, message):
         _telemetry.record_exception(str(message))
 
+    def discard_span(self):
+        """Drop the span of the current task (or on_start/on_stop): it is not exported."""
+        _telemetry.discard_span()
+
 
 telemetry = _Telemetry()
 
@@ -331,10 +335,12 @@ class User:
         self.client = Client()
 
     def on_start(self):
-        pass
+        # Nothing done: no span for it.
+        _telemetry.discard_span()
 
     def on_stop(self):
-        pass
+        # Nothing done: no span for it.
+        _telemetry.discard_span()
 
 
 def _tasks(cls):

@@ -19,6 +19,7 @@
 
 mod allow;
 mod error;
+pub mod roots;
 
 pub use allow::AllowList;
 pub use error::{Error, ErrorKind};
@@ -117,18 +118,33 @@ impl Template {
 }
 
 /// rustls with the platform's certificate verifier (as reqwest's own
-/// default), built once: HTTP/2 and HTTP/1.1 offered by ALPN.
-fn tls_config() -> Result<rustls::ClientConfig, String> {
+/// default), built once: HTTP/2 and HTTP/1.1 offered by ALPN. A system with
+/// no CA certificates (a bare container image) still runs: HTTPS then trusts
+/// the Mozilla roots built into wasp, and the second value says so.
+fn tls_config() -> Result<(rustls::ClientConfig, Option<String>), String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(|e| format!("TLS verifier: {e}"))?;
+    let (verifier, notice): (Arc<dyn rustls::client::danger::ServerCertVerifier>, _) = match rustls_platform_verifier::Verifier::new(provider.clone()) {
+        Ok(v) => (Arc::new(v), None),
+        Err(e) => {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
+            let v = rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| format!("TLS verifier: {e}"))?;
+            let notice = format!(
+                "the system's CA certificates could not be used ({e}): HTTPS trusts the Mozilla roots built into wasp instead (install ca-certificates, or set SSL_CERT_FILE to a bundle)"
+            );
+            (v, Some(notice))
+        }
+    };
     let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS versions: {e}"))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(cfg)
+    Ok((cfg, notice))
 }
 
 /// What all users' HTTP shares: the rules, and the pool when it is shared.
@@ -140,6 +156,7 @@ pub struct Client {
     timeout: Duration,
     max_body: usize,
     user_agent: String,
+    tls_notice: Option<String>,
 }
 
 /// A request, ready to go.
@@ -181,12 +198,19 @@ impl Answer {
 impl Client {
     pub fn new(opts: Options) -> Result<Client, String> {
         let allow = Arc::new(opts.allow);
-        let template = Template { tls: tls_config()?, allow: allow.clone(), max_redirects: opts.max_redirects, user_agent: opts.user_agent.clone() };
+        let (tls, tls_notice) = tls_config()?;
+        let template = Template { tls, allow: allow.clone(), max_redirects: opts.max_redirects, user_agent: opts.user_agent.clone() };
         let shared = match opts.shared_connections {
             true => Some(template.builder(Arc::new(PerSessionCookies), usize::MAX).build().map_err(|e| e.to_string())?),
             false => None,
         };
-        Ok(Client { shared, template, base: opts.base, allow, timeout: opts.timeout, max_body: opts.max_body, user_agent: opts.user_agent })
+        Ok(Client { shared, template, base: opts.base, allow, timeout: opts.timeout, max_body: opts.max_body, user_agent: opts.user_agent, tls_notice })
+    }
+
+    /// Set when HTTPS could not use the system's CA certificates (and uses
+    /// the built-in roots): a warning for the log.
+    pub fn tls_notice(&self) -> Option<&str> {
+        self.tls_notice.as_deref()
     }
 
     /// Whether all users share one pool.

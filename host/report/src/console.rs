@@ -97,6 +97,69 @@ pub fn status_line(snap: &Snapshot) -> String {
     )
 }
 
+/// Cuts `line` to `width` characters (a live view must not wrap, or it could
+/// not be redrawn in place).
+fn fit(line: &str, width: usize) -> String {
+    if line.chars().count() <= width {
+        line.to_string()
+    } else {
+        line.chars().take(width.saturating_sub(1)).collect::<String>() + "…"
+    }
+}
+
+/// The live view drawn in place on a terminal: the status line, the `rows`
+/// busiest request names (by count) with the aggregated row, and the last
+/// warnings; every line cut to `width`.
+pub fn live_view(snap: &Snapshot, rows: usize, width: usize, warnings: &[String]) -> String {
+    let several = snap.several_scenarios();
+    let mut lines = vec![status_line(snap)];
+    lines.push(format!(
+        "{:<8} {:<w$} {:>9} {:>17} | {:>7} {:>7} {:>7} | {:>8}",
+        "Type",
+        "Name",
+        "# reqs",
+        "# fails",
+        "Med",
+        "p95",
+        "p99",
+        "req/s",
+        w = NAME_WIDTH
+    ));
+    let line = |e: &Entry| {
+        format!(
+            "{} {:>9} {:>8}({:>6.2}%) | {:>7} {:>7} {:>7} | {:>8.1}",
+            name_cell(e, several),
+            e.count,
+            e.failures,
+            pct(e.failures, e.count),
+            ms(e.quantile_us(0.5) as f64),
+            ms(e.quantile_us(0.95) as f64),
+            ms(e.quantile_us(0.99) as f64),
+            snap.rps(e.count),
+        )
+    };
+    let mut busiest: Vec<&Entry> = snap.entries.iter().collect();
+    busiest.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    let shown = busiest.len().min(rows.max(1));
+    for e in &busiest[..shown] {
+        lines.push(line(e));
+    }
+    if busiest.len() > shown {
+        lines.push(format!("{:<8} … {} more name(s) (all in the summary)", "", busiest.len() - shown));
+    }
+    lines.push(line(&snap.total));
+    if !snap.failures.is_empty() {
+        let top = snap.failures.iter().max_by_key(|f| f.occurrences);
+        if let Some(f) = top {
+            lines.push(format!("failures: {} kind(s); most: {}× {} {}: {}", snap.failures.len(), f.occurrences, f.method, f.name, f.error));
+        }
+    }
+    for w in warnings {
+        lines.push(format!("! {w}"));
+    }
+    lines.iter().map(|l| fit(l, width)).collect::<Vec<_>>().join("\n")
+}
+
 /// The end-of-run report: the table, failures, tasks, errors and, for
 /// arrival-rate scenarios, iteration latency and dropped iterations.
 pub fn summary(snap: &Snapshot, plugin: &str) -> String {
@@ -232,5 +295,27 @@ mod tests {
         assert!(text.contains("trap: unreachable"));
         let agg = text.lines().find(|l| l.contains("Aggregated")).unwrap();
         assert!(agg.contains("       2        1(50.00%)"), "{agg}");
+    }
+
+    #[test]
+    fn live_view_shows_the_busiest_names_and_fits_the_width() {
+        let s = Stats::new(&["index".into()]);
+        let now = Instant::now();
+        for i in 0..5u64 {
+            for _ in 0..=i {
+                s.request(0, "GET", &format!("/page/{i}"), 1000, 5, None, now);
+            }
+        }
+        s.request(0, "GET", "/page/4", 1000, 0, Some("HTTP 503 Service Unavailable"), now);
+        let text = live_view(&s.snapshot(), 2, 60, &["WARN guest: slow".into()]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.iter().all(|l| l.chars().count() <= 60), "{text}");
+        // status, header, the two busiest, "3 more", aggregated, failures, warning.
+        assert_eq!(lines.len(), 8, "{text}");
+        assert!(lines[2].contains("/page/4") && lines[3].contains("/page/3"), "{text}");
+        assert!(lines[4].contains("3 more"), "{text}");
+        assert!(lines[5].contains("Aggregated"), "{text}");
+        assert!(lines[6].contains("HTTP 503"), "{text}");
+        assert!(lines[7].starts_with("! WARN guest: slow"), "{text}");
     }
 }

@@ -27,7 +27,12 @@ pub struct Counts {
 
 pub use wasp_report::Delivery;
 
-/// Counts spans as they end, before the batch processor queues (or drops) them.
+/// The attribute that marks a call's span the plugin discarded
+/// (`telemetry.discard-span`): such a root span is not exported.
+pub const DISCARD: &str = "wasp.discard";
+
+/// Counts spans as they end, before the batch processor queues (or drops)
+/// them, and holds back the root spans marked [`DISCARD`].
 #[derive(Debug)]
 pub(crate) struct CountEnded<P> {
     pub(crate) inner: P,
@@ -39,6 +44,9 @@ impl<P: SpanProcessor> SpanProcessor for CountEnded<P> {
         self.inner.on_start(span, cx)
     }
     fn on_end(&self, span: SpanData) {
+        if span.parent_span_id == opentelemetry::trace::SpanId::INVALID && span.attributes.iter().any(|kv| kv.key.as_str() == DISCARD) {
+            return;
+        }
         self.counts.spans_ended.fetch_add(1, Ordering::Relaxed);
         self.inner.on_end(span)
     }
@@ -135,5 +143,35 @@ impl<P: opentelemetry_sdk::logs::LogProcessor> opentelemetry_sdk::logs::LogProce
     }
     fn set_resource(&mut self, resource: &Resource) {
         self.inner.set_resource(resource)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::{Span as _, TraceContextExt, Tracer as _, TracerProvider as _};
+    use opentelemetry::KeyValue;
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SimpleSpanProcessor};
+
+    #[test]
+    fn discarded_root_spans_are_held_back_and_the_rest_counted() {
+        let exporter = InMemorySpanExporter::default();
+        let counts = Arc::new(Counts::default());
+        let processor = CountEnded { inner: SimpleSpanProcessor::new(exporter.clone()), counts: counts.clone() };
+        let provider = SdkTracerProvider::builder().with_span_processor(processor).build();
+        let tracer = provider.tracer("t");
+        let kept = tracer.start("kept");
+        let mut dropped = tracer.start("flood_home");
+        dropped.set_attribute(KeyValue::new(DISCARD, true));
+        let cx = Context::new().with_span(dropped);
+        // A child of a discarded span still goes out; so does a child carrying the mark.
+        let mut child = tracer.start_with_context("GET /", &cx);
+        child.set_attribute(KeyValue::new(DISCARD, true));
+        child.end();
+        cx.span().end();
+        drop(kept);
+        let names: Vec<String> = exporter.get_finished_spans().unwrap().iter().map(|s| s.name.to_string()).collect();
+        assert_eq!(names, vec!["GET /".to_string(), "kept".to_string()]);
+        assert_eq!(counts.spans_ended.load(Ordering::Relaxed), 2);
     }
 }

@@ -14,12 +14,16 @@ wasmtime::component::bindgen!({
         "wasp:plugin/telemetry.set-attribute": async | trappable,
         "wasp:plugin/telemetry.add-event": async | trappable,
         "wasp:plugin/telemetry.record-exception": async | trappable,
+        "wasp:plugin/telemetry.discard-span": async,
         default: async,
     },
     exports: { default: async },
 });
 
 /// The WIT package version this host implements.
-pub const WIT_VERSION: &str = "0.1.0";
+pub const WIT_VERSION: &str = "0.1.1";
+/// The versions of plugins it runs: its own and the earlier ones of the same
+/// minor version (wasmtime links a 0.1.0 plugin's imports to the 0.1.1 ones).
+pub const ACCEPTED_VERSIONS: &[&str] = &["0.1.0", "0.1.1"];
 /// The export every plugin must have.
 pub const BEHAVIOUR_EXPORT: &str = "wasp:plugin/behaviour";

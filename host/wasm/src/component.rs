@@ -4,7 +4,7 @@
 //! [`cache`]: crate::cache
 
 use crate::bindings::exports::wasp::plugin::behaviour as wit;
-use crate::bindings::{UserPre, BEHAVIOUR_EXPORT, WIT_VERSION};
+use crate::bindings::{UserPre, ACCEPTED_VERSIONS, BEHAVIOUR_EXPORT};
 use crate::error::{chain, root, LoadError};
 use crate::imports::RunCtx;
 use crate::user::{linker, new_store, UserState};
@@ -34,6 +34,8 @@ pub struct Plugin {
     pub size: usize,
     /// The interfaces the component imports.
     pub imports: Vec<String>,
+    /// The `wasp:plugin` version it was built for.
+    pub wit_version: String,
 }
 
 /// The largest plugin file wasp reads (a Python component is about 18 MB).
@@ -82,7 +84,7 @@ pub fn check_bytes(bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Compiles the component `bytes` (read from `path` by [`read`]), refusing
-/// anything that is not a `wasp:plugin@0.1.0` user with a one-line reason.
+/// anything that is not a `wasp:plugin` user of an accepted version with a one-line reason.
 pub fn compile(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Compiled, LoadError> {
     let shown = path.display();
     let sha256 = sha256_hex(bytes);
@@ -90,8 +92,8 @@ pub fn compile(engine: &Engine, path: &Path, bytes: &[u8]) -> Result<Compiled, L
     let (component, cache) = crate::cache::load(engine, bytes, &sha256, |b| Component::new(engine, b))
         .map_err(|e| LoadError::Plugin(format!("{shown} is not a valid component: {}", root(&e))))?;
     let compile_time = t0.elapsed();
-    check_world(engine, &component).map_err(|m| LoadError::Plugin(format!("{shown}: {m}")))?;
-    Ok(Compiled { component, sha256, cache, compile_time, size: bytes.len() })
+    let wit_version = check_world(engine, &component).map_err(|m| LoadError::Plugin(format!("{shown}: {m}")))?;
+    Ok(Compiled { component, sha256, cache, compile_time, size: bytes.len(), wit_version })
 }
 
 /// A component compiled (or taken from the cache) and checked.
@@ -103,6 +105,8 @@ pub struct Compiled {
     pub compile_time: Duration,
     /// Size of the .wasm file, bytes.
     pub size: usize,
+    /// The `wasp:plugin` version it was built for.
+    pub wit_version: String,
 }
 
 /// The plugin's identity in reports: SHA-256 of its bytes, hex.
@@ -111,8 +115,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", sha2::Sha256::digest(bytes))
 }
 
-/// Checks the component's exports name our world and version.
-fn check_world(engine: &Engine, component: &Component) -> Result<(), String> {
+/// Checks the component's exports name our world and an accepted version; gives the version.
+fn check_world(engine: &Engine, component: &Component) -> Result<String, String> {
     let ty = component.component_type();
     let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
     let ours = exports.iter().find(|n| n.split('@').next() == Some(BEHAVIOUR_EXPORT));
@@ -123,10 +127,10 @@ fn check_world(engine: &Engine, component: &Component) -> Result<(), String> {
         )),
         Some(name) => {
             let version = name.split('@').nth(1).unwrap_or("none");
-            if version != WIT_VERSION {
-                Err(format!("built for wasp:plugin@{version}, but this host supports wasp:plugin@{WIT_VERSION} only"))
+            if ACCEPTED_VERSIONS.contains(&version) {
+                Ok(version.to_string())
             } else {
-                Ok(())
+                Err(format!("built for wasp:plugin@{version}, but this host runs wasp:plugin@{} only", ACCEPTED_VERSIONS.join(", ")))
             }
         }
     }
@@ -146,15 +150,15 @@ impl Plugin {
         let (e, p, b) = (engine.clone(), path.to_path_buf(), bytes.to_vec());
         let compiled =
             tokio::task::spawn_blocking(move || compile(&e, &p, &b)).await.map_err(|e| LoadError::Engine(format!("compiling {shown} failed: {e}")))??;
-        let Compiled { component, sha256, cache, compile_time, size } = compiled;
+        let Compiled { component, sha256, cache, compile_time, size, wit_version } = compiled;
         let imports = component.component_type().imports(engine).map(|(n, _)| n.to_string()).collect();
         let linker = linker(engine).map_err(|e| LoadError::Plugin(format!("host linker: {e:#}")))?;
         let instance_pre =
             linker.instantiate_pre(&component).map_err(|e| LoadError::Plugin(format!("{shown} needs an import this host does not provide: {}", chain(&e))))?;
-        let pre = UserPre::new(instance_pre).map_err(|e| LoadError::Plugin(format!("{shown} does not match wasp:plugin@{WIT_VERSION}: {}", chain(&e))))?;
+        let pre = UserPre::new(instance_pre).map_err(|e| LoadError::Plugin(format!("{shown} does not match wasp:plugin@{wit_version}: {}", chain(&e))))?;
         let behaviour = describe(engine, &pre).await.map_err(|e| LoadError::Plugin(format!("{shown}: describe failed: {e}")))?;
         tracing::info!("plugin {shown}: ready in {} ms (compiled-plugin cache: {})", compile_time.as_millis(), cache.as_str());
-        Ok(Plugin { path: path.to_path_buf(), engine: engine.clone(), pre, behaviour, sha256, cache, compile_time, size, imports })
+        Ok(Plugin { path: path.to_path_buf(), engine: engine.clone(), pre, behaviour, sha256, cache, compile_time, size, imports, wit_version })
     }
 }
 

@@ -171,7 +171,12 @@ pub struct CompletionsArgs {
 
 /// `wasp --version`: the host's version and what it accepts.
 pub fn version() -> String {
-    format!("{} (plugins: wasp:plugin@{}; wasmtime {})", env!("CARGO_PKG_VERSION"), wasp_wasm::bindings::WIT_VERSION, wasp_wasm::WASMTIME_VERSION)
+    format!(
+        "{} (plugins: wasp:plugin@{}; wasmtime {})",
+        env!("CARGO_PKG_VERSION"),
+        wasp_wasm::bindings::ACCEPTED_VERSIONS.join(", "),
+        wasp_wasm::WASMTIME_VERSION
+    )
 }
 
 /// The command line, with the full version.
@@ -553,6 +558,18 @@ pub struct RunArgs {
     /// filter such as `info,guest=warn`). Default: RUST_LOG, else info. [also LOCUST_LOGLEVEL]
     #[arg(short = 'L', long, env = "WASP_LOG_LEVEL", value_name = "LEVEL")]
     pub log_level: Option<String>,
+
+    /// The console's level for the plugin's log lines and output (off, error,
+    /// warn, info, debug, trace). Default: warn on a terminal (the live view
+    /// stays readable), the log level otherwise. OTel logs and --log-file get
+    /// every line at the log level whatever this says.
+    #[arg(long, env = "WASP_GUEST_LOG_LEVEL", value_name = "LEVEL")]
+    pub guest_log_level: Option<String>,
+
+    /// Also append every log line (wasp's and the plugin's, at the log level,
+    /// without colours) to this file. [also --logfile, LOCUST_LOGFILE]
+    #[arg(long, alias = "logfile", env = "WASP_LOG_FILE", value_name = "FILE")]
+    pub log_file: Option<std::path::PathBuf>,
 }
 
 /// (WASP variable, Locust variable): the Locust one is used when the wasp one is unset.
@@ -565,6 +582,7 @@ pub const LOCUST_ALIASES: &[(&str, &str)] = &[
     ("WASP_TAGS", "LOCUST_TAGS"),
     ("WASP_EXCLUDE_TAGS", "LOCUST_EXCLUDE_TAGS"),
     ("WASP_LOG_LEVEL", "LOCUST_LOGLEVEL"),
+    ("WASP_LOG_FILE", "LOCUST_LOGFILE"),
     ("WASP_ONLY_SUMMARY", "LOCUST_ONLY_SUMMARY"),
     ("WASP_EXIT_CODE_ON_ERROR", "LOCUST_EXIT_CODE_ON_ERROR"),
     ("WASP_CSV", "LOCUST_CSV"),

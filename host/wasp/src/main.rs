@@ -86,15 +86,15 @@ fn main() -> ExitCode {
         Command::Run(args) => (args, false),
         Command::Demo(d) => (d.run, true),
         Command::Merge(args) => {
-            let _log = logging::init(None, None);
+            let _log = logging::init(logging::Options::default(), None);
             return exit_code(cmd::merge::main(args));
         }
         Command::Inspect(args) => {
-            let _log = logging::init(Some("warn"), None);
+            let _log = logging::init(logging::Options { level: Some("warn"), ..Default::default() }, None);
             return block_on(cmd::inspect::main(args));
         }
         Command::Shop(args) => {
-            let _log = logging::init(None, None);
+            let _log = logging::init(logging::Options::default(), None);
             return block_on(cmd::shop::main(args));
         }
         Command::Scenarios(args) => return exit_code(cmd::scenarios(args)),
@@ -123,6 +123,11 @@ fn main() -> ExitCode {
             return exit_code(Err(Fatal::usage(format!("--log-level '{l}' is not a level (error, warn, info, debug, trace) or filter"))));
         }
     }
+    if let Some(l) = &args.guest_log_level {
+        if !matches!(l.to_ascii_lowercase().as_str(), "off" | "error" | "warn" | "info" | "debug" | "trace") {
+            return exit_code(Err(Fatal::usage(format!("--guest-log-level '{l}' is not a level (off, error, warn, info, debug, trace)"))));
+        }
+    }
     // A shard's telemetry says which shard it is (before any thread starts).
     match config::segment(&args) {
         Ok(seg) if !seg.is_whole() => {
@@ -136,6 +141,9 @@ fn main() -> ExitCode {
         Ok(_) => {}
         Err(e) => return exit_code(Err(e)),
     }
+    // No CA certificates on this system (a bare image): the bundled roots,
+    // set up while the process has one thread; said once logging is up.
+    let roots_notice = wasp_http::roots::fall_back_if_none();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => return exit_code(Err(Fatal::internal(format!("cannot start the runtime: {e}")))),
@@ -149,8 +157,12 @@ fn main() -> ExitCode {
             Err(e) => return exit_code(Err(e.into())),
         }
     };
-    let _log = logging::init(args.log_level.as_deref(), telemetry.logger_provider());
-    for w in warnings {
+    let opts = logging::Options { level: args.log_level.as_deref(), guest_level: args.guest_log_level.as_deref(), file: args.log_file.as_deref() };
+    let _log = match logging::init(opts, telemetry.logger_provider()) {
+        Ok(g) => g,
+        Err(e) => return exit_code(Err(Fatal::usage(e))),
+    };
+    for w in warnings.into_iter().chain(roots_notice) {
         tracing::warn!("{w}");
     }
     let result = if demo { runtime.block_on(cmd::demo::run(cli::DemoArgs { run: args }, telemetry)) } else { runtime.block_on(cmd::run::run(args, telemetry)) };

@@ -167,6 +167,12 @@ impl Host for UserCtx {
         }
     }
 
+    async fn discard_span(&mut self) {
+        if let Some(cx) = self.telemetry.stack.first() {
+            cx.span().set_attribute(KeyValue::new(wasp_telemetry::counting::DISCARD, true));
+        }
+    }
+
     async fn add_event(&mut self, name: String, attributes: Vec<(String, Value)>) -> wasmtime::Result<()> {
         let bytes = name.len() + attributes.iter().map(|(k, v)| k.len() + UserTelemetry::value_len(v)).sum::<usize>();
         self.telemetry.charge(bytes)?;

@@ -8,7 +8,7 @@ use crate::exit::{code, Fatal};
 use serde_json::json;
 use std::fmt::Write;
 use wasp_runner::Wait;
-use wasp_wasm::bindings::{BEHAVIOUR_EXPORT, WIT_VERSION};
+use wasp_wasm::bindings::BEHAVIOUR_EXPORT;
 use wasp_wasm::{component, engine, EngineOptions, Plugin, WASMTIME_VERSION};
 
 fn wait_text(w: &Wait) -> String {
@@ -26,7 +26,7 @@ pub fn describe(p: &Plugin) -> serde_json::Value {
         "path": p.path.display().to_string(),
         "size_bytes": p.size,
         "sha256": p.sha256,
-        "wit": format!("{}@{WIT_VERSION}", BEHAVIOUR_EXPORT.trim_end_matches("/behaviour")),
+        "wit": format!("{}@{}", BEHAVIOUR_EXPORT.trim_end_matches("/behaviour"), p.wit_version),
         "world": "user",
         "behaviour": p.behaviour.name,
         "wait": wait_text(&p.behaviour.wait),

@@ -65,6 +65,9 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
         shared_connections: cfg.shared_connections,
     })
     .map_err(|e| Fatal::usage(format!("cannot build the HTTP client: {e}")))?;
+    if let Some(n) = http.tls_notice() {
+        tracing::warn!("{n}");
+    }
     let history = match &cfg.csv {
         Some(prefix) => Some(
             csv::History::create(prefix, cfg.csv_full_history)
