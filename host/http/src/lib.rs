@@ -19,6 +19,7 @@
 
 mod allow;
 mod error;
+pub mod jar;
 pub mod roots;
 
 pub use allow::AllowList;
@@ -29,12 +30,13 @@ pub use url::Url;
 
 use error::{classify, Denied};
 use header::{HeaderMap, HeaderValue};
-use reqwest::cookie::{CookieStore, Jar};
+use jar::UserJar;
+use reqwest::cookie::CookieStore;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 tokio::task_local! {
-    static SESSION_JAR: Arc<Jar>;
+    static SESSION_JAR: Arc<UserJar>;
 }
 
 /// The client's cookie provider: the jar of the session whose request this is.
@@ -54,7 +56,7 @@ impl CookieStore for PerSessionCookies {
 /// its own connection pool (made at its first request, closed with it).
 #[derive(Default)]
 pub struct Session {
-    jar: Arc<Jar>,
+    jar: Arc<UserJar>,
     own: OnceLock<reqwest::Client>,
 }
 
