@@ -90,7 +90,10 @@ mod tests {
         let url: Url = "http://127.0.0.1:8080/shop/cart".parse().unwrap();
         let jar = UserJar::default();
         set(&jar, &url, &["session=a; Path=/".into(), "theme=dark; Path=/".into()]);
-        assert_eq!(jar.cookies(&url).unwrap().to_str().unwrap(), "session=a; theme=dark");
+        // The order of the cookies in the header is the store's, not the order they came in.
+        let mut sent: Vec<String> = jar.cookies(&url).unwrap().to_str().unwrap().split("; ").map(String::from).collect();
+        sent.sort();
+        assert_eq!(sent, vec!["session=a".to_string(), "theme=dark".to_string()]);
         // A flood of distinct names: the jar stops at its bound and counts the rest.
         let flood: Vec<String> = (0..1000).map(|i| format!("c{i}=v; Path=/")).collect();
         set(&jar, &url, &flood);
