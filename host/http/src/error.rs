@@ -56,35 +56,9 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Raised by the redirect policy when a redirect leaves the allow-list.
-#[derive(Debug)]
-pub(crate) struct Denied(pub String);
-
-impl std::fmt::Display for Denied {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} is not an allowed origin", self.0)
-    }
-}
-impl std::error::Error for Denied {}
-
-/// The kind of a client error, with its one-line message.
-pub(crate) fn classify(err: &reqwest::Error) -> Error {
-    let msg = one_line(err);
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(s) = source {
-        if let Some(d) = s.downcast_ref::<Denied>() {
-            return Error::new(ErrorKind::Denied, format!("redirect to {d}"));
-        }
-        source = s.source();
-    }
-    let kind = if err.is_timeout() {
-        ErrorKind::Timeout
-    } else if err.is_connect() {
-        ErrorKind::Connect
-    } else if err.is_builder() {
-        ErrorKind::Invalid
-    } else {
-        ErrorKind::Protocol
-    };
-    Error::new(kind, msg)
+/// A request that broke on its connection (sending, or reading the answer):
+/// a timeout if hyper says so, else a protocol error.
+pub(crate) fn broken(err: &hyper::Error) -> Error {
+    let kind = if err.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Protocol };
+    Error::new(kind, one_line(err))
 }

@@ -3,7 +3,7 @@
 //! of names and values for a user. A cookie that replaces (or expires) one the
 //! jar holds is always taken; a new one past a bound is refused, and counted.
 
-use reqwest::header::HeaderValue;
+use http::HeaderValue;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;
 use url::Url;
@@ -38,8 +38,9 @@ impl UserJar {
     }
 }
 
-impl reqwest::cookie::CookieStore for UserJar {
-    fn set_cookies(&self, headers: &mut dyn Iterator<Item = &HeaderValue>, url: &Url) {
+impl UserJar {
+    /// Takes the `Set-Cookie` values of a response from `url`.
+    pub fn set_cookies<'a>(&self, headers: impl Iterator<Item = &'a HeaderValue>, url: &Url) {
         let mut store = self.store.write().unwrap_or_else(|p| p.into_inner());
         for h in headers {
             let Ok(text) = std::str::from_utf8(h.as_bytes()) else { continue };
@@ -64,7 +65,8 @@ impl reqwest::cookie::CookieStore for UserJar {
         }
     }
 
-    fn cookies(&self, url: &Url) -> Option<HeaderValue> {
+    /// The `Cookie` header for a request to `url`, if any cookie goes there.
+    pub fn cookies(&self, url: &Url) -> Option<HeaderValue> {
         let store = self.store.read().unwrap_or_else(|p| p.into_inner());
         let line = store.get_request_values(url).map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("; ");
         if line.is_empty() {
@@ -78,11 +80,10 @@ impl reqwest::cookie::CookieStore for UserJar {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::cookie::CookieStore as _;
 
     fn set(jar: &UserJar, url: &Url, lines: &[String]) {
         let values: Vec<HeaderValue> = lines.iter().map(|l| HeaderValue::from_str(l).unwrap()).collect();
-        jar.set_cookies(&mut values.iter(), url);
+        jar.set_cookies(values.iter(), url);
     }
 
     #[test]

@@ -1,69 +1,65 @@
 //! # wasp-http
 //!
-//! The HTTP client of simulated users: by default each user owns its
-//! connections (its own keep-alive pool, as a browser or a Locust, k6 or
-//! Goose user has them, closed when the user stops), or with
-//! `shared_connections` all users share one pool. A cookie jar per user
-//! ([`Session`]) also across redirects, redirects followed only within the
-//! run's [`AllowList`], bodies read whole and kept up to a cap, errors sorted
-//! by [`ErrorKind`]. TLS is rustls with the platform's verifier, configured
-//! once and shared by every user's pool. It knows no Wasm and no telemetry:
+//! The HTTP client of simulated users, on hyper's connection API: by default
+//! each user owns its connections (one keep-alive connection per origin it
+//! talks to, as a browser or a Locust, k6 or Goose user has them, closed when
+//! the user stops), or with `shared_connections` all users share one pool.
+//! A cookie jar per user ([`Session`]), also across redirects; redirects
+//! followed only within the run's [`AllowList`]; bodies read whole and kept
+//! up to a cap; errors sorted by [`ErrorKind`]. TLS is rustls with the
+//! platform's verifier, configured once and shared by every connection;
+//! HTTP/2 when an https server offers it. It knows no Wasm and no telemetry:
 //! the caller builds the headers (trace context included) and counts the
 //! outcome.
 //!
-//! Per-user cookies with the shared pool: reqwest asks its cookie provider
-//! for cookies on every hop of a request, redirects included. That provider
-//! forwards those calls to the jar of the session whose request is being
-//! polled, which the request future carries in a task-local. A user's own
-//! pool asks its jar directly.
+//! Nothing sits between a request and its connection but this crate: no
+//! middleware stack, no URL re-parsing per hop, no task per request. A request
+//! that a reused connection could not take (the server closed it while idle)
+//! goes out once more on a new connection; one the server may have seen never
+//! does.
 
 mod allow;
+mod conn;
 mod error;
 pub mod jar;
+mod pool;
+mod redirect;
 pub mod roots;
 
 pub use allow::AllowList;
 pub use error::{Error, ErrorKind};
-pub use reqwest::header;
-pub use reqwest::Method;
+pub use http::{header, Method};
+pub use pool::USER_ORIGINS;
 pub use url::Url;
 
-use error::{classify, Denied};
+use bytes::Bytes;
+use conn::{Conn, Origin};
+use error::broken;
 use header::{HeaderMap, HeaderValue};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use jar::UserJar;
-use reqwest::cookie::CookieStore;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-tokio::task_local! {
-    static SESSION_JAR: Arc<UserJar>;
-}
-
-/// The client's cookie provider: the jar of the session whose request this is.
-struct PerSessionCookies;
-
-impl CookieStore for PerSessionCookies {
-    fn set_cookies(&self, headers: &mut dyn Iterator<Item = &HeaderValue>, url: &Url) {
-        let _ = SESSION_JAR.try_with(|jar| jar.set_cookies(headers, url));
-    }
-
-    fn cookies(&self, url: &Url) -> Option<HeaderValue> {
-        SESSION_JAR.try_with(|jar| jar.cookies(url)).ok().flatten()
-    }
-}
+use url::Position;
 
 /// One user's HTTP state: its cookies and, unless connections are shared,
-/// its own connection pool (made at its first request, closed with it).
+/// its own idle connections (made at its first request, closed with it).
 #[derive(Default)]
 pub struct Session {
-    jar: Arc<UserJar>,
-    own: OnceLock<reqwest::Client>,
+    jar: UserJar,
+    own: Mutex<pool::Own>,
 }
 
 impl Session {
-    /// Whether this session has opened its own pool.
-    pub fn has_own_connections(&self) -> bool {
-        self.own.get().is_some()
+    /// Idle connections this session holds now.
+    pub fn idle_connections(&self) -> usize {
+        self.own.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// The session's cookie jar.
+    pub fn jar(&self) -> &UserJar {
+        &self.jar
     }
 }
 
@@ -78,45 +74,6 @@ pub struct Options {
     pub user_agent: String,
     /// One pool for all users (`--shared-connections`) instead of one per user.
     pub shared_connections: bool,
-}
-
-/// Idle keep-alive connections a user keeps per origin: one serves a user
-/// whose requests follow each other; a few more serve concurrent ones.
-pub const USER_IDLE_PER_HOST: usize = 4;
-
-/// What every user's pool is built from.
-struct Template {
-    tls: rustls::ClientConfig,
-    allow: Arc<AllowList>,
-    max_redirects: usize,
-    user_agent: String,
-}
-
-impl Template {
-    fn policy(&self) -> reqwest::redirect::Policy {
-        let allow = self.allow.clone();
-        let max_redirects = self.max_redirects;
-        reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > max_redirects {
-                attempt.error(format!("more than {max_redirects} redirects"))
-            } else if !allow.allows(attempt.url()) {
-                let origin = attempt.url().origin().ascii_serialization();
-                attempt.error(Denied(origin))
-            } else {
-                attempt.follow()
-            }
-        })
-    }
-
-    fn builder<C: CookieStore + 'static>(&self, cookies: Arc<C>, idle_per_host: usize) -> reqwest::ClientBuilder {
-        reqwest::Client::builder()
-            .tls_backend_preconfigured(self.tls.clone())
-            .cookie_provider(cookies)
-            .redirect(self.policy())
-            .user_agent(self.user_agent.clone())
-            .pool_max_idle_per_host(idle_per_host)
-            .tcp_nodelay(true)
-    }
 }
 
 /// rustls with the platform's certificate verifier (as reqwest's own
@@ -149,15 +106,18 @@ fn tls_config() -> Result<(rustls::ClientConfig, Option<String>), String> {
     Ok((cfg, notice))
 }
 
-/// What all users' HTTP shares: the rules, and the pool when it is shared.
+/// What all users' HTTP shares: the rules, the TLS configuration, and the
+/// pool when it is shared.
 pub struct Client {
-    shared: Option<reqwest::Client>,
-    template: Template,
+    shared: Option<pool::Shared>,
+    tls: Arc<rustls::ClientConfig>,
     base: Option<Url>,
-    allow: Arc<AllowList>,
+    allow: AllowList,
     timeout: Duration,
     max_body: usize,
+    max_redirects: usize,
     user_agent: String,
+    user_agent_header: HeaderValue,
     tls_notice: Option<String>,
 }
 
@@ -189,7 +149,7 @@ pub struct Answer {
 impl Answer {
     /// `HTTP 404 Not Found`: what a failed status is counted under.
     pub fn status_text(&self) -> String {
-        let reason = reqwest::StatusCode::from_u16(self.status).ok().and_then(|s| s.canonical_reason());
+        let reason = http::StatusCode::from_u16(self.status).ok().and_then(|s| s.canonical_reason());
         match reason {
             Some(r) => format!("HTTP {} {r}", self.status),
             None => format!("HTTP {}", self.status),
@@ -197,16 +157,29 @@ impl Answer {
     }
 }
 
+/// A response whose body is still to be read, and the connection it came on.
+struct Reply {
+    response: http::Response<Incoming>,
+    origin: Origin,
+    conn: Conn,
+}
+
 impl Client {
     pub fn new(opts: Options) -> Result<Client, String> {
-        let allow = Arc::new(opts.allow);
         let (tls, tls_notice) = tls_config()?;
-        let template = Template { tls, allow: allow.clone(), max_redirects: opts.max_redirects, user_agent: opts.user_agent.clone() };
-        let shared = match opts.shared_connections {
-            true => Some(template.builder(Arc::new(PerSessionCookies), usize::MAX).build().map_err(|e| e.to_string())?),
-            false => None,
-        };
-        Ok(Client { shared, template, base: opts.base, allow, timeout: opts.timeout, max_body: opts.max_body, user_agent: opts.user_agent, tls_notice })
+        let user_agent_header = HeaderValue::from_str(&opts.user_agent).map_err(|_| format!("'{}' is not a valid User-Agent", opts.user_agent))?;
+        Ok(Client {
+            shared: opts.shared_connections.then(pool::Shared::default),
+            tls: Arc::new(tls),
+            base: opts.base,
+            allow: opts.allow,
+            timeout: opts.timeout,
+            max_body: opts.max_body,
+            max_redirects: opts.max_redirects,
+            user_agent: opts.user_agent,
+            user_agent_header,
+            tls_notice,
+        })
     }
 
     /// Set when HTTPS could not use the system's CA certificates (and uses
@@ -218,18 +191,6 @@ impl Client {
     /// Whether all users share one pool.
     pub fn shares_connections(&self) -> bool {
         self.shared.is_some()
-    }
-
-    /// The pool `session`'s requests go through.
-    fn pool_of(&self, session: &Session) -> Result<reqwest::Client, Error> {
-        if let Some(c) = &self.shared {
-            return Ok(c.clone());
-        }
-        if let Some(c) = session.own.get() {
-            return Ok(c.clone());
-        }
-        let own = self.template.builder(session.jar.clone(), USER_IDLE_PER_HOST).build().map_err(|e| classify(&e))?;
-        Ok(session.own.get_or_init(|| own).clone())
     }
 
     /// Resolves a guest URL: absolute as is, anything else joined to `--host`.
@@ -253,60 +214,191 @@ impl Client {
         &self.user_agent
     }
 
-    /// Sends `req` with `session`'s cookies and reads the answer. The
-    /// exchange runs as its own task: its deep poll stack then lives on a
-    /// worker thread, not on the caller's (a Wasm user's fiber stack, which
-    /// its store keeps, and keeps resident, between calls).
+    /// Sends `req` with `session`'s cookies and connections, follows its
+    /// redirects and reads the answer, all within the request's timeout.
     pub async fn send(&self, session: &Session, req: Outgoing) -> Result<Answer, Error> {
-        let mut request = reqwest::Request::new(req.method, req.url);
-        *request.headers_mut() = req.headers;
-        *request.timeout_mut() = Some(req.timeout.unwrap_or(self.timeout));
-        if let Some(body) = req.body {
-            *request.body_mut() = Some(body.into());
+        let limit = req.timeout.unwrap_or(self.timeout);
+        match tokio::time::timeout(limit, self.exchange(session, req)).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::new(ErrorKind::Timeout, format!("no complete answer within {limit:?}"))),
         }
-        let pool = self.pool_of(session)?;
-        let exchange = SESSION_JAR.scope(session.jar.clone(), exchange(pool, request, self.max_body));
-        match tokio::spawn(exchange).await {
-            Ok(r) => r.map_err(|e| classify(&e)),
-            Err(e) => Err(Error::new(ErrorKind::Protocol, format!("request task failed: {e}"))),
+    }
+
+    async fn exchange(&self, session: &Session, req: Outgoing) -> Result<Answer, Error> {
+        let Outgoing { mut method, mut url, mut headers, body, .. } = req;
+        let mut body = body.map(Bytes::from).unwrap_or_default();
+        if !headers.contains_key(header::USER_AGENT) {
+            headers.insert(header::USER_AGENT, self.user_agent_header.clone());
+        }
+        if !headers.contains_key(header::ACCEPT) {
+            headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        }
+        let mut hops = 0;
+        loop {
+            let mut hop = if self.max_redirects > hops { headers.clone() } else { std::mem::take(&mut headers) };
+            if !hop.contains_key(header::COOKIE) {
+                if let Some(c) = session.jar.cookies(&url) {
+                    hop.insert(header::COOKIE, c);
+                }
+            }
+            let Reply { response, origin, conn } = self.round_trip(session, &url, &method, hop, body.clone()).await?;
+            let (parts, incoming) = response.into_parts();
+            session.jar.set_cookies(parts.headers.get_all(header::SET_COOKIE).iter(), &url);
+            let next = match parts.headers.get(header::LOCATION) {
+                Some(location) if redirect::is_redirect(parts.status) => Some(redirect::target(&url, location)),
+                _ => None,
+            };
+            let read = read_body(incoming, if next.is_some() { 0 } else { self.max_body }).await;
+            // Back to the idle set once its answer is read (a broken one is closed and dropped).
+            self.check_in(session, origin, conn);
+            let (kept, bytes, truncated) = read?;
+            let next = match next {
+                None => {
+                    let headers = parts.headers.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+                    let version = version_text(parts.version);
+                    return Ok(Answer { status: parts.status.as_u16(), version, headers, body: kept, truncated, bytes, url: url.into() });
+                }
+                Some(next) => next.map_err(|m| Error::new(ErrorKind::Protocol, m))?,
+            };
+            hops += 1;
+            if hops > self.max_redirects {
+                return Err(Error::new(ErrorKind::Protocol, format!("more than {} redirects (the last to {next})", self.max_redirects)));
+            }
+            if !self.allow.allows(&next) {
+                return Err(Error::new(ErrorKind::Denied, format!("redirect to {} is not an allowed origin", next.origin().ascii_serialization())));
+            }
+            let (m, keep_body) = redirect::next_method(parts.status, &method);
+            if !keep_body {
+                body = Bytes::new();
+            }
+            redirect::next_headers(&mut headers, keep_body, Origin::of(&url).is_ok_and(|o| o.serves(&next)));
+            method = m;
+            url = next;
+        }
+    }
+
+    /// One request on one connection, up to its response's head.
+    async fn round_trip(&self, session: &Session, url: &Url, method: &Method, headers: HeaderMap, body: Bytes) -> Result<Reply, Error> {
+        let mut req = http::Request::new(Full::new(body));
+        *req.method_mut() = method.clone();
+        *req.headers_mut() = headers;
+        let (origin, mut conn, mut reused) = match self.check_out(session, url)? {
+            Some((o, c)) => (o, c, true),
+            None => {
+                let o = Origin::of(url)?;
+                let c = self.open(&o).await?;
+                (o, c, false)
+            }
+        };
+        loop {
+            target(&mut req, url, conn.is_h2())?;
+            let sent = match conn.ready().await {
+                Ok(()) => conn.send(req).await,
+                // Closed while idle: nothing was sent, a new connection takes it.
+                Err(_) if reused => {
+                    conn = self.open(&origin).await?;
+                    reused = false;
+                    continue;
+                }
+                Err(e) => return Err(broken(&e)),
+            };
+            match sent {
+                Ok(response) => {
+                    if let (Some(shared), Some(again)) = (&self.shared, conn.share()) {
+                        // An HTTP/2 connection serves other users while this answer is read.
+                        shared.put(origin.clone(), again);
+                    }
+                    return Ok(Reply { response, origin, conn });
+                }
+                Err(mut e) => match e.take_message() {
+                    Some(back) if reused => {
+                        req = back;
+                        conn = self.open(&origin).await?;
+                        reused = false;
+                    }
+                    _ => return Err(broken(e.error())),
+                },
+            }
+        }
+    }
+
+    /// A new connection. Its future is large (a TLS handshake's state) and
+    /// rare: boxed, so that every request's future stays small.
+    async fn open(&self, origin: &Origin) -> Result<Conn, Error> {
+        Box::pin(conn::open(origin, &self.tls)).await
+    }
+
+    /// An idle connection for `url`'s origin, if there is one.
+    fn check_out(&self, session: &Session, url: &Url) -> Result<Option<(Origin, Conn)>, Error> {
+        match &self.shared {
+            Some(shared) => {
+                let origin = Origin::of(url)?;
+                Ok(shared.take(&origin).map(|c| (origin, c)))
+            }
+            None => Ok(session.own.lock().unwrap_or_else(|p| p.into_inner()).take(url)),
+        }
+    }
+
+    fn check_in(&self, session: &Session, origin: Origin, conn: Conn) {
+        match &self.shared {
+            // An HTTP/2 connection's handle went back when its request was sent.
+            Some(_) if conn.is_h2() => {}
+            Some(shared) => shared.put(origin, conn),
+            None => session.own.lock().unwrap_or_else(|p| p.into_inner()).put(origin, conn),
         }
     }
 }
 
-async fn exchange(client: reqwest::Client, req: reqwest::Request, max_body: usize) -> Result<Answer, reqwest::Error> {
-    let mut resp = client.execute(req).await?;
-    let status = resp.status().as_u16();
-    let version = match resp.version() {
-        reqwest::Version::HTTP_09 => "0.9",
-        reqwest::Version::HTTP_10 => "1.0",
-        reqwest::Version::HTTP_2 => "2",
-        reqwest::Version::HTTP_3 => "3",
-        _ => "1.1",
-    };
-    let url = resp.url().to_string();
-    let headers = resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
-    let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0).min(max_body as u64) as usize);
-    let mut bytes = 0u64;
-    let mut truncated = false;
-    // Read the whole body (so the connection can be reused), keeping at most max_body.
-    while let Some(chunk) = resp.chunk().await? {
-        bytes += chunk.len() as u64;
-        let room = max_body.saturating_sub(body.len());
-        if chunk.len() > room {
-            truncated = true;
-        }
-        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+/// Sets the request's target as its connection wants it: the path (and
+/// `Host`) over HTTP/1.1, the absolute URL over HTTP/2.
+fn target(req: &mut http::Request<conn::Body>, url: &Url, h2: bool) -> Result<(), Error> {
+    let bad = |e: &dyn std::fmt::Display| Error::invalid(format!("'{url}' cannot be sent: {e}"));
+    if h2 {
+        *req.uri_mut() = http::Uri::try_from(&url[..Position::AfterQuery]).map_err(|e| bad(&e))?;
+        *req.version_mut() = http::Version::HTTP_2;
+        req.headers_mut().remove(header::HOST);
+    } else {
+        *req.uri_mut() = http::Uri::try_from(&url[Position::BeforePath..Position::AfterQuery]).map_err(|e| bad(&e))?;
+        *req.version_mut() = http::Version::HTTP_11;
+        let host = HeaderValue::from_str(&url[Position::BeforeHost..Position::AfterPort]).map_err(|e| bad(&e))?;
+        req.headers_mut().insert(header::HOST, host);
     }
-    Ok(Answer { status, version, headers, body, truncated, bytes, url })
+    Ok(())
+}
+
+/// Reads a body to its end (so the connection can serve again), keeping at most `keep` bytes:
+/// (kept, bytes read, whether it was cut).
+async fn read_body(mut body: Incoming, keep: usize) -> Result<(Vec<u8>, u64, bool), Error> {
+    use hyper::body::Body as _;
+    let expected = body.size_hint().exact().unwrap_or(0);
+    let mut kept = Vec::with_capacity(expected.min(keep as u64) as usize);
+    let (mut bytes, mut truncated) = (0u64, false);
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|e| broken(&e))?.into_data() else { continue };
+        bytes += data.len() as u64;
+        let room = keep.saturating_sub(kept.len());
+        truncated |= data.len() > room;
+        kept.extend_from_slice(&data[..data.len().min(room)]);
+    }
+    Ok((kept, bytes, truncated))
+}
+
+fn version_text(v: http::Version) -> &'static str {
+    match v {
+        http::Version::HTTP_09 => "0.9",
+        http::Version::HTTP_10 => "1.0",
+        http::Version::HTTP_2 => "2",
+        http::Version::HTTP_3 => "3",
+        _ => "1.1",
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn relative_urls_join_the_host() {
-        let opts = |base: Option<&str>| Options {
+    fn opts(base: Option<&str>) -> Options {
+        Options {
             base: base.map(|b| Url::parse(b).unwrap()),
             allow: AllowList::default(),
             timeout: Duration::from_secs(1),
@@ -314,11 +406,29 @@ mod tests {
             max_redirects: 10,
             user_agent: "t".into(),
             shared_connections: false,
-        };
+        }
+    }
+
+    #[test]
+    fn relative_urls_join_the_host() {
         let h = Client::new(opts(Some("http://127.0.0.1:1/base/"))).unwrap();
         assert_eq!(h.resolve("/a?b=1").unwrap().as_str(), "http://127.0.0.1:1/a?b=1");
         assert_eq!(h.resolve("http://x/y").unwrap().as_str(), "http://x/y");
         let h = Client::new(opts(None)).unwrap();
         assert!(h.resolve("/a").unwrap_err().contains("--host"));
+        assert!(Client::new(Options { user_agent: "bad\nagent".into(), ..opts(None) }).is_err_and(|e| e.contains("User-Agent")));
+    }
+
+    /// Every request's future is moved into a box by the Wasm host call that
+    /// awaits it: it must stay small (a connection's setup, kilobytes of TLS
+    /// state, lives in a box of its own).
+    #[test]
+    fn a_requests_future_stays_small() {
+        let c = Client::new(opts(None)).unwrap();
+        let s = Session::default();
+        let url = Url::parse("http://127.0.0.1:1/").unwrap();
+        let req = Outgoing { method: Method::GET, url, headers: HeaderMap::new(), body: None, timeout: None };
+        let size = std::mem::size_of_val(&c.send(&s, req));
+        assert!(size <= 4096, "a request's future takes {size} bytes");
     }
 }
