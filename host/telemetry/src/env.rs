@@ -2,9 +2,7 @@
 //! by the SDK and opentelemetry-otlp).
 
 use crate::ConfigError;
-use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use opentelemetry::KeyValue;
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::Resource;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,21 +70,6 @@ pub fn resource() -> Resource {
     } else {
         b.with_service_name("wasp").build()
     }
-}
-
-/// `OTEL_PROPAGATORS` (default `tracecontext,baggage`).
-pub fn propagator() -> Result<TextMapCompositePropagator, ConfigError> {
-    let list = env("OTEL_PROPAGATORS").unwrap_or_else(|| "tracecontext,baggage".into());
-    let mut props: Vec<Box<dyn TextMapPropagator + Send + Sync>> = vec![];
-    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match name {
-            "tracecontext" => props.push(Box::new(TraceContextPropagator::new())),
-            "baggage" => props.push(Box::new(BaggagePropagator::new())),
-            "none" => props.clear(),
-            other => tracing::warn!("OTEL_PROPAGATORS: '{other}' is not supported (tracecontext, baggage, none); ignored"),
-        }
-    }
-    Ok(TextMapCompositePropagator::new(props))
 }
 
 #[cfg(test)]

@@ -16,18 +16,18 @@ pub mod ids;
 pub mod instruments;
 pub mod logs;
 pub mod process;
+pub mod propagation;
 
 pub use counting::Counts;
 use counting::{CountEmitted, CountEnded, Counted};
 use env::{check_protocol, env, exporter, protocol_unset};
-pub use env::{propagator, resource, Exporter};
-use opentelemetry::propagation::TextMapCompositePropagator;
+pub use env::{resource, Exporter};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::propagation::BaggagePropagator;
 use opentelemetry_sdk::trace::{RandomIdGenerator, SdkTracer, SdkTracerProvider, SpanExporter, SpanProcessor};
+pub use propagation::Propagators;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,7 +50,8 @@ pub struct Telemetry {
     /// Without a tracer, requests still carry a `traceparent`: span contexts
     /// with fresh ids, nothing recorded. None when `OTEL_SDK_DISABLED=true`.
     pub ids: Option<RandomIdGenerator>,
-    pub propagator: TextMapCompositePropagator,
+    /// The trace-context headers requests carry (`OTEL_PROPAGATORS`).
+    pub propagators: Propagators,
     pub meter_provider: Option<SdkMeterProvider>,
     pub tracer_provider: Option<SdkTracerProvider>,
     pub logger_provider: Option<SdkLoggerProvider>,
@@ -64,7 +65,7 @@ impl Telemetry {
         Telemetry {
             tracer: None,
             ids: None,
-            propagator: TextMapCompositePropagator::new(vec![Box::new(BaggagePropagator::new())]),
+            propagators: Propagators { trace_context: false, baggage: true },
             meter_provider: None,
             tracer_provider: None,
             logger_provider: None,
@@ -76,11 +77,11 @@ impl Telemetry {
     /// Providers from the environment. Must run inside the tokio runtime
     /// (the gRPC exporters' channels live on it).
     pub fn from_env() -> Result<Telemetry, ConfigError> {
-        let propagator = propagator()?;
+        let propagators = Propagators::from_env();
         let counts = Arc::new(Counts::default());
         let disabled = env("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true"));
         if disabled {
-            return Ok(Telemetry { propagator, ..Telemetry::disabled() });
+            return Ok(Telemetry { propagators, ..Telemetry::disabled() });
         }
         let kinds = (exporter("OTEL_TRACES_EXPORTER", "TRACES")?, exporter("OTEL_METRICS_EXPORTER", "METRICS")?, exporter("OTEL_LOGS_EXPORTER", "LOGS")?);
         for (kind, signal) in [(kinds.0, "TRACES"), (kinds.1, "METRICS"), (kinds.2, "LOGS")] {
@@ -155,7 +156,7 @@ impl Telemetry {
             }
         };
 
-        Ok(Telemetry { tracer, ids: Some(RandomIdGenerator::default()), propagator, meter_provider, tracer_provider, logger_provider, counts, kinds })
+        Ok(Telemetry { tracer, ids: Some(RandomIdGenerator::default()), propagators, meter_provider, tracer_provider, logger_provider, counts, kinds })
     }
 
     pub fn logger_provider(&self) -> Option<&SdkLoggerProvider> {

@@ -5,16 +5,20 @@
 
 use super::UserCtx;
 use crate::bindings::wasp::plugin::baggage::Host;
+use std::sync::OnceLock;
+use wasp_http::header::HeaderValue;
 
 /// W3C Baggage's limits for one baggage header.
 pub const MAX_ENTRIES: usize = 64;
 pub const MAX_BYTES: usize = 8192;
 
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone)]
 pub struct UserBaggage {
     entries: Vec<(String, String)>,
     /// Key and value bytes of all entries.
     bytes: usize,
+    /// The `baggage` header of these entries, made at the first request after a change.
+    header: OnceLock<Option<HeaderValue>>,
 }
 
 /// A baggage entry that would pass the bounds.
@@ -39,6 +43,7 @@ impl UserBaggage {
     }
 
     pub fn set(&mut self, key: String, value: String) -> Result<(), TooMuchBaggage> {
+        self.header = OnceLock::new();
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some(e) => {
                 let bytes = self.bytes - e.1.len() + value.len();
@@ -71,11 +76,18 @@ impl UserBaggage {
         if let Some(i) = self.entries.iter().position(|(k, _)| k == key) {
             let (k, v) = self.entries.remove(i);
             self.bytes -= k.len() + v.len();
+            self.header = OnceLock::new();
         }
     }
 
     pub fn entries(&self) -> &[(String, String)] {
         &self.entries
+    }
+
+    /// The `baggage` header every request of the user carries (none without
+    /// entries), encoded once per change of the entries.
+    pub fn header(&self) -> Option<&HeaderValue> {
+        self.header.get_or_init(|| wasp_telemetry::propagation::baggage_header(&self.entries).and_then(|h| HeaderValue::from_str(&h).ok())).as_ref()
     }
 }
 
@@ -109,7 +121,11 @@ mod tests {
         b.set("a".into(), "3".into()).unwrap();
         assert_eq!(b.entries(), &[("a".to_string(), "3".to_string()), ("b".to_string(), "2".to_string())]);
         assert_eq!(b.get("a"), Some("3"));
+        let mut members: Vec<&str> = b.header().unwrap().to_str().unwrap().split(',').collect();
+        members.sort();
+        assert_eq!(members, ["a=3", "b=2"], "the SDK's encoder orders members as its map does");
         b.remove("a");
+        assert_eq!(b.header().unwrap(), "b=2", "a change makes the header anew");
         assert_eq!(b.get("a"), None);
         assert_eq!(b.entries().len(), 1);
     }

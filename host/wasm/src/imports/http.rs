@@ -7,14 +7,16 @@
 use super::{RunCtx, UserCtx};
 use crate::bindings::wasp::plugin::http::Host;
 use crate::bindings::wasp::plugin::types::{HttpError, Method, Request, Response};
-use opentelemetry::baggage::BaggageExt;
-use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_semantic_conventions::attribute as semconv;
 use std::time::{Duration, Instant};
 use wasp_http::header::{HeaderMap, HeaderName, HeaderValue};
 use wasp_http::{ErrorKind, Outgoing, Session, Url};
+
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+const BAGGAGE: HeaderName = HeaderName::from_static("baggage");
 use wasp_runner::text::printable;
 
 /// A response the guest may still `fail` or `pass`; counted when the export call ends.
@@ -265,8 +267,26 @@ impl Host for UserCtx {
                 None => parent,
             },
         };
-        let cx = cx.with_baggage(self.baggage.entries().iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())));
-        run.telemetry.propagator.inject_context(&cx, &mut opentelemetry_http::HeaderInjector(&mut headers));
+        // The trace context and baggage headers (see wasp_telemetry::propagation).
+        let props = run.telemetry.propagators;
+        if props.trace_context {
+            let span = cx.span();
+            let sc = span.span_context();
+            if let Some(tp) = wasp_telemetry::propagation::traceparent(sc) {
+                headers.insert(TRACEPARENT, HeaderValue::from_bytes(&tp).expect("a traceparent is ASCII"));
+                let state = sc.trace_state().header();
+                if let Ok(v) = HeaderValue::from_str(&state) {
+                    if !state.is_empty() {
+                        headers.insert(TRACESTATE, v);
+                    }
+                }
+            }
+        }
+        if props.baggage {
+            if let Some(b) = self.baggage.header() {
+                headers.insert(BAGGAGE, b.clone());
+            }
+        }
 
         let outgoing = Outgoing { method: m, url, headers, body: req.body, timeout: req.timeout_ms.map(|ms| Duration::from_millis(ms as u64)) };
         let t0 = Instant::now();
