@@ -10,8 +10,12 @@ use crate::text::{is_printable, printable};
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+mod shard;
+use shard::{Named, SecondPart, Shard, TaskCounts};
 use std::time::{Duration, Instant};
 
 /// Significant digits kept by every histogram.
@@ -221,6 +225,16 @@ struct Occurrences {
 }
 
 impl Occurrences {
+    /// Adds another shard's count of the same failure.
+    fn merge(&mut self, o: &Occurrences) {
+        if o.n == 0 {
+            return;
+        }
+        self.first = if self.n == 0 { o.first } else { self.first.min(o.first) };
+        self.last = self.last.max(o.last);
+        self.n += o.n;
+    }
+
     fn add(&mut self) {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
         if self.n == 0 {
@@ -326,21 +340,12 @@ impl Snapshot {
     }
 }
 
-struct TaskData {
-    runs: u64,
-    errors: u64,
-    interrupted: u64,
-    latency: Entry,
-}
-
 struct ScenarioData {
     name: String,
     /// Indices of the plugin's tasks this scenario may run (the ones reported).
     tasks: Vec<usize>,
-    /// method → name → entry; two levels so lookups need no allocation.
-    entries: HashMap<String, HashMap<String, Entry>>,
-    failures: HashMap<(String, String, String), Occurrences>,
-    task_data: HashMap<usize, TaskData>,
+    /// Task runs cut short at the stop, by task.
+    interrupted: HashMap<usize, u64>,
     errors: HashMap<(String, String), u64>,
     users: u64,
     /// Users that ever started in it, and the most at once.
@@ -349,6 +354,8 @@ struct ScenarioData {
     dropped: u64,
 }
 
+/// What is shared by all shards: the bounds on names and messages, the
+/// errors, users and drops, and the timeline of gathered seconds.
 struct Inner {
     /// When the measurements began (the run's start, or the last reset).
     start: Instant,
@@ -356,15 +363,16 @@ struct Inner {
     scenarios: Vec<ScenarioData>,
     timeline: Vec<Second>,
     ramp_up: Option<Duration>,
-    /// Distinct request names so far (all scenarios and methods).
-    names: usize,
-    /// Distinct failure messages, and error messages, so far.
-    failure_kinds: usize,
+    /// Request names kept, by (scenario, method, name): at most [`MAX_NAMES`] (and the overflow entry).
+    names: HashSet<(usize, String, String)>,
+    /// Failure messages kept, by (scenario, method, name, message).
+    failure_messages: HashSet<(usize, String, String, String)>,
+    /// Distinct error messages so far.
     error_kinds: usize,
     /// Warned once that names or messages overflowed.
     warned_names: bool,
     warned_messages: bool,
-    /// All requests' times for the seconds still open (the newest two), by second.
+    /// All requests' times of the seconds still open (the newest two), by second.
     open: Vec<(usize, Histogram<u64>)>,
     /// The same for closed seconds, encoded (about a kilobyte each); index = second.
     closed: Vec<Option<Arc<[u8]>>>,
@@ -372,29 +380,14 @@ struct Inner {
     closed_quantiles: Vec<Option<[u64; 3]>>,
 }
 
-/// p50, p95 and p99 of a histogram, µs.
+/// p50, p95, p99 of a histogram, µs.
 fn quantiles(h: &Histogram<u64>) -> [u64; 3] {
     [h.value_at_quantile(0.5), h.value_at_quantile(0.95), h.value_at_quantile(0.99)]
 }
 
 impl ScenarioData {
     fn new(name: String, tasks: Vec<usize>) -> Self {
-        ScenarioData {
-            name,
-            tasks,
-            entries: HashMap::new(),
-            failures: HashMap::new(),
-            task_data: HashMap::new(),
-            errors: HashMap::new(),
-            users: 0,
-            started: 0,
-            peak: 0,
-            dropped: 0,
-        }
-    }
-
-    fn task(&mut self, index: usize) -> &mut TaskData {
-        self.task_data.entry(index).or_insert_with(|| TaskData { runs: 0, errors: 0, interrupted: 0, latency: Entry::new("", "") })
+        ScenarioData { name, tasks, interrupted: HashMap::new(), errors: HashMap::new(), users: 0, started: 0, peak: 0, dropped: 0 }
     }
 }
 
@@ -404,63 +397,44 @@ impl Inner {
         &mut self.scenarios[s.min(last)]
     }
 
-    /// The entry for (scenario, method, name), made if new: the name cleaned,
-    /// and past [`MAX_NAMES`] distinct names, the one for [`OTHER_NAMES`].
-    fn entry(&mut self, s: usize, method: &str, name: &str) -> &mut Entry {
-        let name = clean(name, MAX_NAME_LEN);
-        let s = s.min(self.scenarios.len() - 1);
-        let known = self.scenarios[s].entries.get(method).is_some_and(|m| m.contains_key(name.as_ref()));
-        let name: Cow<'_, str> = if known || self.names < MAX_NAMES {
-            name
-        } else {
-            if !self.warned_names {
-                self.warned_names = true;
-                tracing::warn!(
-                    "more than {MAX_NAMES} request names: further names are counted as \"{OTHER_NAMES}\" (name requests by route, e.g. /api/products/{{id}})"
-                );
-            }
-            Cow::Borrowed(OTHER_NAMES)
-        };
-        let sc = &mut self.scenarios[s];
-        if !sc.entries.contains_key(method) {
-            sc.entries.insert(method.to_string(), HashMap::new());
+    /// The name a request is kept under: itself while fewer than
+    /// [`MAX_NAMES`] names are kept (it is then kept from now on), else
+    /// [`OTHER_NAMES`].
+    fn kept_name<'a>(&mut self, s: usize, method: &str, name: &'a str) -> Cow<'a, str> {
+        let key = (s, method.to_string(), name.to_string());
+        if self.names.contains(&key) {
+            return Cow::Borrowed(name);
         }
-        let by_name = sc.entries.get_mut(method).expect("inserted above");
-        if !by_name.contains_key(name.as_ref()) {
-            self.names += 1;
-            let mut e = Entry::new(method, &name);
-            e.scenario = sc.name.clone();
-            by_name.insert(name.to_string(), e);
+        if self.names.len() < MAX_NAMES {
+            self.names.insert(key);
+            return Cow::Borrowed(name);
         }
-        by_name.get_mut(name.as_ref()).expect("inserted above")
+        if !self.warned_names {
+            self.warned_names = true;
+            tracing::warn!(
+                "more than {MAX_NAMES} request names: further names are counted as \"{OTHER_NAMES}\" (name requests by route, e.g. /api/products/{{id}})"
+            );
+        }
+        Cow::Borrowed(OTHER_NAMES)
     }
 
-    /// A message not seen before at its place, as kept: itself while fewer
-    /// than [`MAX_MESSAGES`] are kept, else [`OTHER_MESSAGES`].
-    fn new_message(&mut self, msg: String, failure: bool) -> String {
-        let kinds = if failure { &mut self.failure_kinds } else { &mut self.error_kinds };
-        if *kinds < MAX_MESSAGES {
-            *kinds += 1;
-            return msg;
+    /// The message a failure is kept under: itself while fewer than
+    /// [`MAX_MESSAGES`] are kept, else [`OTHER_MESSAGES`].
+    fn kept_failure<'a>(&mut self, s: usize, method: &str, name: &str, msg: &'a str) -> Cow<'a, str> {
+        let key = (s, method.to_string(), name.to_string(), msg.to_string());
+        if self.failure_messages.contains(&key) || self.failure_messages.len() < MAX_MESSAGES {
+            self.failure_messages.insert(key);
+            return Cow::Borrowed(msg);
         }
+        self.warn_messages();
+        Cow::Borrowed(OTHER_MESSAGES)
+    }
+
+    fn warn_messages(&mut self) {
         if !self.warned_messages {
             self.warned_messages = true;
             tracing::warn!("more than {MAX_MESSAGES} distinct failure or error messages: further ones are counted as \"{OTHER_MESSAGES}\"");
         }
-        OTHER_MESSAGES.to_string()
-    }
-
-    /// Counts a failure message for (scenario, method, name).
-    fn failure(&mut self, s: usize, method: &str, name: &str, msg: &str) {
-        let s = s.min(self.scenarios.len() - 1);
-        let key = (method.to_string(), name.to_string(), clean(msg, MAX_MESSAGE_LEN).into_owned());
-        if let Some(o) = self.scenarios[s].failures.get_mut(&key) {
-            o.add();
-            return;
-        }
-        let (m, n, msg) = key;
-        let msg = self.new_message(msg, true);
-        self.scenarios[s].failures.entry((m, n, msg)).or_default().add();
     }
 
     /// Counts an error message at `place` in scenario `s`.
@@ -472,48 +446,60 @@ impl Inner {
             return;
         }
         let (place, msg) = key;
-        let msg = self.new_message(msg, false);
+        let msg = if self.error_kinds < MAX_MESSAGES {
+            self.error_kinds += 1;
+            msg
+        } else {
+            self.warn_messages();
+            OTHER_MESSAGES.to_string()
+        };
         *self.scenarios[s].errors.entry((place, msg)).or_insert(0) += 1;
     }
 
-    /// Adds a time to its second's histogram. A late sample (its second already
-    /// closed) goes to the oldest open second.
-    fn record_second(&mut self, idx: usize, v: u64) {
-        if let Some((_, h)) = self.open.iter_mut().find(|(i, _)| *i == idx) {
-            put(h, v);
-            return;
+    /// Adds one second's gathered requests: to its open second, or exactly
+    /// into a closed one (a late part: decoded, added, encoded again).
+    fn add_second(&mut self, part: SecondPart) {
+        let sec = self.second_at(part.idx);
+        sec.requests += part.requests;
+        sec.failures += part.failures;
+        let closed = self.closed.get(part.idx).and_then(|c| c.as_ref()).and_then(|b| decode(b).ok());
+        if let Some(mut h) = closed {
+            let _ = h.add(&part.hist);
+            self.closed_quantiles[part.idx] = Some(quantiles(&h));
+            self.closed[part.idx] = Some(encode(&h).into());
+        } else if let Some((_, h)) = self.open.iter_mut().find(|(i, _)| *i == part.idx) {
+            let _ = h.add(&part.hist);
+        } else {
+            self.open.push((part.idx, part.hist));
         }
-        let newest = self.open.iter().map(|(i, _)| *i).max();
-        if newest.is_some_and(|n| idx < n) {
-            if let Some((_, h)) = self.open.iter_mut().min_by_key(|(i, _)| *i) {
-                put(h, v);
-            }
-            return;
-        }
-        for (i, h) in std::mem::take(&mut self.open) {
-            if i + 1 >= idx {
-                self.open.push((i, h));
-            } else {
-                if self.closed.len() <= i {
-                    self.closed.resize(i + 1, None);
-                    self.closed_quantiles.resize(i + 1, None);
-                }
-                self.closed_quantiles[i] = Some(quantiles(&h));
-                self.closed[i] = Some(encode(&h).into());
-            }
-        }
-        let mut h = new_histogram();
-        put(&mut h, v);
-        self.open.push((idx, h));
     }
 
-    fn second(&mut self, start: Instant, at: Instant) -> &mut Second {
-        let idx = at.saturating_duration_since(start).as_secs() as usize;
+    /// Closes (encodes) the open seconds older than the last two before `now`.
+    fn close_seconds(&mut self, now: usize) {
+        for (i, h) in std::mem::take(&mut self.open) {
+            if i + 2 > now {
+                self.open.push((i, h));
+                continue;
+            }
+            if self.closed.len() <= i {
+                self.closed.resize(i + 1, None);
+                self.closed_quantiles.resize(i + 1, None);
+            }
+            self.closed_quantiles[i] = Some(quantiles(&h));
+            self.closed[i] = Some(encode(&h).into());
+        }
+    }
+
+    fn second_at(&mut self, idx: usize) -> &mut Second {
         if self.timeline.len() <= idx {
             let users = self.users();
             self.timeline.resize(idx + 1, Second { users, ..Default::default() });
         }
         &mut self.timeline[idx]
+    }
+
+    fn second(&mut self, start: Instant, at: Instant) -> &mut Second {
+        self.second_at(at.saturating_duration_since(start).as_secs() as usize)
     }
 
     fn users(&self) -> u64 {
@@ -528,8 +514,32 @@ pub struct ScenarioSpec {
     pub tasks: Vec<usize>,
 }
 
+/// The shards' parts merged, per scenario.
+#[derive(Default)]
+struct Merged {
+    entries: HashMap<(String, String), Entry>,
+    failures: HashMap<(String, String, String), Occurrences>,
+    tasks: HashMap<usize, TaskCounts>,
+}
+
 pub struct Stats {
     inner: Mutex<Inner>,
+    shards: Box<[Mutex<Shard>]>,
+    /// Scenarios (at least one), fixed at the start.
+    scenarios: usize,
+    /// A fixed point, and the start of the measurements (the run's start, or
+    /// the last reset) as ns after it: what the request path needs of the
+    /// start, without the shared lock.
+    origin: Instant,
+    start_ns: AtomicU64,
+    /// The newest second whose passing was gathered (see [`Stats::request`]).
+    gathered: AtomicUsize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave the counters half-updated
+    // in a way that matters more than losing them: keep going.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Stats {
@@ -552,8 +562,8 @@ impl Stats {
             scenarios,
             timeline: vec![],
             ramp_up: None,
-            names: 0,
-            failure_kinds: 0,
+            names: HashSet::new(),
+            failure_messages: HashSet::new(),
             error_kinds: 0,
             warned_names: false,
             warned_messages: false,
@@ -561,7 +571,9 @@ impl Stats {
             closed: vec![],
             closed_quantiles: vec![],
         };
-        Stats { inner: Mutex::new(inner) }
+        let shards = (0..shard::count()).map(|_| Mutex::new(Shard::default())).collect();
+        let (scenarios, origin) = (inner.scenarios.len(), inner.start);
+        Stats { inner: Mutex::new(inner), shards, scenarios, origin, start_ns: AtomicU64::new(0), gathered: AtomicUsize::new(0) }
     }
 
     /// When the measurements began: the run's start, or the last reset.
@@ -572,28 +584,32 @@ impl Stats {
     /// Zeroes every count, histogram and the timeline, as Locust's "reset
     /// stats": the users go on, the clock restarts.
     pub fn reset(&self) {
+        for shard in self.shards.iter() {
+            *lock(shard) = Shard::default();
+        }
         let mut g = self.lock();
         g.start = Instant::now();
+        self.start_ns.store(g.start.saturating_duration_since(self.origin).as_nanos() as u64, Ordering::Relaxed);
         for s in &mut g.scenarios {
-            s.entries.clear();
-            s.failures.clear();
-            s.task_data.clear();
+            s.interrupted.clear();
             s.errors.clear();
             s.dropped = 0;
         }
         g.timeline.clear();
         g.ramp_up = None;
-        g.names = 0;
-        g.failure_kinds = 0;
+        g.names.clear();
+        g.failure_messages.clear();
         g.error_kinds = 0;
         g.open.clear();
         g.closed.clear();
         g.closed_quantiles.clear();
+        self.gathered.store(0, Ordering::Relaxed);
     }
 
     /// Per second from `since`: p50, p95, p99 of the requests' times (µs),
     /// None for seconds without requests. Cheap: closed seconds keep theirs.
     pub fn second_quantiles(&self, since: usize) -> Vec<(usize, Option<[u64; 3]>)> {
+        self.gather();
         let g = self.lock();
         let len = g.timeline.len().max(g.closed_quantiles.len());
         (since..len)
@@ -605,46 +621,142 @@ impl Stats {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave the counters half-updated
-        // in a way that matters more than losing them: keep going.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.inner)
+    }
+
+    /// The calling thread's shard.
+    fn shard(&self) -> std::sync::MutexGuard<'_, Shard> {
+        lock(&self.shards[shard::mine(self.shards.len())])
+    }
+
+    /// Moves every shard's seconds into the timeline and closes the seconds
+    /// no request can still fall in. Shards are locked one at a time, never
+    /// while the shared part is.
+    fn gather(&self) {
+        let mut seconds = vec![];
+        for shard in self.shards.iter() {
+            seconds.append(&mut lock(shard).seconds);
+        }
+        let mut g = self.lock();
+        for part in seconds {
+            g.add_second(part);
+        }
+        let now = g.start.elapsed().as_secs() as usize;
+        g.close_seconds(now);
+    }
+
+    /// Every shard's parts, merged (scenario index → merged).
+    fn merged(&self) -> Vec<Merged> {
+        let mut out: Vec<Merged> = vec![];
+        for shard in self.shards.iter() {
+            let shard = lock(shard);
+            if out.len() < shard.parts.len() {
+                out.resize_with(shard.parts.len(), Merged::default);
+            }
+            for (part, m) in shard.parts.iter().zip(out.iter_mut()) {
+                for (method, by_name) in &part.named {
+                    for (name, n) in by_name {
+                        match m.entries.get_mut(&(method.clone(), name.clone())) {
+                            Some(e) => e.merge(&n.entry),
+                            None => {
+                                m.entries.insert((method.clone(), name.clone()), n.entry.clone());
+                            }
+                        }
+                        for (msg, o) in &n.failures {
+                            m.failures.entry((method.clone(), name.clone(), msg.clone())).or_default().merge(o);
+                        }
+                    }
+                }
+                for (i, t) in &part.tasks {
+                    let mt = m.tasks.entry(*i).or_default();
+                    mt.runs += t.runs;
+                    mt.errors += t.errors;
+                    mt.latency.merge(&t.latency);
+                }
+            }
+        }
+        out
+    }
+
+    /// The entry of (scenario, method, name) in this thread's shard, made if
+    /// new (its name kept as [`Inner::kept_name`] says; the shared part is
+    /// asked only then). Names come from plugins: printable and bounded.
+    fn with_named<R>(&self, s: usize, method: &str, name: &str, second: Option<(usize, u64, bool)>, f: impl FnOnce(&mut Named, &Stats) -> R) -> R {
+        let name = clean(name, MAX_NAME_LEN);
+        let s = s.min(self.scenarios - 1);
+        let mut shard = self.shard();
+        if let Some((idx, us, failed)) = second {
+            shard.second(idx, us, failed);
+        }
+        let part = shard.part(s);
+        if let Some(n) = part.named.get_mut(method).and_then(|m| m.get_mut(name.as_ref())) {
+            return f(n, self);
+        }
+        let (kept, scenario) = {
+            let mut g = self.lock();
+            let kept = g.kept_name(s, method, &name).into_owned();
+            (kept, g.scenarios[s].name.clone())
+        };
+        let by_name = part.named.entry(method.to_string()).or_default();
+        let n = by_name.entry(kept).or_insert_with_key(|kept| {
+            let mut entry = Entry::new(method, kept);
+            entry.scenario = scenario;
+            Named { entry, failures: HashMap::new() }
+        });
+        f(n, self)
+    }
+
+    /// The second of the run `at` falls in (from the start or the last reset).
+    fn second_index(&self, at: Instant) -> usize {
+        let since = Duration::from_nanos(self.start_ns.load(Ordering::Relaxed));
+        (at.saturating_duration_since(self.origin).saturating_sub(since)).as_secs() as usize
     }
 
     /// Records one request of scenario `s` that got an answer or an error.
     /// `failure` is the message it is counted under when it failed. Names and
     /// messages come from plugins: they are kept printable and bounded (see
-    /// [`MAX_NAMES`]).
+    /// [`MAX_NAMES`]). Takes only this thread's shard lock, but for a name or
+    /// message the shard has not seen, and once a second to gather.
     pub fn request(&self, s: usize, method: &str, name: &str, elapsed_us: u64, bytes: u64, failure: Option<&str>, at: Instant) {
-        let mut g = self.lock();
-        let inner = &mut *g;
-        let entry = inner.entry(s, method, name);
-        entry.record(elapsed_us, bytes, failure.is_some());
-        if let Some(msg) = failure {
-            let name = entry.name.clone();
-            inner.failure(s, method, &name, msg);
+        let idx = self.second_index(at);
+        let us = elapsed_us.max(1);
+        self.with_named(s, method, name, Some((idx, us, failure.is_some())), |n, stats| {
+            n.entry.record(elapsed_us, bytes, failure.is_some());
+            if let Some(msg) = failure {
+                stats.count_failure(n, s, method, msg);
+            }
+        });
+        let seen = self.gathered.load(Ordering::Relaxed);
+        if idx > seen && self.gathered.compare_exchange(seen, idx, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+            // A new second began: the ones before it are gathered, once, by whoever saw it first.
+            self.gather();
         }
-        let start = inner.start;
-        let sec = inner.second(start, at);
-        sec.requests += 1;
-        sec.failures += failure.is_some() as u64;
-        let idx = at.saturating_duration_since(start).as_secs() as usize;
-        inner.record_second(idx, elapsed_us.max(1));
+    }
+
+    /// Counts a failure message of a named entry (the shared part decides a new message's kept form).
+    fn count_failure(&self, n: &mut Named, s: usize, method: &str, msg: &str) {
+        let msg = clean(msg, MAX_MESSAGE_LEN);
+        if let Some(o) = n.failures.get_mut(msg.as_ref()) {
+            o.add();
+            return;
+        }
+        let kept = self.lock().kept_failure(s, method, &n.entry.name, &msg).into_owned();
+        n.failures.entry(kept).or_default().add();
     }
 
     /// Records a request that was still in flight when the run stopped: a
     /// failure of kind `interrupted`, outside the counts and the histograms.
     pub fn interrupted(&self, s: usize, method: &str, name: &str) {
-        let mut g = self.lock();
-        let inner = &mut *g;
-        let entry = inner.entry(s, method, name);
-        entry.interrupted += 1;
-        let name = entry.name.clone();
-        inner.failure(s, method, &name, INTERRUPTED);
+        self.with_named(s, method, name, None, |n, stats| {
+            n.entry.interrupted += 1;
+            stats.count_failure(n, s, method, INTERRUPTED);
+        });
     }
 
     /// Per second of the run, the histogram of every request's time (None for
     /// seconds without requests).
     pub fn second_histograms(&self) -> Vec<Option<Histogram<u64>>> {
+        self.gather();
         let g = self.lock();
         let mut out: Vec<Option<Histogram<u64>>> = g.closed.iter().map(|b| b.as_ref().and_then(|b| decode(b).ok())).collect();
         for (i, h) in &g.open {
@@ -659,29 +771,33 @@ impl Stats {
     /// Records a finished task run of scenario `s`; `error` is the guest's
     /// error, trap or kill message.
     pub fn task(&self, s: usize, index: usize, error: Option<&str>) {
-        let mut g = self.lock();
-        let inner = &mut *g;
-        let t = inner.scenario(s).task(index);
-        t.runs += 1;
-        t.errors += error.is_some() as u64;
+        let s = s.min(self.scenarios - 1);
+        {
+            let mut shard = self.shard();
+            let t = shard.part(s).tasks.entry(index).or_default();
+            t.runs += 1;
+            t.errors += error.is_some() as u64;
+        }
         if let Some(msg) = error {
-            let task = inner.task_names.get(index).cloned().unwrap_or_else(|| format!("#{index}"));
-            inner.error(s, &task, msg);
+            let mut g = self.lock();
+            let task = g.task_names.get(index).cloned().unwrap_or_else(|| format!("#{index}"));
+            g.error(s, &task, msg);
         }
     }
 
     /// Records an arrival-rate iteration's latency: from its intended start
     /// to its end. (The run itself is counted by [`Stats::task`].)
     pub fn iteration(&self, s: usize, index: usize, latency_us: u64, failed: bool) {
-        self.lock().scenario(s).task(index).latency.record(latency_us, 0, failed);
+        let s = s.min(self.scenarios - 1);
+        self.shard().part(s).tasks.entry(index).or_default().latency.record(latency_us, 0, failed);
     }
 
-    /// Counts iterations an arrival-rate scenario had to drop: no free user.
     /// A user of scenario `s` started.
     pub fn user_started(&self, s: usize) {
         self.lock().scenario(s).started += 1;
     }
 
+    /// Counts iterations an arrival-rate scenario had to drop: no free user.
     pub fn dropped(&self, s: usize, n: u64) {
         let mut g = self.lock();
         g.scenario(s).dropped += n;
@@ -691,7 +807,7 @@ impl Stats {
 
     /// Records a task run cut short by the stop.
     pub fn task_interrupted(&self, s: usize, index: usize) {
-        self.lock().scenario(s).task(index).interrupted += 1;
+        *self.lock().scenario(s).interrupted.entry(index).or_insert(0) += 1;
     }
 
     /// Records an error outside a task (on-start, on-stop, instantiation, refused requests).
@@ -718,7 +834,8 @@ impl Stats {
 
     /// Runs and errors per scenario and task so far.
     pub fn tasks(&self) -> Vec<TaskEntry> {
-        self.snapshot_tasks(&self.lock())
+        let merged = self.merged();
+        Self::snapshot_tasks(&merged, &self.lock())
     }
 
     /// (name, dropped iterations) of each scenario, cheaply (no histograms copied).
@@ -735,17 +852,23 @@ impl Stats {
         self.lock().ramp_up = Some(took);
     }
 
-    fn snapshot_tasks(&self, g: &Inner) -> Vec<TaskEntry> {
+    fn snapshot_tasks(merged: &[Merged], g: &Inner) -> Vec<TaskEntry> {
         let mut out = vec![];
-        for sc in &g.scenarios {
+        for (si, sc) in g.scenarios.iter().enumerate() {
+            let m = merged.get(si);
             let mut indices = sc.tasks.clone();
-            indices.extend(sc.task_data.keys().filter(|i| !sc.tasks.contains(i)));
+            let mut extra: Vec<usize> = m.map(|m| m.tasks.keys().copied().collect()).unwrap_or_default();
+            extra.extend(sc.interrupted.keys());
+            extra.sort_unstable();
+            extra.dedup();
+            indices.extend(extra.into_iter().filter(|i| !sc.tasks.contains(i)));
             for i in indices {
                 let name = g.task_names.get(i).cloned().unwrap_or_else(|| format!("#{i}"));
-                let (runs, errors, interrupted, mut latency) = match sc.task_data.get(&i) {
-                    Some(t) => (t.runs, t.errors, t.interrupted, t.latency.clone()),
-                    None => (0, 0, 0, Entry::new("", "")),
+                let (runs, errors, mut latency) = match m.and_then(|m| m.tasks.get(&i)) {
+                    Some(t) => (t.runs, t.errors, t.latency.clone()),
+                    None => (0, 0, Entry::new("", "")),
                 };
+                let interrupted = sc.interrupted.get(&i).copied().unwrap_or(0);
                 latency.scenario = sc.name.clone();
                 latency.name = name.clone();
                 out.push(TaskEntry { scenario: sc.name.clone(), name, runs, errors, interrupted, latency });
@@ -755,21 +878,24 @@ impl Stats {
     }
 
     pub fn snapshot(&self) -> Snapshot {
+        self.gather();
+        let merged = self.merged();
         let g = self.lock();
         let elapsed = g.start.elapsed();
-        let mut entries: Vec<Entry> = g.scenarios.iter().flat_map(|s| s.entries.values().flat_map(|m| m.values().cloned())).collect();
+        let mut entries: Vec<Entry> = merged.iter().flat_map(|m| m.entries.values().cloned()).collect();
         entries.sort_by(|a, b| (&a.scenario, &a.name, &a.method).cmp(&(&b.scenario, &b.name, &b.method)));
         let mut total = Entry::new("", "Aggregated");
         for e in &entries {
             total.merge(e);
         }
-        let mut failures: Vec<Failure> = g
-            .scenarios
+        let mut failures: Vec<Failure> = merged
             .iter()
-            .flat_map(|s| {
-                s.failures.iter().map(move |((m, n, e), c)| Failure {
-                    scenario: s.name.clone(),
-                    method: m.clone(),
+            .enumerate()
+            .flat_map(|(si, m)| {
+                let scenario = g.scenarios.get(si).map(|s| s.name.clone()).unwrap_or_default();
+                m.failures.iter().map(move |((method, n, e), c)| Failure {
+                    scenario: scenario.clone(),
+                    method: method.clone(),
                     name: n.clone(),
                     error: e.clone(),
                     occurrences: c.n,
@@ -789,7 +915,7 @@ impl Stats {
             })
             .collect();
         errors.sort_by(|a, b| b.occurrences.cmp(&a.occurrences).then_with(|| (&a.scenario, &a.place, &a.message).cmp(&(&b.scenario, &b.place, &b.message))));
-        let tasks = self.snapshot_tasks(&g);
+        let tasks = Self::snapshot_tasks(&merged, &g);
         let scenarios: Vec<ScenarioSnapshot> = g
             .scenarios
             .iter()
@@ -1029,5 +1155,95 @@ mod tests {
         let q = s.second_quantiles(0);
         assert_eq!(q.len(), 1);
         assert!((q[0].1.unwrap()[0] as i64 - 2000).abs() <= 2);
+    }
+
+    #[test]
+    fn threads_record_into_their_shards_and_snapshots_add_up_exactly() {
+        let s = Arc::new(Stats::new(&["t".into()]));
+        let now = Instant::now();
+        let threads: Vec<_> = (0..8u64)
+            .map(|t| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    for i in 0..2_000u64 {
+                        let failure = (i % 10 == 0).then_some("HTTP 500 Internal Server Error");
+                        s.request(0, "GET", &format!("/n{}", i % 5), 100 + t * 1000 + i, 3, failure, now);
+                        s.task(0, 0, None);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let snap = s.snapshot();
+        assert_eq!(snap.total.count, 16_000);
+        assert_eq!(snap.total.failures, 1_600);
+        assert_eq!(snap.total.bytes, 48_000);
+        assert_eq!(snap.entries.len(), 5, "one entry per name, whatever the shards");
+        assert!(snap.entries.iter().all(|e| e.count == 3_200));
+        assert_eq!(snap.entries.iter().map(|e| e.failures).sum::<u64>(), 1_600);
+        assert_eq!(snap.failures.len(), 1, "every 10th request is a /n0 and fails");
+        assert_eq!(snap.failures.iter().map(|f| f.occurrences).sum::<u64>(), 1_600);
+        assert_eq!(snap.tasks[0].runs, 16_000);
+        assert_eq!((snap.timeline[0].requests, snap.timeline[0].failures), (16_000, 1_600));
+        assert_eq!(s.second_histograms()[0].as_ref().unwrap().len(), 16_000);
+        // The merged histogram is the one histogram of all samples.
+        let mut all = Entry::new("", "");
+        for t in 0..8u64 {
+            for i in 0..2_000u64 {
+                all.record(100 + t * 1000 + i, 0, false);
+            }
+        }
+        for q in [0.5, 0.9, 0.99, 0.999] {
+            assert_eq!(snap.total.quantile_us(q), all.quantile_us(q));
+        }
+    }
+
+    #[test]
+    fn a_known_names_request_never_waits_for_the_shared_lock() {
+        let s = Arc::new(Stats::new(&["t".into()]));
+        let now = Instant::now();
+        let (ready_tx, ready) = std::sync::mpsc::channel();
+        let (go, go_rx) = std::sync::mpsc::channel::<()>();
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let s2 = s.clone();
+        std::thread::spawn(move || {
+            // The first record of a name (or a failure message) in this thread's shard asks the shared part.
+            s2.request(0, "GET", "/a", 10, 0, Some("HTTP 500"), now);
+            ready_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            s2.request(0, "GET", "/a", 20, 0, None, now);
+            s2.request(0, "GET", "/a", 30, 0, None, now);
+            s2.request(0, "GET", "/a", 40, 0, Some("HTTP 500"), now);
+            done_tx.send(()).unwrap();
+        });
+        ready.recv().unwrap();
+        let held = s.lock();
+        go.send(()).unwrap();
+        let finished = done.recv_timeout(Duration::from_secs(30)).is_ok();
+        drop(held);
+        assert!(finished, "recording a known name (and a known failure, after its first) waited for the shared lock");
+        let snap = s.snapshot();
+        assert_eq!((snap.total.count, snap.total.failures), (4, 2));
+    }
+
+    #[test]
+    fn a_late_part_of_a_closed_second_is_added_to_it_exactly() {
+        let s = Stats::new(&["t".into()]);
+        let part = |v: u64| {
+            let mut hist = new_histogram();
+            put(&mut hist, v);
+            SecondPart { idx: 0, requests: 1, failures: 0, hist }
+        };
+        let mut g = s.lock();
+        g.add_second(part(1_000));
+        g.close_seconds(5);
+        assert!(g.open.is_empty() && g.closed[0].is_some());
+        g.add_second(part(3_000));
+        assert!(g.open.is_empty(), "the late part went into its own second");
+        assert_eq!(decode(g.closed[0].as_ref().unwrap()).unwrap().len(), 2);
+        assert_eq!(g.timeline[0].requests, 2);
+        assert!((g.closed_quantiles[0].unwrap()[2] as i64 - 3_000).abs() <= 3);
     }
 }
