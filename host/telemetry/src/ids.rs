@@ -12,3 +12,39 @@ pub fn unrecorded_child(ids: &RandomIdGenerator, parent: &Context) -> Context {
     let trace = if p.is_valid() { p.trace_id() } else { ids.new_trace_id() };
     parent.with_remote_span_context(SpanContext::new(trace, ids.new_span_id(), TraceFlags::SAMPLED, false, TraceState::default()))
 }
+
+/// The child of a span the sampler did not sample, without asking the
+/// sampler again: a fresh span id in the parent's trace, with its flags and
+/// state, recording nothing. Every sampler `OTEL_TRACES_SAMPLER` names decides
+/// a child of an unsampled span of its own the same way (`traceidratio` by
+/// the trace id the two share, the parent-based ones by the parent, and
+/// `always_on` samples every parent). None for a sampled or invalid parent:
+/// the SDK makes that span.
+pub fn unsampled_child(ids: &RandomIdGenerator, parent: &Context) -> Option<Context> {
+    let span = parent.span();
+    let p = span.span_context();
+    if !p.is_valid() || p.is_sampled() {
+        return None;
+    }
+    let sc = SpanContext::new(p.trace_id(), ids.new_span_id(), p.trace_flags(), false, p.trace_state().clone());
+    Some(parent.with_remote_span_context(sc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::{SpanId, TraceId};
+
+    #[test]
+    fn an_unsampled_parents_child_keeps_its_trace_and_flags_with_a_span_id_of_its_own() {
+        let ids = RandomIdGenerator::default();
+        let state = TraceState::from_key_value([("k", "v")]).unwrap();
+        let parent = |flags| Context::new().with_remote_span_context(SpanContext::new(TraceId::from(7), SpanId::from(9), flags, false, state.clone()));
+        let child = unsampled_child(&ids, &parent(TraceFlags::default())).expect("an unsampled parent");
+        let c = child.span().span_context().clone();
+        assert_eq!((c.trace_id(), c.trace_flags(), c.trace_state().header()), (TraceId::from(7), TraceFlags::default(), "k=v".to_string()));
+        assert!(c.is_valid() && c.span_id() != SpanId::from(9));
+        assert!(unsampled_child(&ids, &parent(TraceFlags::SAMPLED)).is_none(), "a sampled parent's child is the SDK's to make");
+        assert!(unsampled_child(&ids, &Context::new()).is_none());
+    }
+}

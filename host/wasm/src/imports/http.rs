@@ -13,11 +13,11 @@ use opentelemetry_semantic_conventions::attribute as semconv;
 use std::time::{Duration, Instant};
 use wasp_http::header::{HeaderMap, HeaderName, HeaderValue};
 use wasp_http::{ErrorKind, Outgoing, Session, Url};
+use wasp_runner::text::printable;
 
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 const BAGGAGE: HeaderName = HeaderName::from_static("baggage");
-use wasp_runner::text::printable;
 
 /// A response the guest may still `fail` or `pass`; counted when the export call ends.
 struct Pending {
@@ -243,25 +243,29 @@ impl Host for UserCtx {
         // The CLIENT span, child of the innermost open span, and the headers that carry it.
         let parent = self.telemetry.current();
         let cx = match run.telemetry.tracer.as_ref() {
-            Some(t) => {
-                // The sampler decides first (on the name, kind and parent);
-                // only a span it records gets its attributes built.
-                let mut span = t.span_builder(format!("{method_name} {name}")).with_kind(SpanKind::Client).start_with_context(t, &parent);
-                if span.is_recording() {
-                    let ua = headers.get(wasp_http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or(client.user_agent()).to_string();
-                    span.set_attributes([
-                        KeyValue::new(semconv::HTTP_REQUEST_METHOD, method_name),
-                        KeyValue::new(semconv::URL_FULL, url.to_string()),
-                        KeyValue::new(semconv::SERVER_ADDRESS, server.0.clone()),
-                        KeyValue::new(semconv::SERVER_PORT, server.1 as i64),
-                        KeyValue::new(semconv::USER_AGENT_ORIGINAL, ua),
-                        KeyValue::new("wasp.user.id", self.id as i64),
-                        KeyValue::new("wasp.scenario", run.scenario_name(scenario).to_string()),
-                        KeyValue::new("wasp.request.name", name.clone()),
-                    ]);
+            Some(t) => match run.telemetry.ids.as_ref().and_then(|ids| wasp_telemetry::ids::unsampled_child(ids, &parent)) {
+                // Under a span the sampler dropped: the request's span is dropped too, and no span is built.
+                Some(cx) => cx,
+                None => {
+                    // The sampler decides first (on the name, kind and parent);
+                    // only a span it records gets its attributes built.
+                    let mut span = t.span_builder(format!("{method_name} {name}")).with_kind(SpanKind::Client).start_with_context(t, &parent);
+                    if span.is_recording() {
+                        let ua = headers.get(wasp_http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or(client.user_agent()).to_string();
+                        span.set_attributes([
+                            KeyValue::new(semconv::HTTP_REQUEST_METHOD, method_name),
+                            KeyValue::new(semconv::URL_FULL, url.to_string()),
+                            KeyValue::new(semconv::SERVER_ADDRESS, server.0.clone()),
+                            KeyValue::new(semconv::SERVER_PORT, server.1 as i64),
+                            KeyValue::new(semconv::USER_AGENT_ORIGINAL, ua),
+                            KeyValue::new("wasp.user.id", self.id as i64),
+                            KeyValue::new("wasp.scenario", run.scenario_name(scenario).to_string()),
+                            KeyValue::new("wasp.request.name", name.clone()),
+                        ]);
+                    }
+                    parent.with_span(span)
                 }
-                parent.with_span(span)
-            }
+            },
             None => match &run.telemetry.ids {
                 Some(ids) => wasp_telemetry::ids::unrecorded_child(ids, &parent),
                 None => parent,
@@ -272,13 +276,11 @@ impl Host for UserCtx {
         if props.trace_context {
             let span = cx.span();
             let sc = span.span_context();
-            if let Some(tp) = wasp_telemetry::propagation::traceparent(sc) {
-                headers.insert(TRACEPARENT, HeaderValue::from_bytes(&tp).expect("a traceparent is ASCII"));
+            if let Some(Ok(tp)) = wasp_telemetry::propagation::traceparent(sc).map(|tp| HeaderValue::from_bytes(&tp)) {
+                headers.insert(TRACEPARENT, tp);
                 let state = sc.trace_state().header();
-                if let Ok(v) = HeaderValue::from_str(&state) {
-                    if !state.is_empty() {
-                        headers.insert(TRACESTATE, v);
-                    }
+                if let (false, Ok(v)) = (state.is_empty(), HeaderValue::from_str(&state)) {
+                    headers.insert(TRACESTATE, v);
                 }
             }
         }
