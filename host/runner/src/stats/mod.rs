@@ -357,8 +357,6 @@ struct ScenarioData {
 /// What is shared by all shards: the bounds on names and messages, the
 /// errors, users and drops, and the timeline of gathered seconds.
 struct Inner {
-    /// When the measurements began (the run's start, or the last reset).
-    start: Instant,
     task_names: Vec<String>,
     scenarios: Vec<ScenarioData>,
     timeline: Vec<Second>,
@@ -498,10 +496,6 @@ impl Inner {
         &mut self.timeline[idx]
     }
 
-    fn second(&mut self, start: Instant, at: Instant) -> &mut Second {
-        self.second_at(at.saturating_duration_since(start).as_secs() as usize)
-    }
-
     fn users(&self) -> u64 {
         self.scenarios.iter().map(|s| s.users).sum()
     }
@@ -528,8 +522,8 @@ pub struct Stats {
     /// Scenarios (at least one), fixed at the start.
     scenarios: usize,
     /// A fixed point, and the start of the measurements (the run's start, or
-    /// the last reset) as ns after it: what the request path needs of the
-    /// start, without the shared lock.
+    /// the last reset) as ns after it: the one record of the start, read
+    /// without the shared lock.
     origin: Instant,
     start_ns: AtomicU64,
     /// The newest second whose passing was gathered (see [`Stats::request`]).
@@ -557,7 +551,6 @@ impl Stats {
             scenarios.push(ScenarioData::new(DEFAULT_SCENARIO.into(), (0..task_names.len()).collect()));
         }
         let inner = Inner {
-            start: Instant::now(),
             task_names: task_names.to_vec(),
             scenarios,
             timeline: vec![],
@@ -572,13 +565,13 @@ impl Stats {
             closed_quantiles: vec![],
         };
         let shards = (0..shard::count()).map(|_| Mutex::new(Shard::default())).collect();
-        let (scenarios, origin) = (inner.scenarios.len(), inner.start);
-        Stats { inner: Mutex::new(inner), shards, scenarios, origin, start_ns: AtomicU64::new(0), gathered: AtomicUsize::new(0) }
+        let scenarios = inner.scenarios.len();
+        Stats { inner: Mutex::new(inner), shards, scenarios, origin: Instant::now(), start_ns: AtomicU64::new(0), gathered: AtomicUsize::new(0) }
     }
 
     /// When the measurements began: the run's start, or the last reset.
     pub fn start(&self) -> Instant {
-        self.lock().start
+        self.origin + Duration::from_nanos(self.start_ns.load(Ordering::Relaxed))
     }
 
     /// Zeroes every count, histogram and the timeline, as Locust's "reset
@@ -588,8 +581,7 @@ impl Stats {
             *lock(shard) = Shard::default();
         }
         let mut g = self.lock();
-        g.start = Instant::now();
-        self.start_ns.store(g.start.saturating_duration_since(self.origin).as_nanos() as u64, Ordering::Relaxed);
+        self.start_ns.store(self.origin.elapsed().as_nanos() as u64, Ordering::Relaxed);
         for s in &mut g.scenarios {
             s.interrupted.clear();
             s.errors.clear();
@@ -641,7 +633,7 @@ impl Stats {
         for part in seconds {
             g.add_second(part);
         }
-        let now = g.start.elapsed().as_secs() as usize;
+        let now = self.second_index(Instant::now());
         g.close_seconds(now);
     }
 
@@ -801,8 +793,8 @@ impl Stats {
     pub fn dropped(&self, s: usize, n: u64) {
         let mut g = self.lock();
         g.scenario(s).dropped += n;
-        let start = g.start;
-        g.second(start, Instant::now()).dropped += n;
+        let idx = self.second_index(Instant::now());
+        g.second_at(idx).dropped += n;
     }
 
     /// Records a task run cut short by the stop.
@@ -822,8 +814,8 @@ impl Stats {
         sc.users = users;
         sc.peak = sc.peak.max(users);
         let all = g.users();
-        let start = g.start;
-        let sec = g.second(start, Instant::now());
+        let idx = self.second_index(Instant::now());
+        let sec = g.second_at(idx);
         sec.users = sec.users.max(all);
     }
 
@@ -881,7 +873,7 @@ impl Stats {
         self.gather();
         let merged = self.merged();
         let g = self.lock();
-        let elapsed = g.start.elapsed();
+        let elapsed = self.start().elapsed();
         let mut entries: Vec<Entry> = merged.iter().flat_map(|m| m.entries.values().cloned()).collect();
         entries.sort_by(|a, b| (&a.scenario, &a.name, &a.method).cmp(&(&b.scenario, &b.name, &b.method)));
         let mut total = Entry::new("", "Aggregated");
