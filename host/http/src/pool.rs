@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use url::Url;
 
 /// Origins a user keeps an idle connection to; the oldest goes first.
-pub const USER_ORIGINS: usize = 4;
+pub(crate) const USER_ORIGINS: usize = 4;
 /// Idle connections the shared pool keeps per origin.
 const SHARED_PER_ORIGIN: usize = 4096;
 
@@ -34,10 +34,6 @@ impl Own {
             self.idle.remove(0);
         }
         self.idle.push((origin, conn));
-    }
-
-    pub fn len(&self) -> usize {
-        self.idle.len()
     }
 }
 
