@@ -442,4 +442,50 @@ mod tests {
         let size = std::mem::size_of_val(&c.send(&s, req));
         assert!(size <= 4096, "a request's future takes {size} bytes");
     }
+
+    /// A server that redirects every request back to itself, or away to an
+    /// origin outside the allow-list: the client stops at the limit, or at
+    /// the allow-list, with an error of its kind, and sends nothing more.
+    #[tokio::test]
+    async fn endless_and_disallowed_redirects_end_in_one_error() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let served = Arc::new(AtomicU64::new(0));
+        let count = served.clone();
+        let server = tokio::spawn(async move {
+            loop {
+                let (mut sock, _) = listener.accept().await.unwrap();
+                let count = count.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    while let Ok(n) = sock.read(&mut buf).await {
+                        if n == 0 {
+                            return;
+                        }
+                        let away = buf[..n].starts_with(b"GET /away");
+                        count.fetch_add(1, Ordering::Relaxed);
+                        let to = if away { "http://192.0.2.1/" } else { "/again" };
+                        let reply = format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n");
+                        if sock.write_all(reply.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let mut allow = AllowList::default();
+        allow.add(&format!("127.0.0.1:{}", addr.port())).unwrap();
+        let c = Client::new(Options { allow, max_redirects: 3, ..opts(Some(&format!("http://{addr}/"))) }).unwrap();
+        let get = |path: &str| Outgoing { method: Method::GET, url: c.resolve(path).unwrap(), headers: HeaderMap::new(), body: None, timeout: None };
+        let s = Session::default();
+        let e = c.send(&s, get("/loop")).await.err().expect("an endless redirect fails");
+        assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
+        assert!(e.message.contains("more than 3 redirects"), "{e}");
+        assert_eq!(served.load(Ordering::Relaxed), 4, "the first request and 3 redirects, then nothing");
+        let e = c.send(&s, get("/away")).await.err().expect("a redirect out of the allow-list fails");
+        assert_eq!((e.kind, e.message.as_str()), (ErrorKind::Denied, "redirect to http://192.0.2.1 is not an allowed origin"));
+        server.abort();
+    }
 }
