@@ -449,3 +449,53 @@ async fn a_run_whose_stderr_nobody_reads_still_runs_and_ends() {
     assert!(requests > 1000, "only {requests} requests: users stalled");
     assert!(summary.contains("Aggregated"));
 }
+
+/// The last CPU this process may run on (from `Cpus_allowed_list`, e.g. `0-1` or `0,2-3`).
+#[cfg(target_os = "linux")]
+fn last_allowed_cpu() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let list = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).unwrap().trim();
+    list.rsplit([',', '-']).next().unwrap().parse().unwrap()
+}
+
+/// A trivial task on a starved CPU is slow, not guilty: wasp runs at the
+/// lowest priority on one CPU with three busy loops pinned to the same CPU, so
+/// its threads spend most of each poll off the CPU, and the task budget
+/// (10 ms) is far below those waits. Before polls were timed by the thread's
+/// CPU clock past a quarter of the budget, and before the wait after a yield
+/// at an epoch tick stopped counting, this test failed in each of 3 runs (1–2
+/// of ~600 tasks killed as over budget).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_starved_machine_does_not_kill_trivial_tasks() {
+    let t = target().await;
+    let cpu = last_allowed_cpu().to_string();
+    let busy = || {
+        tokio::process::Command::new("taskset")
+            .args(["-c", &cpu, "sh", "-c", "while :; do :; done"])
+            .kill_on_drop(true)
+            .spawn()
+            .expect("taskset (util-linux) starts a busy loop")
+    };
+    let busy_loops = [busy(), busy(), busy()];
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let child = wasp_under(&["taskset", "-c", &cpu, "nice", "-n", "19"])
+        .arg("run")
+        .arg(plugin("quickstart"))
+        .args(["-H", &t.url(), "-u", "20", "-r", "100", "-t", "6s", "--wait", "10ms", "--task-budget", "10ms", "--stop-timeout", "10s"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--only-summary")
+        .spawn()
+        .unwrap();
+    let r = finish(child, Some(&json)).await;
+    drop(busy_loops);
+    let killed: Vec<_> = errors(&r.json).into_iter().filter(|(_, m, _)| m.starts_with("killed")).collect();
+    assert!(killed.is_empty(), "trivial tasks were killed as over budget: {killed:?}");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (index, _) = task_runs(&r.json, "index");
+    assert!(index >= 50, "the starved run still ran its tasks: {index}");
+    assert_eq!(t.total(), r.json["total"]["count"].as_u64().unwrap(), "every request counted");
+    t.stop().await;
+}

@@ -396,7 +396,20 @@ pub fn corpus(file: &str) -> PathBuf {
 /// The `wasp` binary with no WASP_/LOCUST_/OTEL_ settings from outside (but
 /// WASP_CACHE_DIR, where compiled plugins are kept).
 pub fn wasp() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_wasp"));
+    wasp_under(&[])
+}
+
+/// [`wasp`] started by another program, e.g. `["taskset", "-c", "1", "nice"]`.
+pub fn wasp_under(wrapper: &[&str]) -> Command {
+    let bin = env!("CARGO_BIN_EXE_wasp");
+    let mut c = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().to_string();
         // The compiled-plugin cache is kept: CI points it inside the target dir.

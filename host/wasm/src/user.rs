@@ -127,6 +127,7 @@ pub(crate) fn new_store(
         if cx.data().user.busy() > budget {
             return Err(wasmtime::Error::new(TaskKilled(budget)));
         }
+        cx.data().user.meter.yielding();
         Ok(UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now())))
     });
     store
