@@ -217,3 +217,51 @@ async fn the_javascript_sdk_installs_as_a_package_whose_wasp_build_makes_a_plugi
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a JavaScript file"));
 }
+
+/// Mappings of a compiled plugin file that a process has writable (`rw-p`):
+/// one per memory image mapped copy-on-write into a user's memory.
+#[cfg(target_os = "linux")]
+fn image_views(pid: u32) -> usize {
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    maps.lines().filter(|l| l.contains(" rw-p ") && l.contains(".cwasm")).count()
+}
+
+/// Runs `plugin` with 8 users and gives the most image views seen while it ran.
+#[cfg(target_os = "linux")]
+async fn views_while_running(plugin: &std::path::Path, cache: &std::ffi::OsStr) -> usize {
+    let t = target().await;
+    let child = wasp()
+        .env("WASP_CACHE_DIR", cache)
+        .arg("run")
+        .arg(plugin)
+        .args(["-H", &t.url(), "-u", "8", "-r", "100", "-t", "4s", "--wait", "100ms", "--only-summary", "-E", "write"])
+        .spawn()
+        .unwrap();
+    let mut child = child;
+    let pid = child.id().unwrap();
+    let mut most = 0;
+    // Until all 8 users have mapped their image, or the run has ended (it
+    // compiles the plugin first when it is not cached, then runs 4 s).
+    while most < 8 && child.try_wait().unwrap().is_none() {
+        most = most.max(image_views(pid));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let r = finish(child, None).await;
+    t.stop().await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    most
+}
+
+/// A Python plugin's memory starts with the interpreter's pre-initialised
+/// heap (megabytes): each user maps it copy-on-write from the compiled file
+/// (the cache entry, or a private temporary file without a cache) instead of
+/// copying it. A Rust plugin's small image is copied: no extra mappings.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_memory_images_are_mapped_copy_on_write_small_ones_copied() {
+    let cache = tempfile::tempdir().unwrap();
+    let python = python_plugin("quickstart");
+    assert!(views_while_running(&python, cache.path().as_os_str()).await >= 8, "each Python user maps the heap image from the cache entry");
+    assert!(views_while_running(&python, "".as_ref()).await >= 8, "without a cache, from a private temporary file");
+    assert_eq!(views_while_running(&plugin("quickstart"), cache.path().as_os_str()).await, 0, "the Rust quickstart's 32 KiB image is copied");
+}

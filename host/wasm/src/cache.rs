@@ -2,8 +2,10 @@
 //! (`WASP_CACHE_DIR`, default the user's cache directory + `wasp`), keyed by
 //! the component's SHA-256, the wasmtime version and the engine's compilation
 //! settings, so a changed plugin, host or setting never picks up a stale
-//! entry. Each entry carries the SHA-256 of its compiled bytes: a truncated or
-//! damaged entry is detected before wasmtime sees it, and recompiled.
+//! entry. Each entry ends with the SHA-256 of its compiled bytes: a truncated
+//! or damaged entry is detected before wasmtime sees it, and recompiled.
+//! Entries are mapped, not read: the plugin's memory images are copy-on-write
+//! views of the file, shared by every user.
 
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
@@ -53,54 +55,95 @@ pub fn key(engine: &Engine, component_sha256: &str) -> String {
     h.update(component_sha256.as_bytes());
     h.update(crate::engine::WASMTIME_VERSION.as_bytes());
     h.update(settings.finish().to_le_bytes());
+    // The entry's layout: compiled bytes, then their checksum.
+    h.update(b"layout 2");
     let hex = format!("{:x}", h.finalize());
     format!("{}.cwasm", &hex[..40])
 }
 
-fn read_entry(path: &Path) -> Option<Vec<u8>> {
-    let bytes = std::fs::read(path).ok()?;
+/// Whether the entry at `path` is sound: its last 32 bytes are the SHA-256
+/// of the rest (the compiled bytes, which start at the file's first byte so
+/// that wasmtime can map the file as it is).
+fn sound_entry(path: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(path) else { return false };
     if bytes.len() < 32 {
-        return None;
+        return false;
     }
-    let (sum, payload) = bytes.split_at(32);
-    (Sha256::digest(payload).as_slice() == sum).then(|| payload.to_vec())
+    let (payload, sum) = bytes.split_at(bytes.len() - 32);
+    Sha256::digest(payload).as_slice() == sum
 }
 
+/// Writes `payload` and its checksum to a temporary file in `path`'s folder,
+/// then renames it into place: a reader sees the old entry or the new one,
+/// whole, and a file wasp has mapped is never written over.
 fn write_entry(path: &Path, payload: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".{}.{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("entry"), std::process::id()));
-    let mut bytes = Sha256::digest(payload).to_vec();
+    let mut bytes = Vec::with_capacity(payload.len() + 32);
     bytes.extend_from_slice(payload);
+    bytes.extend_from_slice(&Sha256::digest(payload));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
 }
 
+/// The component mapped from a compiled file. Mapped, its memory images are
+/// copy-on-write views of the file: a user's instance copies only the pages
+/// of its initial memory that it writes, and every user shares the rest
+/// (wasmtime needs no memfd for that).
+fn map(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
+    // SAFETY: the file holds bytes `Component::serialize` produced under this
+    // engine's settings (the cache key says which; its checksum was checked,
+    // or this process has just written it), and wasp never writes over a
+    // file: entries are replaced by renaming a new file into place, so the
+    // mapped file does not change under the component.
+    unsafe { Component::deserialize_file(engine, path) }
+}
+
+/// A compiled component mapped from a private temporary file, removed at
+/// once (the mapping keeps it alive): how a run without a cache gets
+/// copy-on-write memory images too. `None` if the file cannot be made; the
+/// component then stays in memory and its images are copied into each user.
+fn mapped_privately(engine: &Engine, component: &Component) -> Option<Component> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let bytes = component.serialize().ok()?;
+    let path = std::env::temp_dir().join(format!("wasp-{}-{}.cwasm", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+    let written = std::fs::File::options().write(true).create_new(true).open(&path).and_then(|mut f| std::io::Write::write_all(&mut f, &bytes));
+    let mapped = written.ok().and_then(|()| map(engine, &path).ok());
+    let _ = std::fs::remove_file(&path);
+    mapped
+}
+
 /// The component for `bytes` (whose SHA-256 is `sha256`): from the cache when
-/// a sound entry is there, else compiled by `compile` and stored.
+/// a sound entry is there, else compiled by `compile` and stored. Either way
+/// it is mapped from a file when it can be (see [`map`]).
 pub fn load(engine: &Engine, bytes: &[u8], sha256: &str, compile: impl FnOnce(&[u8]) -> wasmtime::Result<Component>) -> wasmtime::Result<(Component, Outcome)> {
     let Some(dir) = dir() else {
-        return Ok((compile(bytes)?, Outcome::Off));
+        let component = compile(bytes)?;
+        return Ok((mapped_privately(engine, &component).unwrap_or(component), Outcome::Off));
     };
     let path = dir.join(key(engine, sha256));
     let mut outcome = Outcome::Miss;
     if path.exists() {
-        match read_entry(&path) {
-            // SAFETY: the entry was written by this cache from `Component::serialize`
-            // under the same key (component, wasmtime version, settings), and
-            // its checksum matches, so these are the bytes wasmtime produced.
-            Some(payload) => match unsafe { Component::deserialize(engine, &payload) } {
+        if sound_entry(&path) {
+            match map(engine, &path) {
                 Ok(c) => return Ok((c, Outcome::Hit)),
                 Err(e) => tracing::warn!("plugin cache entry {} is unusable ({e}); recompiling", path.display()),
-            },
-            None => tracing::warn!("plugin cache entry {} is damaged (checksum); recompiling", path.display()),
+            }
+        } else {
+            tracing::warn!("plugin cache entry {} is damaged (checksum); recompiling", path.display());
         }
         outcome = Outcome::Replaced;
     }
     let component = compile(bytes)?;
-    match component.serialize().map_err(|e| e.to_string()).and_then(|s| write_entry(&path, &s).map_err(|e| e.to_string())) {
-        Ok(()) => {}
-        Err(e) => tracing::warn!("cannot store the compiled plugin in {}: {e}", dir.display()),
-    }
+    let stored = component.serialize().map_err(|e| e.to_string()).and_then(|s| write_entry(&path, &s).map_err(|e| e.to_string()));
+    let component = match stored.and_then(|()| map(engine, &path).map_err(|e| e.to_string())) {
+        Ok(mapped) => mapped,
+        Err(e) => {
+            tracing::warn!("cannot store the compiled plugin in {}: {e}", dir.display());
+            mapped_privately(engine, &component).unwrap_or(component)
+        }
+    };
     Ok((component, outcome))
 }
