@@ -398,3 +398,64 @@ async fn a_result_file_lost_after_the_run_fails_the_run() {
     assert_eq!(r.code, 6, "{}", r.stderr);
     assert!(r.stderr.contains("cannot write"), "{}", r.stderr);
 }
+
+/// A run asking for more users than the process's memory mappings allow
+/// (here a budget of 3,000 set through WASP_MAX_MAP_COUNT; the kernel's
+/// vm.max_map_count is a system-wide setting a test cannot lower) says so at
+/// the start, runs the users that fit, reports each one it could not start
+/// with the limit and the remedy, logs only the first few, and exits 1 with a
+/// complete summary: never an abort when the mappings run out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_past_the_mapping_limit_runs_what_fits_and_says_why() {
+    let t = target().await;
+    let r = run_env(
+        &plugin("quickstart"),
+        &["-H", &t.url(), "-u", "400", "-r", "1000", "-t", "2s", "--wait", "100ms", "--stop-timeout", "10s"],
+        &[("WASP_MAX_MAP_COUNT", "3000")],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let warning = r.stderr.lines().find(|l| l.contains("WASP_MAX_MAP_COUNT is 3000: one process holds about ")).expect("the limit is named at the start");
+    let fits: u64 = warning.split("holds about ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(fits > 50 && fits < 400, "{warning}");
+    assert!(warning.contains("fewer than the 400 asked"), "{warning}");
+    assert_eq!(r.json["peak_users"].as_u64(), Some(fits), "the users that fit all ran");
+    let not_started: u64 = errors(&r.json).iter().filter(|(w, m, _)| w == "create" && m.starts_with(&format!("not started: WASP_MAX_MAP_COUNT = 3000 fits {fits} users"))).map(|e| e.2).sum();
+    assert_eq!(not_started, 400 - fits, "{:?}", errors(&r.json));
+    assert!(r.stderr.matches("user could not be created").count() <= 5, "a few are logged, the rest counted");
+    let count = r.json["total"]["count"].as_u64().unwrap();
+    assert!(count >= fits, "the users that fit made requests: {count}");
+    assert_eq!(t.total(), count, "every request counted");
+    t.stop().await;
+}
+
+/// Per-user connections need a descriptor per user: under an open-file limit
+/// (set here with prlimit) below that, wasp says which limit, from which user
+/// on connections fail, and how to raise it; the run still ends with its
+/// summary, and the failures are counted as connection failures.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_file_limit_below_the_users_is_explained() {
+    let t = target().await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("out.json");
+    let child = wasp_under(&["prlimit", "--nofile=128:128"])
+        .arg("run")
+        .arg(plugin("quickstart"))
+        .args(["-H", &t.url(), "-u", "150", "-r", "1000", "-t", "2s", "--wait", "100ms", "--stop-timeout", "10s", "--only-summary", "--json"])
+        .arg(&json)
+        .spawn()
+        .unwrap();
+    let r = finish(child, Some(&json)).await;
+    assert!(
+        r.stderr.contains("the open-file limit is 128 (the hard limit): fewer than one connection per user for 150 users; users past about 64 will fail to connect"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--shared-connections"), "{}", r.stderr);
+    assert_eq!(r.code, 1, "some users cannot connect: {}", r.stderr);
+    let failures = failures(&r.json);
+    assert!(failures.iter().any(|(_, e, _)| e.contains("Too many open files")), "{failures:?}");
+    assert!(r.json["total"]["count"].as_u64().unwrap() > 0, "the users that could connect made requests");
+    t.stop().await;
+}

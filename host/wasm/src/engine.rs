@@ -27,6 +27,9 @@ pub struct EngineOptions {
     /// creates, to size the instance pool (a Python component has ~14 core
     /// instances where a Rust one has 3).
     pub per_user: PoolShape,
+    /// `capacity` was lowered to what the memory mappings allow: the pool is
+    /// sized to exactly that (see [`crate::limits`]).
+    pub capped: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +99,28 @@ impl EngineOptions {
                 crate::user::bytes_text(per_user.initial_memory)
             )));
         }
-        Ok(EngineOptions { capacity, max_user_memory, per_user })
+        Ok(EngineOptions { capacity, max_user_memory, per_user, capped: false })
+    }
+
+    /// Whether users' memories start as copy-on-write views of the image.
+    pub fn cow(&self) -> bool {
+        self.per_user.data_bytes >= COW_MIN_DATA
+    }
+
+    /// These options with the pool no larger than the process's memory
+    /// mappings allow, and the cap when there was one (it is remembered for
+    /// the users' errors: [`crate::limits::capped`]).
+    pub fn within_mapping_limit(mut self) -> (EngineOptions, Option<crate::limits::Capped>) {
+        let (Some(limit), Some(in_use)) = (crate::limits::MapLimit::read(), crate::limits::maps_in_use()) else {
+            return (self, None);
+        };
+        let capped = crate::limits::cap(self.capacity, self.cow(), limit, in_use);
+        if let Some(c) = &capped {
+            self.capacity = c.fits.max(1);
+            self.capped = true;
+            crate::limits::set_capped(c.clone());
+        }
+        (self, capped)
     }
 }
 
@@ -121,10 +145,10 @@ fn config(opts: &EngineOptions, pooling: bool) -> Config {
     // instead: the view would cost two more mappings per user, and
     // `vm.max_map_count` caps the mappings of a process. (No memfd: this build
     // has wasmtime's `memfd` feature off.)
-    c.memory_init_cow(opts.per_user.data_bytes >= COW_MIN_DATA);
+    c.memory_init_cow(opts.cow());
     if pooling {
         let mut p = PoolingAllocationConfig::new();
-        let n = opts.capacity.max(16);
+        let n = if opts.capped { opts.capacity } else { opts.capacity.max(16) };
         p.total_component_instances(n);
         let shape = opts.per_user;
         p.total_core_instances(n.saturating_mul(shape.core_instances));

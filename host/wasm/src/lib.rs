@@ -7,6 +7,7 @@
 //!   component, epoch interruption);
 //! - [`component`]: reading, checking and compiling a plugin, asking it what
 //!   it does; [`cache`]: compiled plugins kept on disk; [`reload`]: `--watch`;
+//! - [`limits`]: the process limits (memory mappings) that size the pool;
 //! - [`user`]: a `Store` per user behind the runner's `User` trait;
 //! - [`bindings`]: the generated bindings of `wit/` (the `wasp:plugin/user`
 //!   world), in one place; [`imports`]: one module per WIT interface.
@@ -18,6 +19,7 @@ pub mod component;
 pub mod engine;
 pub mod error;
 pub mod imports;
+pub mod limits;
 pub mod output;
 pub mod reload;
 pub mod user;

@@ -268,7 +268,10 @@ impl runner::UserFactory for WasmUsers {
         let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
         let plugin = self.current();
         let mut store = new_store(&plugin.engine, id, spec.scenario, self.run.clone(), self.max_memory, self.seed, self.budget);
-        let instance = plugin.pre.instantiate_async(&mut store).await.map_err(|e| format!("instantiating the plugin: {}", root(&e)))?;
+        let instance = plugin.pre.instantiate_async(&mut store).await.map_err(|e| match crate::limits::capped() {
+            Some(c) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => c.user_error(),
+            _ => format!("instantiating the plugin: {}", root(&e)),
+        })?;
         Ok(WasmUser { store, instance, generation, current: self.generation.clone(), budget: self.budget })
     }
 }

@@ -283,8 +283,7 @@ async fn user_life<F: UserFactory>(
         let mut user = match run.factory.create(UserSpec { id, scenario: s }).await {
             Ok(u) => u,
             Err(msg) => {
-                tracing::warn!(user = id, "user could not be created: {}", printable(&msg, 512));
-                stats.user_error(s, "create", &msg);
+                run.not_created(s, id, &msg);
                 return Exit::Retired;
             }
         };

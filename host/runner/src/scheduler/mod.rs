@@ -11,6 +11,7 @@ use crate::behaviour::Wait;
 use crate::controls::Controls;
 use crate::plan::{Plan, Segment};
 use crate::stats::Stats;
+use crate::text::printable;
 use crate::user::UserFactory;
 pub use crate::user::{User, UserError, UserSpec};
 use rand::rngs::SmallRng;
@@ -127,10 +128,29 @@ struct Run<F> {
     planned: u64,
     ramped: AtomicBool,
     interrupted: AtomicU64,
+    /// Users that could not be created: the first few are logged, all counted.
+    not_created: AtomicU64,
     paused: watch::Receiver<bool>,
 }
 
+/// Creation failures logged one by one; the rest are counted in the summary only
+/// (a run past a process limit fails thousands of users the same way).
+const LOGGED_CREATE_FAILURES: u64 = 5;
+
 impl<F> Run<F> {
+    /// A user of scenario `s` could not be created: counted, and logged unless
+    /// many were already.
+    fn not_created(&self, s: usize, id: u64, msg: &str) {
+        let n = self.not_created.fetch_add(1, Ordering::Relaxed) + 1;
+        if n <= LOGGED_CREATE_FAILURES {
+            tracing::warn!(user = id, "user could not be created: {}", printable(msg, 512));
+        }
+        if n == LOGGED_CREATE_FAILURES {
+            tracing::warn!("further users that cannot be created are counted in the summary's errors, not logged");
+        }
+        self.stats.user_error(s, "create", msg);
+    }
+
     fn rng(&self, salt: u64) -> SmallRng {
         match self.seed {
             Some(seed) => SmallRng::seed_from_u64(seed ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
@@ -245,6 +265,7 @@ pub async fn run<F: UserFactory>(factory: Arc<F>, plan: Plan, stats: Arc<Stats>,
         planned,
         ramped: AtomicBool::new(false),
         interrupted: AtomicU64::new(0),
+        not_created: AtomicU64::new(0),
     });
     let (stop_tx, stop_rx) = watch::channel(Stop::No);
     let mut scenarios = JoinSet::new();

@@ -74,6 +74,10 @@ async fn start_together(
     Ok(())
 }
 
+/// Open files wasp keeps for itself (the plugin, logs, result files, the
+/// exporter's and the UI's sockets) beside one connection per user.
+const OWN_FILES: u64 = 64;
+
 pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal> {
     let cfg = RunConfig::from_args(&args)?;
     // Signals first: from here on, one never ends wasp without a word.
@@ -84,7 +88,12 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     };
     // Each user may hold a connection: allow as many open files as the system lets us.
     match rlimit::increase_nofile_limit(u64::MAX) {
-        Ok(n) if n < capacity as u64 + 64 => tracing::warn!("open-file limit is {n}: fewer than one connection per user ({capacity})"),
+        Ok(n) if !cfg.shared_connections && n < capacity as u64 + OWN_FILES => tracing::warn!(
+            "the open-file limit is {n} (the hard limit): fewer than one connection per user for {capacity} users; \
+             users past about {} will fail to connect (\"Too many open files\"); raise the hard limit \
+             (`ulimit -Hn` as root, systemd LimitNOFILE=, `docker run --ulimit nofile=`) or use --shared-connections",
+            n.saturating_sub(OWN_FILES)
+        ),
         Ok(_) => {}
         Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
     }
@@ -96,7 +105,11 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     };
     // Read once: the bytes size the engine's instance pool, then are compiled.
     let bytes = component::read(&cfg.plugin)?;
-    let engine = engine::engine(&EngineOptions::for_component(&bytes, capacity, cfg.max_user_memory)?)?;
+    let (options, capped) = EngineOptions::for_component(&bytes, capacity, cfg.max_user_memory)?.within_mapping_limit();
+    if let Some(c) = &capped {
+        tracing::warn!("{}", c.warning());
+    }
+    let engine = engine::engine(&options)?;
     let plugin = tokio::select! {
         p = Plugin::from_bytes(&engine, &cfg.plugin, &bytes) => Arc::new(p?),
         _ = signals.recv() => return Err(Fatal { code: exit::code::ABORTED, message: "stopped by a signal while loading the plugin".into() }),

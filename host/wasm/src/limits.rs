@@ -1,0 +1,154 @@
+//! The process limits that bound how many users fit in one wasp process,
+//! and what wasp says when a run asks for more.
+//!
+//! Memory mappings are the first wall. Linux caps a process at
+//! `vm.max_map_count` of them (65,530 by default). The instance pool takes 2
+//! per user slot up front: a fiber stack and its guard page. Each running user
+//! takes 2 more, where its memory is cut out of the pool's reserved space, and
+//! 4 with a copy-on-write memory image. If the pool were sized past the limit,
+//! a thread or a `malloc` would find no mapping left, and the process would
+//! abort. So the pool is sized to what fits. The users past it are not
+//! started, each with the same error naming the limit and how to raise it, and
+//! the run goes on with the others.
+
+use std::sync::OnceLock;
+
+/// Mappings the instance pool takes per user slot: a fiber stack and its guard page.
+pub const POOL_MAPS_PER_SLOT: u64 = 2;
+/// Mappings a running user adds, with its memory copied or mapped copy-on-write.
+pub const USER_MAPS_COPIED: u64 = 2;
+pub const USER_MAPS_COW: u64 = 4;
+/// Mappings kept free for the rest of the process: threads (a stack and a
+/// guard each), the allocator's arenas, libraries, the plugin's code.
+pub const RESERVED_MAPS: u64 = 2048;
+
+/// Where the mapping limit came from, and its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MapLimit {
+    pub value: u64,
+    /// `WASP_MAX_MAP_COUNT` (a lower budget than the kernel's, e.g. to
+    /// rehearse a smaller machine), else the kernel's `vm.max_map_count`.
+    pub from_env: bool,
+}
+
+impl MapLimit {
+    /// `WASP_MAX_MAP_COUNT` when set to a number, else `/proc/sys/vm/max_map_count`;
+    /// `None` where neither says (not Linux).
+    pub fn read() -> Option<MapLimit> {
+        if let Some(v) = std::env::var("WASP_MAX_MAP_COUNT").ok().and_then(|v| v.trim().parse().ok()) {
+            return Some(MapLimit { value: v, from_env: true });
+        }
+        let v = std::fs::read_to_string("/proc/sys/vm/max_map_count").ok()?.trim().parse().ok()?;
+        Some(MapLimit { value: v, from_env: false })
+    }
+
+    fn name(&self) -> &'static str {
+        if self.from_env {
+            "WASP_MAX_MAP_COUNT"
+        } else {
+            "vm.max_map_count"
+        }
+    }
+
+    /// How to get more room.
+    fn remedy(&self) -> &'static str {
+        if self.from_env {
+            "raise or unset WASP_MAX_MAP_COUNT, or split the run over processes (--segment I/N)"
+        } else {
+            "raise it (`sysctl -w vm.max_map_count=262144`, as root) or split the run over processes (--segment I/N)"
+        }
+    }
+}
+
+/// The mappings this process has now: the lines of `/proc/self/maps`.
+pub fn maps_in_use() -> Option<u64> {
+    let maps = std::fs::read("/proc/self/maps").ok()?;
+    Some(maps.iter().filter(|&&b| b == b'\n').count() as u64)
+}
+
+/// The pool's size when the mappings cap it below what the run asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capped {
+    pub asked: u32,
+    pub fits: u32,
+    pub per_user: u64,
+    pub limit: MapLimit,
+}
+
+impl Capped {
+    /// The warning at the start of the run.
+    pub fn warning(&self) -> String {
+        format!(
+            "{} is {}: one process holds about {} users of this plugin ({} memory mappings each), fewer than the {} asked; \
+             the users past {} are not started (an error each); {}",
+            self.limit.name(),
+            self.limit.value,
+            self.fits,
+            self.per_user,
+            self.asked,
+            self.fits,
+            self.limit.remedy()
+        )
+    }
+
+    /// The error of each user that is not started.
+    pub fn user_error(&self) -> String {
+        format!("not started: {} = {} fits {} users in one process; {}", self.limit.name(), self.limit.value, self.fits, self.limit.remedy())
+    }
+}
+
+/// How many users fit under `limit` with `in_use` mappings taken already;
+/// `Some` when that is fewer than `asked`.
+pub fn cap(asked: u32, cow: bool, limit: MapLimit, in_use: u64) -> Option<Capped> {
+    let per_user = POOL_MAPS_PER_SLOT + if cow { USER_MAPS_COW } else { USER_MAPS_COPIED };
+    let room = limit.value.saturating_sub(in_use).saturating_sub(RESERVED_MAPS);
+    let fits = (room / per_user).min(u32::MAX as u64) as u32;
+    (fits < asked).then_some(Capped { asked, fits, per_user, limit })
+}
+
+static CAPPED: OnceLock<Capped> = OnceLock::new();
+
+/// Remembers the cap of this process's pool (the first one set stays).
+pub fn set_capped(c: Capped) {
+    let _ = CAPPED.set(c);
+}
+
+/// The cap of this process's pool, if the mappings set one.
+pub fn capped() -> Option<&'static Capped> {
+    CAPPED.get()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KERNEL: MapLimit = MapLimit { value: 65_530, from_env: false };
+
+    #[test]
+    fn the_pool_is_capped_where_the_mappings_run_out() {
+        // 65,530 - 130 in use - 2,048 kept = 63,352 for users: 15,838 at 4
+        // mappings (copied memories), 10,558 at 6 (copy-on-write images).
+        assert_eq!(cap(30_000, false, KERNEL, 130).map(|c| c.fits), Some(15_838));
+        assert_eq!(cap(30_000, true, KERNEL, 130).map(|c| c.fits), Some(10_558));
+        assert_eq!(cap(10_000, false, KERNEL, 130), None, "10,000 users fit");
+        assert_eq!(cap(1, false, MapLimit { value: 100, from_env: true }, 130).map(|c| c.fits), Some(0), "nothing fits");
+    }
+
+    #[test]
+    fn the_messages_name_the_limit_and_the_remedy() {
+        let c = cap(30_000, false, KERNEL, 130).unwrap();
+        let w = c.warning();
+        assert!(w.starts_with("vm.max_map_count is 65530: one process holds about 15838 users"), "{w}");
+        assert!(w.contains("sysctl -w vm.max_map_count="), "{w}");
+        let e = cap(500, false, MapLimit { value: 3000, from_env: true }, 100).unwrap().user_error();
+        assert!(e.starts_with("not started: WASP_MAX_MAP_COUNT = 3000 fits 213 users"), "{e}");
+    }
+
+    #[test]
+    fn this_process_has_mappings() {
+        if cfg!(target_os = "linux") {
+            assert!(maps_in_use().unwrap() > 10);
+            assert!(MapLimit::read().unwrap().value > 0);
+        }
+    }
+}
