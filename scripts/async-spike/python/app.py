@@ -1,0 +1,5 @@
+from wit_world import exports
+
+
+class Behaviour(exports.Behaviour):
+    pass
