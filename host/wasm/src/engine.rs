@@ -30,6 +30,9 @@ pub struct EngineOptions {
     /// `capacity` was lowered to what the memory mappings allow: the pool is
     /// sized to exactly that (see [`crate::limits`]).
     pub capped: bool,
+    /// Users' memories start as copy-on-write views of the plugin's memory
+    /// image rather than copies of it.
+    pub cow: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,22 +102,23 @@ impl EngineOptions {
                 crate::user::bytes_text(per_user.initial_memory)
             )));
         }
-        Ok(EngineOptions { capacity, max_user_memory, per_user, capped: false })
-    }
-
-    /// Whether users' memories start as copy-on-write views of the image.
-    pub fn cow(&self) -> bool {
-        self.per_user.data_bytes >= COW_MIN_DATA
+        let cow = per_user.data_bytes >= COW_MIN_DATA;
+        Ok(EngineOptions { capacity, max_user_memory, per_user, capped: false, cow })
     }
 
     /// These options with the pool no larger than the process's memory
     /// mappings allow, and the cap when there was one (it is remembered for
-    /// the users' errors: [`crate::limits::capped`]).
+    /// the users' errors: [`crate::limits::capped`]). A small memory image is
+    /// mapped copy-on-write too when the users fit with the two mappings
+    /// more that costs each, and copied when they would not.
     pub fn within_mapping_limit(mut self) -> (EngineOptions, Option<crate::limits::Capped>) {
         let (Some(limit), Some(in_use)) = (crate::limits::MapLimit::read(), crate::limits::maps_in_use()) else {
             return (self, None);
         };
-        let capped = crate::limits::cap(self.capacity, self.cow(), limit, in_use);
+        if !self.cow && crate::limits::cap(self.capacity, true, limit, in_use).is_none() {
+            self.cow = true;
+        }
+        let capped = crate::limits::cap(self.capacity, self.cow, limit, in_use);
         if let Some(c) = &capped {
             self.capacity = c.fits.max(1);
             self.capped = true;
@@ -135,17 +139,17 @@ fn config(opts: &EngineOptions, pooling: bool) -> Config {
     c.memory_reservation(reservation);
     c.memory_guard_size(64 << 10);
     c.memory_reservation_for_growth(0);
-    // Copy-on-write memory images for plugins whose memories start with
-    // much data (an interpreter's pre-initialised heap: megabytes): a compiled
-    // plugin is mapped from its file (the cache's entry, or a private
-    // temporary file; see `cache`) and each user's memory starts as a private
-    // view of the file's data pages, so a user holds only the pages it writes
-    // (measured: Python 12 MiB per user copied, 1.4 MiB with images; JS 3.7
-    // against 0.9). A small image (a Rust plugin's tens of KiB) is copied
-    // instead: the view would cost two more mappings per user, and
-    // `vm.max_map_count` caps the mappings of a process. (No memfd: this build
-    // has wasmtime's `memfd` feature off.)
-    c.memory_init_cow(opts.cow());
+    // Copy-on-write memory images: a compiled plugin is mapped from its file
+    // (the cache's entry, or a private temporary file; see `cache`) and each
+    // user's memory starts as a private view of the file's data pages, so a
+    // user holds only the pages it writes (measured: Python 12 MiB per user
+    // copied, 1.4 MiB with images; JS 3.7 against 0.9; the Rust quickstart
+    // 127 KiB against 98, by PSS). A view costs two more mappings per user,
+    // and `vm.max_map_count` caps the mappings of a process: a small image
+    // is copied when the run's users would not fit otherwise (see
+    // `within_mapping_limit`). (No memfd: this build has wasmtime's `memfd`
+    // feature off.)
+    c.memory_init_cow(opts.cow);
     if pooling {
         let mut p = PoolingAllocationConfig::new();
         let n = if opts.capped { opts.capacity } else { opts.capacity.max(16) };
