@@ -420,7 +420,11 @@ async fn a_run_past_the_mapping_limit_runs_what_fits_and_says_why() {
     assert!(fits > 50 && fits < 400, "{warning}");
     assert!(warning.contains("fewer than the 400 asked"), "{warning}");
     assert_eq!(r.json["peak_users"].as_u64(), Some(fits), "the users that fit all ran");
-    let not_started: u64 = errors(&r.json).iter().filter(|(w, m, _)| w == "create" && m.starts_with(&format!("not started: WASP_MAX_MAP_COUNT = 3000 fits {fits} users"))).map(|e| e.2).sum();
+    let not_started: u64 = errors(&r.json)
+        .iter()
+        .filter(|(w, m, _)| w == "create" && m.starts_with(&format!("not started: WASP_MAX_MAP_COUNT = 3000 fits {fits} users")))
+        .map(|e| e.2)
+        .sum();
     assert_eq!(not_started, 400 - fits, "{:?}", errors(&r.json));
     assert!(r.stderr.matches("user could not be created").count() <= 5, "a few are logged, the rest counted");
     let count = r.json["total"]["count"].as_u64().unwrap();
@@ -448,7 +452,9 @@ async fn an_open_file_limit_below_the_users_is_explained() {
         .unwrap();
     let r = finish(child, Some(&json)).await;
     assert!(
-        r.stderr.contains("the open-file limit is 128 (the hard limit): fewer than one connection per user for 150 users; users past about 64 will fail to connect"),
+        r.stderr.contains(
+            "the open-file limit is 128 (the hard limit): fewer than one connection per user for 150 users; users past about 64 will fail to connect"
+        ),
         "{}",
         r.stderr
     );

@@ -8,12 +8,12 @@
 //!
 //! usage: spike-host GUEST.wasm USERS PER_INSTANCE ROUNDS DELAY_MS
 
-use wasmtime::error::Context;
-use wasmtime::{ensure, Result};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::component::{Accessor, HasData, Linker, ResourceAny, ResourceTable};
+use wasmtime::error::Context;
+use wasmtime::{ensure, Result};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -66,7 +66,15 @@ fn rss_kib() -> u64 {
 
 /// One instance and its users: creates them, runs their rounds concurrently,
 /// and gives each user's final count.
-async fn instance(engine: Engine, pre: PluginPre<Ctx>, ids: Vec<u64>, rounds: u32, requests: Arc<AtomicU64>, delay: Duration, ready: Arc<tokio::sync::Barrier>) -> Result<Vec<u64>> {
+async fn instance(
+    engine: Engine,
+    pre: PluginPre<Ctx>,
+    ids: Vec<u64>,
+    rounds: u32,
+    requests: Arc<AtomicU64>,
+    delay: Duration,
+    ready: Arc<tokio::sync::Barrier>,
+) -> Result<Vec<u64>> {
     let ctx = Ctx { wasi: WasiCtx::builder().build(), table: ResourceTable::new(), requests, delay };
     let mut store = Store::new(&engine, ctx);
     let plugin = pre.instantiate_async(&mut store).await.context("instantiate")?;
