@@ -313,10 +313,21 @@ async fn inspect_describes_a_plugin_and_refuses_bad_ones() {
     let imports: Vec<&str> = d["imports"].as_array().unwrap().iter().map(|i| i.as_str().unwrap()).collect();
     assert!(imports.contains(&"wasp:plugin/http@0.1.1"), "{imports:?}");
     assert!(d["compile_ms"].as_f64().unwrap() > 0.0);
+    // How its users are placed: one per instance, and how many fit in one process.
+    let scale = &d["scale"];
+    assert_eq!(scale["users_per_instance"], 1);
+    let image = scale["memory_image_bytes"].as_u64().unwrap();
+    assert!(image > 1024 && image < 256 << 10, "the quickstart's data segments: {image} bytes");
+    if cfg!(target_os = "linux") {
+        let per = &scale["users_per_process"];
+        let (cow, copied) = (per["copy_on_write"].as_u64().unwrap(), per["copied"].as_u64().unwrap());
+        assert!(cow > 0 && copied > cow, "copies cost fewer mappings: {per}");
+        assert_eq!(per["limit"], "vm.max_map_count");
+    }
 
     let r = finish(wasp().env("WASP_CACHE_DIR", cache.path()).arg("inspect").arg(&qs).spawn().unwrap(), None).await;
     assert_eq!(r.code, 0);
-    for needle in ["wasp:plugin@0.1.1", "Quickstart", "index", "create_item", "write", "75.0%", "wasp:plugin/http@0.1.1"] {
+    for needle in ["wasp:plugin@0.1.1", "Quickstart", "index", "create_item", "write", "75.0%", "wasp:plugin/http@0.1.1", "1 per instance", "per process"] {
         assert!(r.stdout.contains(needle), "{needle} missing from:\n{}", r.stdout);
     }
     // Bad files: the same one-line errors and exit code as `wasp run`.

@@ -42,7 +42,7 @@ impl MapLimit {
         Some(MapLimit { value: v, from_env: false })
     }
 
-    fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         if self.from_env {
             "WASP_MAX_MAP_COUNT"
         } else {
@@ -100,10 +100,18 @@ impl Capped {
 /// How many users fit under `limit` with `in_use` mappings taken already;
 /// `Some` when that is fewer than `asked`.
 pub fn cap(asked: u32, cow: bool, limit: MapLimit, in_use: u64) -> Option<Capped> {
-    let per_user = POOL_MAPS_PER_SLOT + if cow { USER_MAPS_COW } else { USER_MAPS_COPIED };
-    let room = limit.value.saturating_sub(in_use).saturating_sub(RESERVED_MAPS);
-    let fits = (room / per_user).min(u32::MAX as u64) as u32;
-    (fits < asked).then_some(Capped { asked, fits, per_user, limit })
+    let fits = users_that_fit(cow, limit, in_use).min(u32::MAX as u64) as u32;
+    (fits < asked).then_some(Capped { asked, fits, per_user: maps_per_user(cow), limit })
+}
+
+/// Mappings one user costs, pool slot included.
+pub fn maps_per_user(cow: bool) -> u64 {
+    POOL_MAPS_PER_SLOT + if cow { USER_MAPS_COW } else { USER_MAPS_COPIED }
+}
+
+/// How many users fit under `limit` with `in_use` mappings taken already.
+pub fn users_that_fit(cow: bool, limit: MapLimit, in_use: u64) -> u64 {
+    limit.value.saturating_sub(in_use).saturating_sub(RESERVED_MAPS) / maps_per_user(cow)
 }
 
 static CAPPED: OnceLock<Capped> = OnceLock::new();

@@ -43,7 +43,28 @@ pub fn describe(p: &Plugin) -> serde_json::Value {
     })
 }
 
-pub fn text(p: &Plugin) -> String {
+/// How the plugin's users would be placed: one per instance (0.1.0), and how
+/// many fit in one process under its memory-mapping limit, with the memory
+/// image mapped copy-on-write or copied.
+pub fn scale(shape: &engine::PoolShape) -> serde_json::Value {
+    use wasp_wasm::limits::{maps_in_use, users_that_fit, MapLimit};
+    let per_process = match (MapLimit::read(), maps_in_use()) {
+        (Some(limit), Some(in_use)) => json!({
+            "limit": limit.name(),
+            "limit_value": limit.value,
+            "copy_on_write": users_that_fit(true, limit, in_use),
+            "copied": users_that_fit(false, limit, in_use),
+        }),
+        _ => serde_json::Value::Null,
+    };
+    json!({
+        "users_per_instance": 1,
+        "memory_image_bytes": shape.data_bytes,
+        "users_per_process": per_process,
+    })
+}
+
+pub fn text(p: &Plugin, scale: &serde_json::Value) -> String {
     let d = describe(p);
     let mut out = String::new();
     let _ = writeln!(out, "plugin     {} ({:.1} KiB, sha256 {})", p.path.display(), p.size as f64 / 1024.0, &p.sha256[..16]);
@@ -63,6 +84,23 @@ pub fn text(p: &Plugin) -> String {
         );
     }
     let _ = writeln!(out, "imports    {}", p.imports.join("\n           "));
+    let per = &scale["users_per_process"];
+    let _ = writeln!(
+        out,
+        "users      1 per instance (wasp:plugin@{}); memory image {:.1} KiB",
+        p.wit_version,
+        scale["memory_image_bytes"].as_u64().unwrap_or(0) as f64 / 1024.0
+    );
+    if !per.is_null() {
+        let _ = writeln!(
+            out,
+            "           about {} per process with copy-on-write images, {} with copies ({} {})",
+            per["copy_on_write"],
+            per["copied"],
+            per["limit"].as_str().unwrap_or(""),
+            per["limit_value"]
+        );
+    }
     let _ = writeln!(
         out,
         "compile    {:.0} ms (compiled-plugin cache: {}; wasmtime {})",
@@ -75,12 +113,16 @@ pub fn text(p: &Plugin) -> String {
 
 pub async fn main(args: InspectArgs) -> Result<i32, Fatal> {
     let bytes = component::read(&args.plugin)?;
-    let engine = engine::engine(&EngineOptions::for_component(&bytes, 1, 64 << 20)?)?;
+    let options = EngineOptions::for_component(&bytes, 1, 64 << 20)?;
+    let engine = engine::engine(&options)?;
     let p = Plugin::from_bytes(&engine, &args.plugin, &bytes).await?;
+    let scale = scale(&options.per_user);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&describe(&p)).unwrap_or_default());
+        let mut d = describe(&p);
+        d["scale"] = scale;
+        println!("{}", serde_json::to_string_pretty(&d).unwrap_or_default());
     } else {
-        print!("{}", text(&p));
+        print!("{}", text(&p, &scale));
     }
     Ok(code::OK)
 }
