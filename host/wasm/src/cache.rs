@@ -10,6 +10,7 @@
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use wasmtime::component::Component;
 use wasmtime::Engine;
 
@@ -61,16 +62,34 @@ pub fn key(engine: &Engine, component_sha256: &str) -> String {
     format!("{}.cwasm", &hex[..40])
 }
 
-/// Whether the entry at `path` is sound: its last 32 bytes are the SHA-256
-/// of the rest (the compiled bytes, which start at the file's first byte so
-/// that wasmtime can map the file as it is).
-fn sound_entry(path: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(path) else { return false };
+/// The compiled bytes of the entry at `path` when it is sound: its last 32
+/// bytes are the SHA-256 of the rest (the compiled bytes, which start at the
+/// file's first byte so that wasmtime can map the file as it is).
+fn sound_entry(path: &Path) -> Option<Vec<u8>> {
+    let mut bytes = std::fs::read(path).ok()?;
     if bytes.len() < 32 {
-        return false;
+        return None;
     }
     let (payload, sum) = bytes.split_at(bytes.len() - 32);
-    Sha256::digest(payload).as_slice() == sum
+    if Sha256::digest(payload).as_slice() != sum {
+        return None;
+    }
+    bytes.truncate(bytes.len() - 32);
+    Some(bytes)
+}
+
+/// Whether memory images are copied into each user rather than mapped
+/// copy-on-write (see [`copy_images`]).
+static COPY_IMAGES: AtomicBool = AtomicBool::new(false);
+
+/// Makes the components loaded from now on copy their memory images into
+/// each user instead of mapping them: a component that is not mapped from a
+/// file has no image to map (this build has no memfd), and wasmtime copies
+/// its data segments at instantiation. Set for runs whose users would not fit
+/// under the process's mapping limit with the views. The compiled bytes are
+/// the same either way, so the cache entry is the same.
+pub fn copy_images(copy: bool) {
+    COPY_IMAGES.store(copy, Ordering::Relaxed);
 }
 
 /// Writes `payload` and its checksum to a temporary file in `path`'s folder,
@@ -105,7 +124,7 @@ fn map(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
 /// copy-on-write memory images too. `None` if the file cannot be made; the
 /// component then stays in memory and its images are copied into each user.
 fn mapped_privately(engine: &Engine, component: &Component) -> Option<Component> {
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::AtomicU64;
     static N: AtomicU64 = AtomicU64::new(0);
     let bytes = component.serialize().ok()?;
     let path = std::env::temp_dir().join(format!("wasp-{}-{}.cwasm", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
@@ -117,32 +136,54 @@ fn mapped_privately(engine: &Engine, component: &Component) -> Option<Component>
 
 /// The component for `bytes` (whose SHA-256 is `sha256`): from the cache when
 /// a sound entry is there, else compiled by `compile` and stored. Either way
-/// it is mapped from a file when it can be (see [`map`]).
+/// it is mapped from a file when it can be (see [`map`]), unless images are
+/// to be copied ([`copy_images`]).
 pub fn load(engine: &Engine, bytes: &[u8], sha256: &str, compile: impl FnOnce(&[u8]) -> wasmtime::Result<Component>) -> wasmtime::Result<(Component, Outcome)> {
+    let copy = COPY_IMAGES.load(Ordering::Relaxed);
     let Some(dir) = dir() else {
         let component = compile(bytes)?;
-        return Ok((mapped_privately(engine, &component).unwrap_or(component), Outcome::Off));
+        let component = if copy { component } else { mapped_privately(engine, &component).unwrap_or(component) };
+        return Ok((component, Outcome::Off));
     };
     let path = dir.join(key(engine, sha256));
     let mut outcome = Outcome::Miss;
     if path.exists() {
-        if sound_entry(&path) {
-            match map(engine, &path) {
-                Ok(c) => return Ok((c, Outcome::Hit)),
-                Err(e) => tracing::warn!("plugin cache entry {} is unusable ({e}); recompiling", path.display()),
+        match sound_entry(&path) {
+            Some(payload) => {
+                let loaded = if copy {
+                    // SAFETY: as in `map`: bytes `Component::serialize` produced
+                    // under this engine's settings, checksum checked.
+                    unsafe { Component::deserialize(engine, &payload) }
+                } else {
+                    map(engine, &path)
+                };
+                match loaded {
+                    Ok(c) => return Ok((c, Outcome::Hit)),
+                    Err(e) => tracing::warn!("plugin cache entry {} is unusable ({e}); recompiling", path.display()),
+                }
             }
-        } else {
-            tracing::warn!("plugin cache entry {} is damaged (checksum); recompiling", path.display());
+            None => tracing::warn!("plugin cache entry {} is damaged (checksum); recompiling", path.display()),
         }
         outcome = Outcome::Replaced;
     }
     let component = compile(bytes)?;
     let stored = component.serialize().map_err(|e| e.to_string()).and_then(|s| write_entry(&path, &s).map_err(|e| e.to_string()));
-    let component = match stored.and_then(|()| map(engine, &path).map_err(|e| e.to_string())) {
-        Ok(mapped) => mapped,
+    let component = match stored {
+        Ok(()) if copy => component,
+        Ok(()) => match map(engine, &path) {
+            Ok(mapped) => mapped,
+            Err(e) => {
+                tracing::warn!("cannot map the compiled plugin from {}: {e}", path.display());
+                component
+            }
+        },
         Err(e) => {
             tracing::warn!("cannot store the compiled plugin in {}: {e}", dir.display());
-            mapped_privately(engine, &component).unwrap_or(component)
+            if copy {
+                component
+            } else {
+                mapped_privately(engine, &component).unwrap_or(component)
+            }
         }
     };
     Ok((component, outcome))

@@ -124,6 +124,7 @@ impl EngineOptions {
             self.capped = true;
             crate::limits::set_capped(c.clone());
         }
+        crate::cache::copy_images(!self.cow);
         (self, capped)
     }
 }
@@ -147,9 +148,11 @@ fn config(opts: &EngineOptions, pooling: bool) -> Config {
     // 127 KiB against 98, by PSS). A view costs two more mappings per user,
     // and `vm.max_map_count` caps the mappings of a process: a small image
     // is copied when the run's users would not fit otherwise (see
-    // `within_mapping_limit`). (No memfd: this build has wasmtime's `memfd`
-    // feature off.)
-    c.memory_init_cow(opts.cow);
+    // `within_mapping_limit`), by loading the component from memory, where
+    // it has no file to map (no memfd: this build has wasmtime's `memfd`
+    // feature off). The setting is the same either way, and so are the
+    // compiled bytes and the cache entry.
+    c.memory_init_cow(true);
     if pooling {
         let mut p = PoolingAllocationConfig::new();
         let n = if opts.capped { opts.capacity } else { opts.capacity.max(16) };
