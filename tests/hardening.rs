@@ -223,6 +223,9 @@ async fn bad_input_gets_one_clear_line_and_a_usage_exit_code() {
         (vec!["run", qs, "-H", h], vec![("WASP_USERS", "lots")], 2, "WASP_USERS=lots"),
         (vec!["run", qs, "-H", h], vec![("LOCUST_RUN_TIME", "1e20")], 2, "LOCUST_RUN_TIME=1e20"),
         (vec!["run", qs, "-H", h], vec![("WASP_SPAWN_RATE", "-1")], 2, "WASP_SPAWN_RATE=-1"),
+        (vec!["run", qs, "-H", h], vec![("WASP_MAX_MAP_COUNT", "lots")], 2, "WASP_MAX_MAP_COUNT=lots: not a whole number"),
+        (vec!["run", qs, "-H", h], vec![("WASP_MAX_MAP_COUNT", "0")], 2, "WASP_MAX_MAP_COUNT=0: not a whole number"),
+        (vec!["run", qs, "-H", h], vec![("WASP_MAX_MAP_COUNT", "-5")], 2, "WASP_MAX_MAP_COUNT=-5"),
         (
             vec!["run", qs, "-H", h, "-t", "1s"],
             vec![("OTEL_EXPORTER_OTLP_ENDPOINT", h), ("OTEL_EXPORTER_OTLP_PROTOCOL", "htp/protobuf")],

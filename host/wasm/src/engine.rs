@@ -111,11 +111,13 @@ impl EngineOptions {
     /// the users' errors: [`crate::limits::capped`]). A small memory image is
     /// mapped copy-on-write too when the users fit with the two mappings
     /// more that costs each, and copied when they would not.
-    pub fn within_mapping_limit(mut self) -> (EngineOptions, Option<crate::limits::Capped>) {
-        let (Some(limit), Some(in_use)) = (crate::limits::MapLimit::read(), crate::limits::maps_in_use()) else {
-            return (self, None);
+    /// A `WASP_MAX_MAP_COUNT` that is not a number of mappings is refused.
+    pub fn within_mapping_limit(mut self) -> Result<(EngineOptions, Option<crate::limits::Capped>), LoadError> {
+        let limit = crate::limits::MapLimit::read().map_err(LoadError::Engine)?;
+        let (Some(limit), Some(in_use)) = (limit, crate::limits::maps_in_use()) else {
+            return Ok((self, None));
         };
-        if !self.cow && crate::limits::cap(self.capacity, true, limit, in_use).is_none() {
+        if !self.cow && crate::limits::users_that_fit(true, limit, in_use) >= self.capacity as u64 {
             self.cow = true;
         }
         let capped = crate::limits::cap(self.capacity, self.cow, limit, in_use);
@@ -125,7 +127,7 @@ impl EngineOptions {
             crate::limits::set_capped(c.clone());
         }
         crate::cache::copy_images(!self.cow);
-        (self, capped)
+        Ok((self, capped))
     }
 }
 

@@ -32,14 +32,31 @@ pub struct MapLimit {
 }
 
 impl MapLimit {
-    /// `WASP_MAX_MAP_COUNT` when set to a number, else `/proc/sys/vm/max_map_count`;
-    /// `None` where neither says (not Linux).
-    pub fn read() -> Option<MapLimit> {
-        if let Some(v) = std::env::var("WASP_MAX_MAP_COUNT").ok().and_then(|v| v.trim().parse().ok()) {
-            return Some(MapLimit { value: v, from_env: true });
-        }
-        let v = std::fs::read_to_string("/proc/sys/vm/max_map_count").ok()?.trim().parse().ok()?;
-        Some(MapLimit { value: v, from_env: false })
+    /// `WASP_MAX_MAP_COUNT` when set (a whole number from 1 to the kernel's
+    /// limit; more than the kernel's is the kernel's), else
+    /// `/proc/sys/vm/max_map_count`; `None` where neither says (not Linux).
+    /// A value that is not such a number is refused with the reason.
+    pub fn read() -> Result<Option<MapLimit>, String> {
+        let kernel = std::fs::read_to_string("/proc/sys/vm/max_map_count").ok().and_then(|v| v.trim().parse().ok());
+        let set = std::env::var_os("WASP_MAX_MAP_COUNT").map(|v| v.to_string_lossy().into_owned());
+        MapLimit::choose(set.as_deref(), kernel)
+    }
+
+    /// The limit from `WASP_MAX_MAP_COUNT`'s value (if set) and the kernel's.
+    fn choose(set: Option<&str>, kernel: Option<u64>) -> Result<Option<MapLimit>, String> {
+        let Some(set) = set else {
+            return Ok(kernel.map(|value| MapLimit { value, from_env: false }));
+        };
+        let value: u64 = set
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&v| v > 0)
+            .ok_or_else(|| format!("WASP_MAX_MAP_COUNT={}: not a whole number of memory mappings above zero", wasp_runner::text::printable(set, 64)))?;
+        Ok(Some(match kernel {
+            Some(k) if k <= value => MapLimit { value: k, from_env: false },
+            _ => MapLimit { value, from_env: true },
+        }))
     }
 
     pub fn name(&self) -> &'static str {
@@ -153,10 +170,23 @@ mod tests {
     }
 
     #[test]
+    fn the_variable_lowers_the_kernels_limit_and_absurd_values_are_refused() {
+        assert_eq!(MapLimit::choose(None, Some(65_530)), Ok(Some(KERNEL)));
+        assert_eq!(MapLimit::choose(Some("3000"), Some(65_530)), Ok(Some(MapLimit { value: 3000, from_env: true })));
+        assert_eq!(MapLimit::choose(Some("99999999"), Some(65_530)), Ok(Some(KERNEL)), "never above the kernel's");
+        assert_eq!(MapLimit::choose(Some("3000"), None), Ok(Some(MapLimit { value: 3000, from_env: true })));
+        assert_eq!(MapLimit::choose(None, None), Ok(None));
+        for bad in ["", "0", "-1", "lots", "1e9", "18446744073709551616", "3000\u{0}"] {
+            let e = MapLimit::choose(Some(bad), Some(65_530)).unwrap_err();
+            assert!(e.starts_with("WASP_MAX_MAP_COUNT=") && e.ends_with("not a whole number of memory mappings above zero"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
     fn this_process_has_mappings() {
         if cfg!(target_os = "linux") {
             assert!(maps_in_use().unwrap() > 10);
-            assert!(MapLimit::read().unwrap().value > 0);
+            assert!(MapLimit::read().unwrap().unwrap().value > 0);
         }
     }
 }

@@ -46,9 +46,9 @@ pub fn describe(p: &Plugin) -> serde_json::Value {
 /// How the plugin's users would be placed: one per instance (0.1.0), and how
 /// many fit in one process under its memory-mapping limit, with the memory
 /// image mapped copy-on-write or copied.
-pub fn scale(shape: &engine::PoolShape) -> serde_json::Value {
+pub fn scale(shape: &engine::PoolShape) -> Result<serde_json::Value, Fatal> {
     use wasp_wasm::limits::{maps_in_use, users_that_fit, MapLimit};
-    let per_process = match (MapLimit::read(), maps_in_use()) {
+    let per_process = match (MapLimit::read().map_err(Fatal::usage)?, maps_in_use()) {
         (Some(limit), Some(in_use)) => json!({
             "limit": limit.name(),
             "limit_value": limit.value,
@@ -57,11 +57,11 @@ pub fn scale(shape: &engine::PoolShape) -> serde_json::Value {
         }),
         _ => serde_json::Value::Null,
     };
-    json!({
+    Ok(json!({
         "users_per_instance": 1,
         "memory_image_bytes": shape.data_bytes,
         "users_per_process": per_process,
-    })
+    }))
 }
 
 pub fn text(p: &Plugin, scale: &serde_json::Value) -> String {
@@ -116,7 +116,7 @@ pub async fn main(args: InspectArgs) -> Result<i32, Fatal> {
     let options = EngineOptions::for_component(&bytes, 1, 64 << 20)?;
     let engine = engine::engine(&options)?;
     let p = Plugin::from_bytes(&engine, &args.plugin, &bytes).await?;
-    let scale = scale(&options.per_user);
+    let scale = scale(&options.per_user)?;
     if args.json {
         let mut d = describe(&p);
         d["scale"] = scale;

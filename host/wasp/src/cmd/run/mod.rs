@@ -105,7 +105,7 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     };
     // Read once: the bytes size the engine's instance pool, then are compiled.
     let bytes = component::read(&cfg.plugin)?;
-    let (options, capped) = EngineOptions::for_component(&bytes, capacity, cfg.max_user_memory)?.within_mapping_limit();
+    let (options, capped) = EngineOptions::for_component(&bytes, capacity, cfg.max_user_memory)?.within_mapping_limit()?;
     if let Some(c) = &capped {
         tracing::warn!("{}", c.warning());
     }
