@@ -489,18 +489,12 @@ async fn a_starved_machine_does_not_kill_trivial_tasks() {
             .expect("taskset (util-linux) starts a busy loop")
     };
     let busy_loops = [busy(), busy(), busy()];
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("out.json");
-    let child = wasp_under(&["taskset", "-c", &cpu, "nice", "-n", "19"])
-        .arg("run")
-        .arg(plugin("quickstart"))
-        .args(["-H", &t.url(), "-u", "20", "-r", "100", "-t", "6s", "--wait", "10ms", "--task-budget", "10ms", "--stop-timeout", "10s"])
-        .arg("--json")
-        .arg(&json)
-        .arg("--only-summary")
-        .spawn()
-        .unwrap();
-    let r = finish(child, Some(&json)).await;
+    let r = run_under(
+        &["taskset", "-c", &cpu, "nice", "-n", "19"],
+        &plugin("quickstart"),
+        &["-H", &t.url(), "-u", "20", "-r", "100", "-t", "6s", "--wait", "10ms", "--task-budget", "10ms", "--stop-timeout", "10s"],
+    )
+    .await;
     drop(busy_loops);
     let killed: Vec<_> = errors(&r.json).into_iter().filter(|(_, m, _)| m.starts_with("killed")).collect();
     assert!(killed.is_empty(), "trivial tasks were killed as over budget: {killed:?}");

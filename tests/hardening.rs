@@ -444,16 +444,12 @@ async fn a_run_past_the_mapping_limit_runs_what_fits_and_says_why() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_file_limit_below_the_users_is_explained() {
     let t = target().await;
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("out.json");
-    let child = wasp_under(&["prlimit", "--nofile=128:128"])
-        .arg("run")
-        .arg(plugin("quickstart"))
-        .args(["-H", &t.url(), "-u", "150", "-r", "1000", "-t", "2s", "--wait", "100ms", "--stop-timeout", "10s", "--only-summary", "--json"])
-        .arg(&json)
-        .spawn()
-        .unwrap();
-    let r = finish(child, Some(&json)).await;
+    let r = run_under(
+        &["prlimit", "--nofile=128:128"],
+        &plugin("quickstart"),
+        &["-H", &t.url(), "-u", "150", "-r", "1000", "-t", "2s", "--wait", "100ms", "--stop-timeout", "10s"],
+    )
+    .await;
     assert!(
         r.stderr.contains(
             "the open-file limit is 128 (the hard limit): fewer than one connection per user for 150 users; users past about 64 will fail to connect"

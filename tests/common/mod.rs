@@ -450,10 +450,18 @@ pub async fn run(plugin: &Path, args: &[&str]) -> Finished {
 
 /// As [`run`], with environment variables.
 pub async fn run_env(plugin: &Path, args: &[&str], envs: &[(&str, &str)]) -> Finished {
+    run_command(wasp().envs(envs.iter().copied()), plugin, args).await
+}
+
+/// As [`run`], started by another program (see [`wasp_under`]).
+pub async fn run_under(wrapper: &[&str], plugin: &Path, args: &[&str]) -> Finished {
+    run_command(&mut wasp_under(wrapper), plugin, args).await
+}
+
+async fn run_command(wasp: &mut Command, plugin: &Path, args: &[&str]) -> Finished {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("out.json");
-    let child =
-        wasp().envs(envs.iter().copied()).arg("run").arg(plugin).args(args).arg("--json").arg(&json).arg("--only-summary").spawn().expect("wasp starts");
+    let child = wasp.arg("run").arg(plugin).args(args).arg("--json").arg(&json).arg("--only-summary").spawn().expect("wasp starts");
     finish(child, Some(&json)).await
 }
 
