@@ -140,10 +140,10 @@ fn mapped_privately(engine: &Engine, component: &Component) -> Option<Component>
 /// to be copied ([`copy_images`]).
 pub fn load(engine: &Engine, bytes: &[u8], sha256: &str, compile: impl FnOnce(&[u8]) -> wasmtime::Result<Component>) -> wasmtime::Result<(Component, Outcome)> {
     let copy = COPY_IMAGES.load(Ordering::Relaxed);
+    // A compiled component with no cache file to map it from.
+    let unstored = |component: Component| if copy { component } else { mapped_privately(engine, &component).unwrap_or(component) };
     let Some(dir) = dir() else {
-        let component = compile(bytes)?;
-        let component = if copy { component } else { mapped_privately(engine, &component).unwrap_or(component) };
-        return Ok((component, Outcome::Off));
+        return Ok((unstored(compile(bytes)?), Outcome::Off));
     };
     let path = dir.join(key(engine, sha256));
     let mut outcome = Outcome::Miss;
@@ -179,11 +179,7 @@ pub fn load(engine: &Engine, bytes: &[u8], sha256: &str, compile: impl FnOnce(&[
         },
         Err(e) => {
             tracing::warn!("cannot store the compiled plugin in {}: {e}", dir.display());
-            if copy {
-                component
-            } else {
-                mapped_privately(engine, &component).unwrap_or(component)
-            }
+            unstored(component)
         }
     };
     Ok((component, outcome))
