@@ -138,6 +138,8 @@ const COPIES: &[(&str, &str)] = &[
     ("wit/wasp-plugin.wit", "guest-sdk/wit/wasp-plugin.wit"),
     ("wit/wasp-plugin.wit", "guest-sdk/python/wasp/wit/wasp-plugin.wit"),
     ("wit/wasp-plugin.wit", "guest-sdk/js/wit/wasp-plugin.wit"),
+    ("wit/v0.2/wasp-plugin.wit", "host/wasm/wit/v0.2/wasp-plugin.wit"),
+    ("wit/v0.2/wasp-plugin.wit", "guest-sdk/async/wit/wasp-plugin.wit"),
     ("host/shop/data/products.json", "plugins/otel-demo/data/products.json"),
 ];
 
@@ -176,6 +178,7 @@ fn every_library_crate_can_be_packaged() {
         }
     };
     package(&["wasp-sdk"]);
+    package(&["wasp-sdk-async"]);
     let host: Vec<&str> = LAYERS.iter().flat_map(|l| l.iter().copied()).filter(|c| *c != "wasp").collect();
     package(&host);
 }

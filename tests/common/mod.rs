@@ -46,6 +46,8 @@ pub struct Seen {
     pub headers: Vec<(String, HeaderMap)>,
     /// Path and arrival time of every request, in arrival order.
     pub times: Vec<(String, Instant)>,
+    /// Keys `/once?key=` was asked for.
+    once: std::collections::HashSet<String>,
 }
 
 #[derive(Clone)]
@@ -283,6 +285,16 @@ async fn bimodal(State(ctx): State<Ctx>) -> &'static str {
     "waited"
 }
 
+/// "first" the first time a key is asked for, "again" after.
+async fn once(State(ctx): State<Ctx>, Query(q): Query<HashMap<String, String>>) -> &'static str {
+    let key = q.get("key").cloned().unwrap_or_default();
+    if ctx.seen.lock().unwrap().once.insert(key) {
+        "first"
+    } else {
+        "again"
+    }
+}
+
 async fn items(body: String) -> StatusCode {
     match serde_json::from_str::<serde_json::Value>(&body) {
         Ok(v) if v.is_object() => StatusCode::CREATED,
@@ -309,6 +321,7 @@ pub async fn target() -> Target {
         .route("/hello", get(hello))
         .route("/login", get(login))
         .route("/whoami", get(whoami))
+        .route("/once", get(once))
         .route("/redirect", get(|| async { Redirect::to("/landing") }))
         .route("/landing", get(|| async { "landed" }))
         .route("/status/500", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "broken") }))
@@ -369,6 +382,10 @@ pub fn plugin(name: &str) -> PathBuf {
                 "swap",
                 "-p",
                 "hostile",
+                "-p",
+                "shared-users",
+                "-p",
+                "quickstart-async",
                 "-p",
                 "bad-other-world",
                 "-p",

@@ -44,7 +44,8 @@ use url::Position;
 
 /// One user's HTTP state: its cookies and, unless connections are shared,
 /// its own idle connections (made at its first request, closed with it).
-#[derive(Default)]
+/// Cloning gives another handle on the same user's state.
+#[derive(Default, Clone)]
 pub struct Session {
     state: Arc<SessionState>,
 }

@@ -24,6 +24,7 @@ wasmtime::component::bindgen!({
 pub const WIT_VERSION: &str = "0.1.1";
 /// The versions of plugins it runs: its own and the earlier ones of the same
 /// minor version (wasmtime links a 0.1.0 plugin's imports to the 0.1.1 ones).
-pub const ACCEPTED_VERSIONS: &[&str] = &["0.1.0", "0.1.1"];
+/// 0.2.0 is the world of users sharing instances (`crate::shared`).
+pub const ACCEPTED_VERSIONS: &[&str] = &["0.1.0", "0.1.1", "0.2.0"];
 /// The export every plugin must have.
 pub const BEHAVIOUR_EXPORT: &str = "wasp:plugin/behaviour";

@@ -16,6 +16,22 @@ use wasmtime::Engine;
 use wasp_runner::behaviour::{Behaviour, Task, Wait};
 use wasp_runner::text::printable;
 
+/// A plugin linked and ready to instantiate, by its world's version.
+#[derive(Clone)]
+pub enum Pre {
+    /// `wasp:plugin@0.1.x`: one instance per user.
+    V1(UserPre<UserState>),
+    /// `wasp:plugin@0.2.0`: users share instances.
+    V2(crate::shared::bindings::UserPre<crate::shared::instance::InstanceState>),
+}
+
+impl Pre {
+    /// Whether users of this plugin can share an instance (a 0.2 plugin).
+    pub fn shares_instances(&self) -> bool {
+        matches!(self, Pre::V2(_))
+    }
+}
+
 /// The most tasks a plugin may declare, and tags a task may have.
 pub const MAX_TASKS: usize = 1000;
 pub const MAX_TAGS: usize = 32;
@@ -24,7 +40,7 @@ pub const MAX_TAGS: usize = 32;
 pub struct Plugin {
     pub path: PathBuf,
     pub engine: Engine,
-    pub pre: UserPre<UserState>,
+    pub pre: Pre,
     pub behaviour: Behaviour,
     /// SHA-256 of the component's bytes, hex.
     pub sha256: String,
@@ -65,6 +81,31 @@ pub fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
     }
     check_bytes(&bytes).map_err(|why| LoadError::Plugin(format!("{shown} {why}")))?;
     Ok(bytes)
+}
+
+/// The `wasp:plugin` version the component exports its behaviour for, read
+/// from its bytes without compiling (`None`: not found, or not parsable;
+/// compiling reports that properly). It decides how the engine is sized:
+/// 0.2 plugins put many users in an instance.
+pub fn world_version(bytes: &[u8]) -> Option<String> {
+    use wasmtime::wasmparser::{Parser, Payload};
+    let mut depth = 0u32;
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload.ok()? {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::ComponentExportSection(r) if depth == 0 => {
+                for e in r.into_iter().flatten() {
+                    let name = e.name.name;
+                    if name.split('@').next() == Some(BEHAVIOUR_EXPORT) {
+                        return name.split('@').nth(1).map(str::to_string);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The checks a plugin's bytes get before any compiling: a WebAssembly
@@ -137,6 +178,17 @@ fn check_world(engine: &Engine, component: &Component) -> Result<String, String>
 }
 
 impl Plugin {
+    /// The users that share one instance of this plugin: `asked`
+    /// (`--users-per-instance`) or the default for a 0.2 plugin; always 1
+    /// for a 0.1 plugin.
+    pub fn users_per_instance(&self, asked: Option<u32>) -> u32 {
+        if self.pre.shares_instances() {
+            asked.unwrap_or(crate::shared::DEFAULT_USERS_PER_INSTANCE).max(1)
+        } else {
+            1
+        }
+    }
+
     /// Reads, loads, links and describes a plugin. Every failure is one line, exit code 3.
     pub async fn load(engine: &Engine, path: &Path) -> Result<Plugin, LoadError> {
         Self::from_bytes(engine, path, &read(path)?).await
@@ -152,11 +204,21 @@ impl Plugin {
             tokio::task::spawn_blocking(move || compile(&e, &p, &b)).await.map_err(|e| LoadError::Engine(format!("compiling {shown} failed: {e}")))??;
         let Compiled { component, sha256, cache, compile_time, size, wit_version } = compiled;
         let imports = component.component_type().imports(engine).map(|(n, _)| n.to_string()).collect();
-        let linker = linker(engine).map_err(|e| LoadError::Plugin(format!("host linker: {e:#}")))?;
-        let instance_pre =
-            linker.instantiate_pre(&component).map_err(|e| LoadError::Plugin(format!("{shown} needs an import this host does not provide: {}", chain(&e))))?;
-        let pre = UserPre::new(instance_pre).map_err(|e| LoadError::Plugin(format!("{shown} does not match wasp:plugin@{wit_version}: {}", chain(&e))))?;
-        let behaviour = describe(engine, &pre).await.map_err(|e| LoadError::Plugin(format!("{shown}: describe failed: {e}")))?;
+        let linked = |e: wasmtime::Error| LoadError::Plugin(format!("{shown} needs an import this host does not provide: {}", chain(&e)));
+        let mismatch = |e: wasmtime::Error| LoadError::Plugin(format!("{shown} does not match wasp:plugin@{wit_version}: {}", chain(&e)));
+        let host_linker = |e: wasmtime::Error| LoadError::Plugin(format!("host linker: {e:#}"));
+        let (pre, behaviour) = if wit_version.starts_with("0.2.") {
+            let instance_pre = crate::shared::instance::linker(engine).map_err(host_linker)?.instantiate_pre(&component).map_err(linked)?;
+            let pre = crate::shared::bindings::UserPre::new(instance_pre).map_err(mismatch)?;
+            let info = crate::shared::instance::describe(engine, &pre).await;
+            (Pre::V2(pre), info.and_then(behaviour_from_v2))
+        } else {
+            let instance_pre = linker(engine).map_err(host_linker)?.instantiate_pre(&component).map_err(linked)?;
+            let pre = UserPre::new(instance_pre).map_err(mismatch)?;
+            let behaviour = describe(engine, &pre).await;
+            (Pre::V1(pre), behaviour)
+        };
+        let behaviour = behaviour.map_err(|e| LoadError::Plugin(format!("{shown}: describe failed: {e}")))?;
         tracing::info!("plugin {shown}: ready in {} ms (compiled-plugin cache: {})", compile_time.as_millis(), cache.as_str());
         Ok(Plugin { path: path.to_path_buf(), engine: engine.clone(), pre, behaviour, sha256, cache, compile_time, size, imports, wit_version })
     }
@@ -173,6 +235,19 @@ async fn describe(engine: &Engine, pre: &UserPre<UserState>) -> Result<Behaviour
 
 fn ms(v: u32) -> Duration {
     Duration::from_millis(v as u64)
+}
+
+/// [`behaviour_from`] for a 0.2 plugin (the same records, another module).
+fn behaviour_from_v2(info: crate::shared::bindings::exports::wasp::plugin::behaviour::Info) -> Result<Behaviour, String> {
+    use crate::shared::bindings::exports::wasp::plugin::behaviour as v2;
+    let wait = match info.wait {
+        v2::Wait::None => wit::Wait::None,
+        v2::Wait::Constant(c) => wit::Wait::Constant(c),
+        v2::Wait::Between(b) => wit::Wait::Between(b),
+        v2::Wait::Pacing(p) => wit::Wait::Pacing(p),
+    };
+    let tasks = info.tasks.into_iter().map(|t| wit::Task { name: t.name, weight: t.weight, tags: t.tags }).collect();
+    behaviour_from(wit::Info { name: info.name, tasks, wait })
 }
 
 /// Converts and checks what `describe` returned.

@@ -106,6 +106,19 @@ impl EngineOptions {
         Ok(EngineOptions { capacity, max_user_memory, per_user, capped: false, cow })
     }
 
+    /// These options for users sharing instances, `per_instance` in each
+    /// (a 0.2 plugin): the pool holds instances, each with the memory of
+    /// `per_instance` users (at most 4 GiB, a 32-bit memory's most). An
+    /// instance takes no new users once it has had `per_instance`, and ends
+    /// with its last: room for twice the instances the users fill.
+    pub fn shared(mut self, per_instance: u32) -> EngineOptions {
+        if per_instance > 1 {
+            self.capacity = self.capacity.div_ceil(per_instance).saturating_mul(2).saturating_add(2);
+            self.max_user_memory = self.max_user_memory.saturating_mul(per_instance as usize).min(4 << 30);
+        }
+        self
+    }
+
     /// These options with the pool no larger than the process's memory
     /// mappings allow, and the cap when there was one (it is remembered for
     /// the users' errors: [`crate::limits::capped`]). A small memory image is
@@ -134,6 +147,8 @@ impl EngineOptions {
 fn config(opts: &EngineOptions, pooling: bool) -> Config {
     let mut c = Config::new();
     c.wasm_component_model(true);
+    // 0.2 plugins: async exports and imports, many users per instance.
+    c.wasm_component_model_async(true);
     c.epoch_interruption(true);
     c.max_wasm_stack(MAX_WASM_STACK);
     c.async_stack_size(FIBER_STACK);

@@ -22,6 +22,7 @@ pub mod imports;
 pub mod limits;
 pub mod output;
 pub mod reload;
+pub mod shared;
 pub mod user;
 
 pub use component::Plugin;

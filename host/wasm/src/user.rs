@@ -5,7 +5,7 @@
 use crate::bindings::exports::wasp::plugin::behaviour as wit;
 use crate::bindings::User as Bindings;
 use crate::budget::{Metered, OverBudget};
-use crate::component::Plugin;
+use crate::component::{Plugin, Pre};
 use crate::error::root;
 use crate::imports::baggage::TooMuchBaggage;
 use crate::imports::telemetry::TooMuchTelemetry;
@@ -30,9 +30,15 @@ pub struct UserState {
 
 /// The user's memory cap (`--max-user-memory`): wasmtime's store limits,
 /// with a trap that says which limit it was.
-struct Limits {
+pub(crate) struct Limits {
     inner: StoreLimits,
     max_memory: usize,
+}
+
+impl Limits {
+    pub(crate) fn new(max_memory: usize) -> Limits {
+        Limits { inner: StoreLimitsBuilder::new().memory_size(max_memory).build(), max_memory }
+    }
 }
 
 /// The trap of a guest whose memory would pass its cap.
@@ -114,12 +120,7 @@ pub(crate) fn new_store(
         wasi.secure_random(StdRng::seed_from_u64(s)).insecure_random(StdRng::seed_from_u64(s.rotate_left(17)));
         wasi.insecure_random_seed(s as u128);
     }
-    let state = UserState {
-        wasi: wasi.build(),
-        table: ResourceTable::new(),
-        limits: Limits { inner: StoreLimitsBuilder::new().memory_size(max_memory).build(), max_memory },
-        user: UserCtx::new(id, scenario, run),
-    };
+    let state = UserState { wasi: wasi.build(), table: ResourceTable::new(), limits: Limits::new(max_memory), user: UserCtx::new(id, scenario, run) };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);
     store.set_epoch_deadline(1);
@@ -154,9 +155,27 @@ pub struct WasmUsers {
     pub max_memory: usize,
     pub seed: Option<u64>,
     pub budget: Duration,
+    /// Users per shared instance, for 0.2 plugins (`--users-per-instance`).
+    pub per_instance: u32,
+    /// The shared instances of the current generation (0.2 plugins).
+    placement: std::sync::RwLock<Arc<crate::shared::users::Placement>>,
 }
 
-pub struct WasmUser {
+/// One simulated user: an instance of its own (0.1 plugins) or a user of a
+/// shared instance (0.2 plugins).
+pub enum WasmUser {
+    Own(OwnUser),
+    Shared(SharedUser),
+}
+
+/// A user of a shared instance, with the generation of its plugin.
+pub struct SharedUser {
+    inner: crate::shared::SharedUser,
+    generation: u64,
+    current: Arc<std::sync::atomic::AtomicU64>,
+}
+
+pub struct OwnUser {
     store: Store<UserState>,
     instance: Bindings,
     generation: u64,
@@ -191,7 +210,7 @@ pub(crate) fn trap_message(e: &wasmtime::Error) -> String {
     }
 }
 
-impl WasmUser {
+impl OwnUser {
     /// One export call: its span, its budget, its responses counted at the end.
     async fn call(
         &mut self,
@@ -212,27 +231,59 @@ impl WasmUser {
     }
 }
 
+impl WasmUser {
+    async fn call(&mut self, phase: Phase) -> Result<(), UserError> {
+        match self {
+            WasmUser::Own(u) => match phase {
+                Phase::Start => u.call(phase, async |g, s| g.call_on_start(s).await).await,
+                Phase::Task(i) => u.call(phase, async |g, s| g.call_run_task(s, i as u32).await).await,
+                Phase::Stop | Phase::Idle => u.call(Phase::Stop, async |g, s| g.call_on_stop(s).await.map(Ok)).await,
+            },
+            WasmUser::Shared(u) => u.inner.call(phase).await,
+        }
+    }
+}
+
 impl runner::User for WasmUser {
     async fn on_start(&mut self) -> Result<(), UserError> {
-        self.call(Phase::Start, async |g, s| g.call_on_start(s).await).await
+        self.call(Phase::Start).await
     }
 
     async fn run_task(&mut self, index: usize) -> Result<(), UserError> {
-        self.call(Phase::Task(index), async |g, s| g.call_run_task(s, index as u32).await).await
+        self.call(Phase::Task(index)).await
     }
 
     async fn on_stop(&mut self) -> Result<(), UserError> {
-        self.call(Phase::Stop, async |g, s| g.call_on_stop(s).await.map(Ok)).await
+        self.call(Phase::Stop).await
     }
 
     fn stale(&self) -> bool {
-        self.current.load(std::sync::atomic::Ordering::Relaxed) != self.generation
+        let (generation, current) = match self {
+            WasmUser::Own(u) => (u.generation, &u.current),
+            WasmUser::Shared(u) => {
+                if u.inner.stopped() {
+                    return true;
+                }
+                (u.generation, &u.current)
+            }
+        };
+        current.load(std::sync::atomic::Ordering::Relaxed) != generation
     }
 }
 
 impl WasmUsers {
-    pub fn new(plugin: Arc<Plugin>, run: Arc<RunCtx>, max_memory: usize, seed: Option<u64>, budget: Duration) -> WasmUsers {
-        WasmUsers { plugin: std::sync::RwLock::new(plugin), generation: Arc::default(), run, max_memory, seed, budget }
+    /// `per_instance` users share an instance of a 0.2 plugin; `max_memory`
+    /// is per user (an instance's cap is `per_instance` times it).
+    pub fn new(plugin: Arc<Plugin>, run: Arc<RunCtx>, max_memory: usize, seed: Option<u64>, budget: Duration, per_instance: u32) -> WasmUsers {
+        let placement = std::sync::RwLock::new(Arc::new(crate::shared::users::Placement::new(per_instance)));
+        WasmUsers { plugin: std::sync::RwLock::new(plugin), generation: Arc::default(), run, max_memory, seed, budget, per_instance, placement }
+    }
+
+    /// Once the run's users are gone: waits (up to `limit`) for the shared
+    /// instances to count what their users left behind.
+    pub async fn settle(&self, limit: Duration) {
+        let placement = self.placement.read().unwrap_or_else(|e| e.into_inner()).clone();
+        placement.settle(limit).await;
     }
 
     pub fn current(&self) -> Arc<Plugin> {
@@ -254,6 +305,8 @@ impl WasmUsers {
             ));
         }
         *self.plugin.write().unwrap_or_else(|e| e.into_inner()) = new;
+        // Users of the new plugin go to instances of it.
+        *self.placement.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(crate::shared::users::Placement::new(self.per_instance));
         self.generation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
@@ -267,11 +320,22 @@ impl runner::UserFactory for WasmUsers {
         // The generation first: a swap after this makes the user stale at once.
         let generation = self.generation.load(std::sync::atomic::Ordering::Relaxed);
         let plugin = self.current();
+        let pre = match &plugin.pre {
+            Pre::V1(pre) => pre,
+            Pre::V2(pre) => {
+                let placement = self.placement.read().unwrap_or_else(|e| e.into_inner()).clone();
+                let ctx = UserCtx::new(id, spec.scenario, self.run.clone());
+                let memory = self.max_memory.saturating_mul(placement.per_instance as usize);
+                let shared = placement.place(pre, &plugin.engine, ctx, &self.run, memory, self.budget).await?;
+                let inner = crate::shared::SharedUser::new(id, shared);
+                return Ok(WasmUser::Shared(SharedUser { inner, generation, current: self.generation.clone() }));
+            }
+        };
         let mut store = new_store(&plugin.engine, id, spec.scenario, self.run.clone(), self.max_memory, self.seed, self.budget);
-        let instance = plugin.pre.instantiate_async(&mut store).await.map_err(|e| match crate::limits::capped() {
+        let instance = pre.instantiate_async(&mut store).await.map_err(|e| match crate::limits::capped() {
             Some(c) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => c.user_error(),
             _ => format!("instantiating the plugin: {}", root(&e)),
         })?;
-        Ok(WasmUser { store, instance, generation, current: self.generation.clone(), budget: self.budget })
+        Ok(WasmUser::Own(OwnUser { store, instance, generation, current: self.generation.clone(), budget: self.budget }))
     }
 }

@@ -314,6 +314,13 @@ pub struct RunArgs {
     #[arg(long, env = "WASP_MAX_USER_MEMORY", default_value = "64MiB", value_parser = parse_size, value_name = "SIZE")]
     pub max_user_memory: u64,
 
+    /// Users sharing one instance of a wasp:plugin@0.2 plugin (default 64): each
+    /// instance's memory cap is this times --max-user-memory, and a trap or a
+    /// killed task restarts that instance's users. 1 gives every user its own
+    /// instance. 0.1 plugins always run one user per instance.
+    #[arg(long, env = "WASP_USERS_PER_INSTANCE", value_parser = clap::value_parser!(u32).range(1..=4096), value_name = "K")]
+    pub users_per_instance: Option<u32>,
+
     /// More origins guests may reach besides --host: http://host:port, host:port
     /// or a bare host name (any port). Repeat or separate with commas.
     #[arg(long, env = "WASP_ALLOW_HOST", value_delimiter = ',', value_name = "ORIGIN")]

@@ -22,6 +22,8 @@ pub struct RunConfig {
     pub stop_timeout: Duration,
     pub seed: Option<u64>,
     pub max_user_memory: usize,
+    /// `--users-per-instance`, when given (a 0.2 plugin's default otherwise).
+    pub users_per_instance: Option<u32>,
     pub request_timeout: Duration,
     pub max_body: usize,
     pub shared_connections: bool,
@@ -198,6 +200,7 @@ impl RunConfig {
             stop_timeout: a.stop_timeout,
             seed: a.seed,
             max_user_memory: a.max_user_memory as usize,
+            users_per_instance: a.users_per_instance,
             request_timeout: a.request_timeout,
             max_body: a.max_body as usize,
             shared_connections: a.shared_connections,

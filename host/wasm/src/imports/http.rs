@@ -121,6 +121,11 @@ pub struct UserHttp {
 const MAX_PENDING: usize = 64;
 
 impl UserHttp {
+    /// Another handle on the user's connections and cookies.
+    pub fn session(&self) -> Session {
+        self.session.clone()
+    }
+
     /// Counts every response still pending.
     pub fn flush(&mut self, run: &RunCtx) {
         for p in self.pending.drain(..) {
@@ -211,13 +216,25 @@ fn guest_error(e: wasp_http::Error) -> HttpError {
     }
 }
 
-impl Host for UserCtx {
-    async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
+/// A request on its way: what [`UserCtx::answered`] needs once it is answered.
+pub(crate) struct Flight {
+    scenario: usize,
+    method: &'static str,
+    /// The request's CLIENT span (with its parent).
+    cx: Context,
+    server: (String, u16),
+    t0: Instant,
+}
+
+impl UserCtx {
+    /// Checks and builds a guest's request: URL, allow-list, headers, its
+    /// CLIENT span and the trace-context and baggage headers. A refused
+    /// request is counted as an error of the user and never goes out.
+    pub(crate) fn outgoing(&mut self, req: Request) -> Result<(Outgoing, Flight), HttpError> {
         let run = self.run.clone();
         let client = &run.http;
         let scenario = self.scenario;
         let (m, method_name) = method(req.method);
-        // Refused requests never go out; they are counted as errors of the user.
         let refuse = |err: HttpError| {
             run.stats.user_error(scenario, "http", &format!("{}: {}", kind(&err), message(&err)));
             Err(err)
@@ -239,7 +256,6 @@ impl Host for UserCtx {
             Err(msg) => return refuse(HttpError::Invalid(msg)),
         };
         let server = (url.host_str().unwrap_or("").to_string(), url.port_or_known_default().unwrap_or(0));
-
         // The CLIENT span, child of the innermost open span, and the headers that carry it.
         let parent = self.telemetry.current();
         let cx = match run.telemetry.tracer.as_ref() {
@@ -291,12 +307,15 @@ impl Host for UserCtx {
         }
 
         let outgoing = Outgoing { method: m, url, headers, body: req.body, timeout: req.timeout_ms.map(|ms| Duration::from_millis(ms as u64)) };
-        let t0 = Instant::now();
         self.http.in_flight = Some((method_name, name));
-        let result = {
-            let _host = self.meter.host_wait();
-            client.send(&self.http.session, outgoing).await
-        };
+        Ok((outgoing, Flight { scenario, method: method_name, cx, server, t0: Instant::now() }))
+    }
+
+    /// The answer (or the failure) of the request in flight: a response the
+    /// guest may still judge, or an error counted at once.
+    pub(crate) fn answered(&mut self, flight: Flight, result: Result<wasp_http::Answer, wasp_http::Error>) -> Result<Response, HttpError> {
+        let Flight { scenario, method: method_name, cx, server, t0 } = flight;
+        let run = self.run.clone();
         let name = self.http.in_flight.take().map(|(_, n)| n).unwrap_or_default();
         let elapsed = t0.elapsed();
         let elapsed_us = elapsed.as_micros() as u64;
@@ -345,6 +364,17 @@ impl Host for UserCtx {
                 Err(guest_error(err))
             }
         }
+    }
+}
+
+impl Host for UserCtx {
+    async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
+        let (outgoing, flight) = self.outgoing(req)?;
+        let result = {
+            let _host = self.meter.host_wait();
+            self.run.http.send(&self.http.session, outgoing).await
+        };
+        self.answered(flight, result)
     }
 
     async fn fail(&mut self, id: u64, message: String) {

@@ -91,6 +91,9 @@ pub struct UserCtx {
     pub phase: Phase,
     /// Guest time of the current export call (see [`crate::budget`]).
     pub meter: Arc<Meter>,
+    /// The user has left (a shared instance's user whose handle was
+    /// dropped): its imports do nothing more, its requests are refused.
+    pub gone: bool,
 }
 
 impl UserCtx {
@@ -104,6 +107,7 @@ impl UserCtx {
             telemetry: telemetry::UserTelemetry::default(),
             phase: Phase::Idle,
             meter: Arc::default(),
+            gone: false,
         }
     }
 
@@ -149,6 +153,16 @@ impl UserCtx {
 /// one in flight is counted as interrupted, open spans end.
 impl Drop for UserCtx {
     fn drop(&mut self) {
+        self.leave();
+    }
+}
+
+impl UserCtx {
+    /// The user is gone, maybe in the middle of a call: what it measured is
+    /// counted (the request in flight as interrupted), its spans end, and it
+    /// does nothing more.
+    pub fn leave(&mut self) {
+        self.gone = true;
         if self.phase == Phase::Idle {
             return;
         }
@@ -157,5 +171,6 @@ impl Drop for UserCtx {
         }
         self.http.flush(&self.run);
         self.telemetry.end(Some("interrupted: the run stopped"));
+        self.phase = Phase::Idle;
     }
 }

@@ -37,6 +37,7 @@ pub fn meta(cfg: &RunConfig, plugin: &Plugin, started_at: u64) -> json::Meta {
     opt("request-timeout", humantime::format_duration(cfg.request_timeout).to_string());
     opt("task-budget", humantime::format_duration(cfg.task_budget).to_string());
     opt("max-user-memory", cfg.max_user_memory.to_string());
+    opt("users-per-instance", plugin.users_per_instance(cfg.users_per_instance).to_string());
     if !cfg.thresholds.is_empty() {
         opt("threshold", cfg.thresholds.iter().map(|t| t.text.clone()).collect::<Vec<_>>().join("; "));
     }

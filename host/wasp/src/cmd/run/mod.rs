@@ -105,7 +105,13 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     };
     // Read once: the bytes size the engine's instance pool, then are compiled.
     let bytes = component::read(&cfg.plugin)?;
-    let (options, capped) = EngineOptions::for_component(&bytes, capacity, cfg.max_user_memory)?.within_mapping_limit()?;
+    // A 0.2 plugin puts K users in an instance: the pool holds instances.
+    let per_instance = match component::world_version(&bytes) {
+        Some(v) if v.starts_with("0.2.") => cfg.users_per_instance.unwrap_or(wasp_wasm::shared::DEFAULT_USERS_PER_INSTANCE),
+        _ => 1,
+    };
+    let options = EngineOptions::for_component(&bytes, capacity, cfg.max_user_memory)?.shared(per_instance);
+    let (options, capped) = options.within_mapping_limit()?;
     if let Some(c) = &capped {
         tracing::warn!("{}", c.warning());
     }
@@ -115,6 +121,13 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         _ = signals.recv() => return Err(Fatal { code: exit::code::ABORTED, message: "stopped by a signal while loading the plugin".into() }),
     };
     drop(bytes);
+    if !plugin.pre.shares_instances() && cfg.users_per_instance.is_some_and(|k| k > 1) {
+        return Err(Fatal::usage(format!(
+            "--users-per-instance needs a wasp:plugin@0.2 plugin; {} is built for wasp:plugin@{} (one user per instance)",
+            cfg.plugin.display(),
+            plugin.wit_version
+        )));
+    }
     let flags = Arc::new(wasp_flags::Flags::new(&cfg.flags, telemetry.tracer.clone()).await.map_err(|e| Fatal::usage(format!("feature flags: {e}")))?);
     let current = CurrentStats::new(Arc::new(wasp_runner::Stats::new(&[])));
     let request_duration = telemetry.meter_provider.as_ref().map(|mp| wasp_telemetry::instruments::register(mp, &current, &telemetry));

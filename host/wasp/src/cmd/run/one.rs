@@ -6,7 +6,7 @@ use super::{abort, follow, history, live, Loaded};
 use crate::config::RunConfig;
 use crate::exit::{self, Fatal};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
 use wasp_report::{console, csv, json, Delivery};
 use wasp_runner::stats::ScenarioSpec;
@@ -88,7 +88,9 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
         flags: loaded.flags.clone(),
         scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
     });
-    let factory = Arc::new(WasmUsers::new(plugin.clone(), run_ctx, cfg.max_user_memory, cfg.seed, cfg.task_budget));
+    let per_instance = plugin.users_per_instance(cfg.users_per_instance);
+    let factory = Arc::new(WasmUsers::new(plugin.clone(), run_ctx, cfg.max_user_memory, cfg.seed, cfg.task_budget, per_instance));
+    let users = factory.clone();
     let controls = Controls::new(&scenarios.iter().map(|s| (s.name.clone(), s.executor.is_open())).collect::<Vec<_>>());
     let executors: Vec<String> = scenarios.iter().map(|s| crate::scenarios::describe(&s.executor)).collect();
     for (sc, ex) in scenarios.iter().zip(&executors) {
@@ -116,6 +118,8 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
     let live = tokio::spawn(live::live_console(stats.clone(), cfg.clone()));
     let watch = cfg.abort_on_threshold.then(|| tokio::spawn(abort::abort_on_threshold(stats.clone(), cfg.thresholds.clone(), stop)));
     let outcome = wasp_runner::run(factory, plan, stats.clone(), signals, controls).await;
+    // Shared instances count what their users left (requests in flight) as they end.
+    users.settle(Duration::from_secs(2)).await;
     for t in [poller, watcher, watch].into_iter().flatten() {
         t.abort();
     }

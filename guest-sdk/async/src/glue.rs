@@ -1,0 +1,91 @@
+//! The export side: turns a [`User`] type into the `behaviour` interface.
+//! Each simulated user is one `user` resource holding its value of the
+//! type and its [`Client`]; the task list is built once per instance.
+
+use crate::bindings::exports::wasp::plugin::behaviour::{Guest, GuestUser, Info, Task as WitTask, Wait as WitWait};
+use crate::bindings::wasp::plugin::session::Session;
+use crate::{Client, Task, User, Wait};
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+pub struct Glue<U>(PhantomData<U>);
+
+/// One user: its value (gone after on-stop) and its client.
+pub struct UserGlue<U: User> {
+    user: RefCell<Option<U>>,
+    client: RefCell<Option<Client>>,
+    tasks: Rc<Vec<Task<U>>>,
+}
+
+thread_local! {
+    static TASKS: RefCell<Option<Rc<dyn std::any::Any>>> = const { RefCell::new(None) };
+}
+
+/// The task list, built once per instance.
+fn tasks<U: User>() -> Rc<Vec<Task<U>>> {
+    TASKS.with(|t| {
+        let mut t = t.borrow_mut();
+        let any = t.get_or_insert_with(|| Rc::new(U::tasks()) as Rc<dyn std::any::Any>).clone();
+        any.downcast::<Vec<Task<U>>>().unwrap_or_else(|_| Rc::new(U::tasks()))
+    })
+}
+
+impl<U: User> Guest for Glue<U> {
+    type User = UserGlue<U>;
+
+    fn describe() -> Info {
+        let wait = match U::wait() {
+            Wait::None => WitWait::None,
+            Wait::Constant(d) => WitWait::Constant(ms(d)),
+            Wait::Between(lo, hi) => WitWait::Between((ms(lo), ms(hi))),
+            Wait::Pacing(d) => WitWait::Pacing(ms(d)),
+        };
+        let tasks = U::tasks().into_iter().map(|t| WitTask { name: t.name, weight: t.weight, tags: t.tags }).collect();
+        Info { name: U::name(), tasks, wait }
+    }
+}
+
+// The host calls one method of a user at a time, so the user's value is
+// borrowed by one call at a time, across its awaits.
+#[allow(clippy::await_holding_refcell_ref)]
+impl<U: User> GuestUser for UserGlue<U> {
+    fn new(s: Session) -> Self {
+        UserGlue { user: RefCell::new(Some(U::default())), client: RefCell::new(Some(Client::new(s))), tasks: tasks::<U>() }
+    }
+
+    async fn on_start(&self) -> Result<(), String> {
+        let (Some(user), Some(client)) = (&mut *self.user.borrow_mut(), &*self.client.borrow()) else {
+            return Err("the user has stopped".into());
+        };
+        user.on_start(client).await.map_err(|e| e.to_string())
+    }
+
+    async fn run_task(&self, index: u32) -> Result<(), String> {
+        let Some(task) = self.tasks.get(index as usize) else {
+            return Err(format!("no task #{index}"));
+        };
+        let (Some(user), Some(client)) = (&mut *self.user.borrow_mut(), &*self.client.borrow()) else {
+            return Err("the user has stopped".into());
+        };
+        (task.run)(user, client).await.map_err(|e| e.to_string())
+    }
+
+    /// The user's last call: its value and its session go once it returns,
+    /// so that an instance holds only its live users.
+    async fn on_stop(&self) {
+        {
+            let (Some(user), Some(client)) = (&mut *self.user.borrow_mut(), &*self.client.borrow()) else {
+                return;
+            };
+            user.on_stop(client).await;
+        }
+        self.user.borrow_mut().take();
+        self.client.borrow_mut().take();
+    }
+}
+
+/// A wait as the WIT carries it: whole milliseconds, at most u32::MAX (49 days).
+fn ms(d: std::time::Duration) -> u32 {
+    d.as_millis().min(u32::MAX as u128) as u32
+}

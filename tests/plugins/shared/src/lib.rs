@@ -1,0 +1,47 @@
+//! A 0.2 plugin for the end-to-end tests: many users per instance.
+//!
+//! on-start logs the user in (a cookie of its own) and sets baggage naming
+//! it. `hello` sends two requests that carry the user's id and task count as
+//! headers, so the target can check that each user's cookie, baggage and
+//! trace context stayed its own. `trap`: user 2 traps the first time the
+//! target says so (once per run); everyone else says hello.
+use wasp_sdk_async::prelude::*;
+
+#[derive(Default)]
+struct Shared {
+    /// This user's tasks so far: its own count, whatever its instance runs.
+    done: u64,
+}
+
+impl User for Shared {
+    fn tasks() -> Vec<Task<Self>> {
+        vec![task!("hello", 1, Self::hello).tag("hello"), task!("trap", 1, Self::trap).tag("trap")]
+    }
+
+    async fn on_start(&mut self, c: &Client) -> TaskResult {
+        let me = c.user_id();
+        c.get(&format!("/start?u={me}")).send().await?.error_for_status()?;
+        c.get(&format!("/login?u={me}")).send().await?.error_for_status()?;
+        c.set_baggage("wasp.test.user", &me.to_string());
+        Ok(())
+    }
+}
+
+impl Shared {
+    async fn hello(&mut self, c: &Client) -> TaskResult {
+        self.done += 1;
+        let (me, seq) = (c.user_id().to_string(), self.done.to_string());
+        c.get(&format!("/hello?u={me}")).header("x-user", &me).header("x-seq", &seq).send().await?;
+        c.get(&format!("/whoami?u={me}")).header("x-user", &me).header("x-seq", &seq).send().await?.error_for_status()?;
+        Ok(())
+    }
+
+    async fn trap(&mut self, c: &Client) -> TaskResult {
+        if c.user_id() == 2 && c.elapsed().as_millis() > 1000 && c.get("/once?key=trap").send().await?.text() == "first" {
+            panic!("user 2 traps, once");
+        }
+        self.hello(c).await
+    }
+}
+
+export!(Shared);
