@@ -190,7 +190,7 @@ async fn bad_plugins_exit_3_with_one_clear_line() {
         (corpus("core-module.wasm"), "is a core WebAssembly module, not a component"),
         (dir.join("bad_other_world.wasm"), "not a wasp plugin: it does not export wasp:plugin/behaviour"),
         (dir.join("bad_missing_export.wasm"), "does not match wasp:plugin@0.1.0"),
-        (dir.join("bad_wrong_version.wasm"), "built for wasp:plugin@0.2.0"),
+        (dir.join("bad_wrong_version.wasm"), "built for wasp:plugin@0.9.0"),
         (corpus("does-not-exist.wasm"), "plugin not found"),
     ];
     for (path, says) in cases {

@@ -10,33 +10,6 @@ use common::otlp::{receiver, text};
 use common::*;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use std::collections::HashSet;
-use std::path::PathBuf;
-use std::sync::Once;
-
-static PYTHON: Once = Once::new();
-static JS: Once = Once::new();
-
-/// A plugin built (once per test process) by `scripts/build-<lang>-plugins`.
-fn built(once: &Once, lang: &str, name: &str) -> PathBuf {
-    once.call_once(|| {
-        let script = workspace().join(format!("scripts/build-{lang}-plugins"));
-        let status = std::process::Command::new(&script).current_dir(workspace()).status().expect("the build script runs");
-        assert!(status.success(), "{} failed", script.display());
-    });
-    let dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
-    let sub = if lang == "python" { "python" } else { "js" };
-    let p = dir.join(sub).join(format!("{name}.wasm"));
-    assert!(p.exists(), "{} missing", p.display());
-    p
-}
-
-fn python_plugin(name: &str) -> PathBuf {
-    built(&PYTHON, "python", name)
-}
-
-fn js_plugin(name: &str) -> PathBuf {
-    built(&JS, "js", name)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_quickstart_sends_traced_requests_logs_and_spans() {

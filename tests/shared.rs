@@ -15,21 +15,23 @@ fn header<'a>(h: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_users_in_instances_of_64_keep_their_own_cookies_baggage_and_traces() {
+/// `users` users of `plugin` (the shared-users plugin in some language),
+/// `k` per instance, 5 tasks each: every user's counts are exact, and its
+/// cookie, baggage and traces stayed its own.
+async fn users_keep_their_own_state(plugin: &std::path::Path, users: u64, k: u32) {
     let t = target().await;
-    let args =
-        ["-H", &t.url(), "-T", "hello", "-u", "1000", "-r", "5000", "--executor", "per-user-iterations", "--iterations", "5", "--wait", "10ms", "-t", "50s"];
-    let r = run(&shared(), &[&args[..], &["--users-per-instance", "64"]].concat()).await;
+    let (u, k) = (users.to_string(), k.to_string());
+    let args = ["-H", &t.url(), "-T", "hello", "-u", &u, "-r", "5000", "--executor", "per-user-iterations", "--iterations", "5", "--wait", "10ms", "-t", "50s"];
+    let r = run(plugin, &[&args[..], &["--users-per-instance", &k]].concat()).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.json["meta"]["options"]["users-per-instance"], "64", "{}", r.json["meta"]);
+    assert_eq!(r.json["meta"]["options"]["users-per-instance"], k.as_str(), "{}", r.json["meta"]);
     let seen = t.seen.lock().unwrap();
     // Exact counts, per user.
-    assert_eq!(seen.hello_by_user.len(), 1000);
+    assert_eq!(seen.hello_by_user.len() as u64, users);
     assert!(seen.hello_by_user.values().all(|n| *n == 5), "{:?}", seen.hello_by_user.iter().filter(|(_, n)| **n != 5).collect::<Vec<_>>());
-    assert_eq!(seen.starts.len(), 1000, "each user started once");
-    assert_eq!(reported(&r.json, "/hello"), 5000);
-    assert_eq!(reported(&r.json, "/whoami"), 5000);
+    assert_eq!(seen.starts.len() as u64, users, "each user started once");
+    assert_eq!(reported(&r.json, "/hello"), 5 * users);
+    assert_eq!(reported(&r.json, "/whoami"), 5 * users);
     // Cookies: every /whoami carried its own user's session cookie only.
     assert_eq!(seen.cookie_mismatches, 0);
     assert_eq!(r.json["total"]["failures"], 0, "{}", r.json["failures"]);
@@ -50,12 +52,33 @@ async fn a_thousand_users_in_instances_of_64_keep_their_own_cookies_baggage_and_
         traces.entry((user.to_string(), header(h, "x-seq").unwrap().to_string())).or_default().insert(trace);
         checked += 1;
     }
-    assert_eq!(checked, 10_000);
-    assert_eq!(traces.len(), 5000, "one group per user and task");
+    assert_eq!(checked, 10 * users);
+    assert_eq!(traces.len() as u64, 5 * users, "one group per user and task");
     assert!(traces.values().all(|t| t.len() == 1), "a task's two requests are in one trace");
     let distinct: HashSet<_> = traces.values().flatten().collect();
-    assert_eq!(distinct.len(), 5000, "every task has a trace of its own");
+    assert_eq!(distinct.len() as u64, 5 * users, "every task has a trace of its own");
     drop(seen);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_rust_users_in_instances_of_64_keep_their_own_cookies_baggage_and_traces() {
+    users_keep_their_own_state(&shared(), 1000, 64).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_users_sharing_instances_keep_their_own_cookies_baggage_and_traces() {
+    users_keep_their_own_state(&python_plugin("shared-users-async"), 500, 250).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_0_2_quickstart_runs_against_a_target() {
+    let t = target().await;
+    let r = run(&python_plugin("quickstart-async"), &["-H", &t.url(), "-u", "100", "-r", "1000", "-t", "3s", "--wait", "20ms"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(reported(&r.json, "/items") > 0 && reported(&r.json, "/") > reported(&r.json, "/items"), "{}", r.json["requests"]);
+    assert_eq!(r.json["total"]["failures"], 0, "{}", r.json["failures"]);
+    assert_accounted(&r.json, t.total());
     t.stop().await;
 }
 
@@ -84,4 +107,50 @@ async fn users_per_instance_needs_a_0_2_plugin() {
     let r = run(&plugin("quickstart"), &["-H", "http://127.0.0.1:9", "-u", "1", "-t", "1s", "--users-per-instance", "4"]).await;
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--users-per-instance needs a wasp:plugin@0.2 plugin"), "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspect_shows_the_world_version_and_the_users_per_instance() {
+    let cache = tempfile::tempdir().unwrap();
+    let v2 = inspect_json(&shared(), cache.path()).await;
+    assert_eq!(v2["wit"], "wasp:plugin@0.2.0");
+    assert_eq!(v2["scale"]["users_per_instance"], 64);
+    let v1 = inspect_json(&plugin("quickstart"), cache.path()).await;
+    assert_eq!(v1["wit"], "wasp:plugin@0.1.1");
+    assert_eq!(v1["scale"]["users_per_instance"], 1);
+    // With a mapping limit, the users per process count K per instance.
+    if let (Some(a), Some(b)) = (v2["scale"]["users_per_process"]["copied"].as_u64(), v1["scale"]["users_per_process"]["copied"].as_u64()) {
+        assert!(a > b * 10, "64 users per instance fit far more users: {a} against {b}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_of_users_sharing_an_instance_nest_under_their_own_task_spans() {
+    use common::otlp::{receiver, text};
+    use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+    let t = target().await;
+    let rx = receiver(false).await;
+    let endpoint = rx.grpc_url();
+    let args = ["-H", &t.url(), "-T", "hello", "-u", "40", "-r", "1000", "--executor", "per-user-iterations", "--iterations", "3", "--wait", "5ms"];
+    let r = run_env(&shared(), &[&args[..], &["--users-per-instance", "8", "-t", "30s"]].concat(), &[("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint)]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = rx.store.lock().unwrap();
+    let by_id: HashMap<Vec<u8>, &opentelemetry_proto::tonic::trace::v1::Span> = got.spans.iter().map(|(_, s)| (s.span_id.clone(), s)).collect();
+    let clients: Vec<_> = got.spans.iter().map(|(_, s)| s).filter(|s| s.kind == SpanKind::Client as i32).collect();
+    // on-start's /start and /login, 3 tasks of 2 requests, on-stop's bye, for each of 40 users.
+    assert_eq!(clients.len(), 40 * 9, "{} CLIENT spans", clients.len());
+    for c in &clients {
+        let parent = by_id.get(&c.parent_span_id).unwrap_or_else(|| panic!("the parent of {} was exported", c.name));
+        assert!(["hello", "on_start", "on_stop"].contains(&parent.name.as_str()), "parent {}", parent.name);
+        assert_eq!(text(&c.attributes)["wasp.user.id"], text(&parent.attributes)["wasp.user.id"], "a request under another user's span");
+        assert_eq!(c.trace_id, parent.trace_id);
+    }
+    // Every call's span ended normally: none marked as interrupted or failed.
+    let failed: Vec<_> = got.spans.iter().filter(|(_, s)| s.status.as_ref().is_some_and(|st| st.code == 2)).map(|(_, s)| s.name.clone()).collect();
+    assert!(failed.is_empty(), "failed spans: {failed:?}");
+    let tasks = got.spans.iter().filter(|(_, s)| s.name == "hello").count();
+    assert_eq!(tasks, 120);
+    assert_eq!(got.spans.iter().filter(|(_, s)| s.name == "on_stop").count(), 40, "every user's on-stop span, ended as it returned");
+    drop(got);
+    t.stop().await;
 }

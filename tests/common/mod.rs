@@ -406,6 +406,31 @@ pub fn plugin(name: &str) -> PathBuf {
     p
 }
 
+pub static PYTHON: Once = Once::new();
+pub static JS: Once = Once::new();
+
+/// A plugin built (once per test process) by `scripts/build-<lang>-plugins`.
+pub fn built(once: &Once, lang: &str, name: &str) -> PathBuf {
+    once.call_once(|| {
+        let script = workspace().join(format!("scripts/build-{lang}-plugins"));
+        let status = std::process::Command::new(&script).current_dir(workspace()).status().expect("the build script runs");
+        assert!(status.success(), "{} failed", script.display());
+    });
+    let dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("target"));
+    let sub = if lang == "python" { "python" } else { "js" };
+    let p = dir.join(sub).join(format!("{name}.wasm"));
+    assert!(p.exists(), "{} missing", p.display());
+    p
+}
+
+pub fn python_plugin(name: &str) -> PathBuf {
+    built(&PYTHON, "python", name)
+}
+
+pub fn js_plugin(name: &str) -> PathBuf {
+    built(&JS, "js", name)
+}
+
 pub fn corpus(file: &str) -> PathBuf {
     workspace().join("tests/corpus").join(file)
 }

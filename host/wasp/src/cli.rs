@@ -195,6 +195,10 @@ pub struct InspectArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// The users per instance to show the scale for (a 0.2 plugin; see `wasp run`).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096), value_name = "K")]
+    pub users_per_instance: Option<u32>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -30,9 +30,14 @@ impl v2::session::HostSession for InstanceState {
     }
 
     /// The guest let go of its session (its user ended): the user's state
-    /// goes; anything it still had pending is counted.
+    /// goes, at once when it is between calls, else once the call has ended
+    /// (its span and responses are counted first).
     async fn drop(&mut self, s: Resource<UserCtx>) -> wasmtime::Result<()> {
-        self.table.delete(s)?;
+        if self.user(&s)?.phase == crate::imports::Phase::Idle {
+            self.table.delete(s)?;
+        } else {
+            self.released.push(s.rep());
+        }
         Ok(())
     }
 }

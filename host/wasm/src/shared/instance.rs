@@ -42,6 +42,16 @@ pub struct InstanceState {
     /// Epoch ticks at which the guest was computing since it last came back
     /// to the host (see the module's doc).
     pub(crate) ticks: u32,
+    /// Sessions the guest let go of during a call: deleted when it ends.
+    pub(crate) released: Vec<u32>,
+}
+
+impl InstanceState {
+    /// User `id` by its session's handle. A handle the table reused for
+    /// another user (after the guest let go of this one's) is not it.
+    fn user_of(&mut self, rep: u32, id: u64) -> Option<&mut UserCtx> {
+        self.table.get_mut(&session(rep)).ok().filter(|u| u.id == id)
+    }
 }
 
 impl WasiView for InstanceState {
@@ -75,7 +85,7 @@ pub(crate) async fn describe(
 pub(crate) fn new_store(engine: &Engine, run: Arc<RunCtx>, max_memory: usize, budget: Duration) -> Store<InstanceState> {
     let mut wasi = WasiCtxBuilder::new();
     wasi.stdout(GuestOutput { user: 0, stream: "stdout" }).stderr(GuestOutput { user: 0, stream: "stderr" });
-    let state = InstanceState { wasi: wasi.build(), table: ResourceTable::new(), limits: Limits::new(max_memory), run, ticks: 0 };
+    let state = InstanceState { wasi: wasi.build(), table: ResourceTable::new(), limits: Limits::new(max_memory), run, ticks: 0, released: Vec::new() };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);
     store.set_epoch_deadline(1);
@@ -106,8 +116,6 @@ pub(crate) struct Shared {
     pub(crate) tx: mpsc::UnboundedSender<Command>,
     /// Set when the instance stopped (a trap): its users are stale.
     pub(crate) dead: Arc<AtomicBool>,
-    /// Users placed here and not yet forgotten.
-    pub(crate) live: AtomicU32,
     /// Users ever placed here.
     pub(crate) placed: AtomicU32,
     pub(crate) index: u64,
@@ -163,10 +171,15 @@ pub(crate) async fn drive(mut store: Store<InstanceState>, bindings: Bindings, m
                                     let r = r.map_err(|message| UserError { message, fatal: false });
                                     let rep = entry.rep;
                                     acc.with(|mut a| {
-                                        if let Ok(u) = a.get().user(&session(rep)) {
+                                        let state = a.get();
+                                        if let Some(u) = state.user_of(rep, id) {
                                             if !u.gone {
                                                 u.end(r.as_ref().err().map(|e| e.message.as_str()));
                                             }
+                                        }
+                                        if let Some(i) = state.released.iter().position(|r| *r == rep) {
+                                            state.released.swap_remove(i);
+                                            let _ = state.table.delete(session(rep));
                                         }
                                     });
                                     if let Some(reply) = reply {
@@ -213,7 +226,7 @@ pub(crate) async fn drive(mut store: Store<InstanceState>, bindings: Bindings, m
                             let (guest, rep) = (entry.guest, entry.rep);
                             entry.reply = Some(reply);
                             acc.with(|mut a| {
-                                if let Ok(u) = a.get().user(&session(rep)) {
+                                if let Some(u) = a.get().user_of(rep, id) {
                                     u.begin(phase);
                                 }
                             });
@@ -233,7 +246,7 @@ pub(crate) async fn drive(mut store: Store<InstanceState>, bindings: Bindings, m
                                 // ends its spans; the guest's user stays until
                                 // the instance ends (or lets go of its session).
                                 acc.with(|mut a| {
-                                    if let Ok(u) = a.get().user(&session(entry.rep)) {
+                                    if let Some(u) = a.get().user_of(entry.rep, id) {
                                         u.leave();
                                     }
                                 });

@@ -56,7 +56,6 @@ impl Placement {
         let (reply, answer) = oneshot::channel();
         shared.tx.send(Command::Create { ctx: Box::new(ctx), reply }).map_err(|_| "its instance stopped".to_string())?;
         answer.await.map_err(|_| "its instance stopped".to_string())??;
-        shared.live.fetch_add(1, Ordering::Relaxed);
         tracing::trace!(user = id, instance = shared.index, "placed");
         Ok(shared)
     }
@@ -82,7 +81,7 @@ impl Placement {
         let mut drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
         drivers.retain(|d| !d.is_finished());
         drivers.push(driver);
-        Ok(Arc::new(Shared { tx, dead, live: Default::default(), placed: Default::default(), index }))
+        Ok(Arc::new(Shared { tx, dead, placed: Default::default(), index }))
     }
 
     /// Waits (up to `limit`) until every instance has ended, having served
@@ -128,7 +127,6 @@ impl SharedUser {
 
 impl Drop for SharedUser {
     fn drop(&mut self) {
-        self.instance.live.fetch_sub(1, Ordering::Relaxed);
         let _ = self.instance.tx.send(Command::Forget { id: self.id });
     }
 }

@@ -43,22 +43,24 @@ pub fn describe(p: &Plugin) -> serde_json::Value {
     })
 }
 
-/// How the plugin's users would be placed: one per instance (0.1.0), and how
-/// many fit in one process under its memory-mapping limit, with the memory
-/// image mapped copy-on-write or copied.
-pub fn scale(shape: &engine::PoolShape) -> Result<serde_json::Value, Fatal> {
+/// How the plugin's users would be placed: `per_instance` in an instance (1
+/// for a 0.1 plugin, `--users-per-instance` or its default for a 0.2 one),
+/// and how many fit in one process under its memory-mapping limit, with the
+/// memory image mapped copy-on-write or copied.
+pub fn scale(shape: &engine::PoolShape, per_instance: u32) -> Result<serde_json::Value, Fatal> {
     use wasp_wasm::limits::{maps_in_use, users_that_fit, MapLimit};
+    let users = |instances: u64| instances.saturating_mul(per_instance as u64);
     let per_process = match (MapLimit::read().map_err(Fatal::usage)?, maps_in_use()) {
         (Some(limit), Some(in_use)) => json!({
             "limit": limit.name(),
             "limit_value": limit.value,
-            "copy_on_write": users_that_fit(true, limit, in_use),
-            "copied": users_that_fit(false, limit, in_use),
+            "copy_on_write": users(users_that_fit(true, limit, in_use)),
+            "copied": users(users_that_fit(false, limit, in_use)),
         }),
         _ => serde_json::Value::Null,
     };
     Ok(json!({
-        "users_per_instance": 1,
+        "users_per_instance": per_instance,
         "memory_image_bytes": shape.data_bytes,
         "users_per_process": per_process,
     }))
@@ -87,8 +89,10 @@ pub fn text(p: &Plugin, scale: &serde_json::Value) -> String {
     let per = &scale["users_per_process"];
     let _ = writeln!(
         out,
-        "users      1 per instance (wasp:plugin@{}); memory image {:.1} KiB",
+        "users      {} per instance (wasp:plugin@{}{}); memory image {:.1} KiB",
+        scale["users_per_instance"],
         p.wit_version,
+        if p.pre.shares_instances() { ", --users-per-instance" } else { "" },
         scale["memory_image_bytes"].as_u64().unwrap_or(0) as f64 / 1024.0
     );
     if !per.is_null() {
@@ -116,7 +120,7 @@ pub async fn main(args: InspectArgs) -> Result<i32, Fatal> {
     let options = EngineOptions::for_component(&bytes, 1, 64 << 20)?;
     let engine = engine::engine(&options)?;
     let p = Plugin::from_bytes(&engine, &args.plugin, &bytes).await?;
-    let scale = scale(&options.per_user)?;
+    let scale = scale(&options.per_user, p.users_per_instance(args.users_per_instance))?;
     if args.json {
         let mut d = describe(&p);
         d["scale"] = scale;

@@ -1,7 +1,7 @@
-//! A plugin built against a future contract, wasp:plugin@0.2.0.
+//! A plugin built against a future contract, wasp:plugin@0.9.0.
 wit_bindgen::generate!({
     inline: r#"
-        package wasp:plugin@0.2.0;
+        package wasp:plugin@0.9.0;
         interface behaviour {
             record task { name: string, weight: u32, tags: list<string> }
             variant wait { none, constant(u32), between(tuple<u32, u32>), pacing(u32) }

@@ -3,7 +3,7 @@
 //! on-start logs the user in (a cookie of its own) and sets baggage naming
 //! it. `hello` sends two requests that carry the user's id and task count as
 //! headers, so the target can check that each user's cookie, baggage and
-//! trace context stayed its own. `trap`: user 2 traps the first time the
+//! trace context stayed its own. on-stop says goodbye with one request. `trap`: user 2 traps the first time the
 //! target says so (once per run); everyone else says hello.
 use wasp_sdk_async::prelude::*;
 
@@ -24,6 +24,12 @@ impl User for Shared {
         c.get(&format!("/login?u={me}")).send().await?.error_for_status()?;
         c.set_baggage("wasp.test.user", &me.to_string());
         Ok(())
+    }
+
+    /// A request as it leaves: on-stop's span is exported, and the SDK lets
+    /// go of the session during this call.
+    async fn on_stop(&mut self, c: &Client) {
+        let _ = c.get("/").name("bye").send().await;
     }
 }
 

@@ -1,0 +1,390 @@
+"""wasp-sdk for Python, wasp:plugin@0.2: many users per instance, async tasks.
+
+    from wasp_async import User, task, between, export
+
+    class Quickstart(User):
+        wait = between(0.5, 1.5)
+
+        @task(3)
+        async def index(self):
+            await self.client.get("/")
+
+    Behaviour = export(Quickstart)
+
+One instance of the component runs many simulated users (``wasp run
+--users-per-instance``): one object of your class per user. Tasks are
+``async def`` and ``await`` the host's HTTP, so that while one user waits
+for an answer the instance runs the others. Everything that acts for the
+user hangs off it: ``self.client`` (HTTP with its own cookies),
+``self.baggage``, ``self.log``, ``self.telemetry``, ``self.flags``,
+``self.user_id``. Module-level state is the instance's, shared by its users.
+"""
+
+import json as _json
+
+from componentize_py_types import Err
+from wit_world.exports import behaviour as _wit
+from wit_world.imports import baggage as _baggage, flags as _flags, http as _http
+from wit_world.imports import log as _log, session as _session, telemetry as _telemetry, types as _types
+
+WIT_VERSION = "0.2.0"
+
+__all__ = ["User", "task", "tag", "between", "constant", "constant_pacing", "export", "Response", "HttpError"]
+
+
+def _ms(seconds):
+    return max(0, int(round(seconds * 1000)))
+
+
+def between(min_wait, max_wait):
+    """Wait uniformly between ``min_wait`` and ``max_wait`` seconds."""
+    return _wit.Wait_Between((_ms(min_wait), _ms(max_wait)))
+
+
+def constant(wait):
+    """Wait ``wait`` seconds between tasks."""
+    return _wit.Wait_Constant(_ms(wait)) if wait > 0 else _wit.Wait_None_()
+
+
+def constant_pacing(period):
+    """Start a task every ``period`` seconds."""
+    return _wit.Wait_Pacing(_ms(period))
+
+
+def task(weight=1):
+    """Marks an ``async def`` method as a task, with a weight (``@task`` or ``@task(3)``)."""
+    if callable(weight):
+        weight.wasp_weight = 1
+        return weight
+
+    def mark(fn):
+        fn.wasp_weight = int(weight)
+        return fn
+    return mark
+
+
+def tag(*tags):
+    """Tags a task, for ``wasp run --tags/--exclude-tags``."""
+    def mark(fn):
+        fn.wasp_tags = list(getattr(fn, "wasp_tags", [])) + list(tags)
+        return fn
+    return mark
+
+
+class HttpError(Exception):
+    """No answer came: timeout, connect, protocol, denied or invalid."""
+
+    def __init__(self, kind, message):
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.message = message
+
+
+class Response:
+    """An answer. ``status_code < 400`` is a success unless you call ``failure``.
+    ``headers`` maps lower-case names to their values joined with ", "."""
+
+    def __init__(self, session, r):
+        self._session = session
+        self.id = r.id
+        self.status_code = r.status
+        headers = {}
+        for k, v in r.headers:
+            k = k.lower()
+            headers[k] = f"{headers[k]}, {v}" if k in headers else v
+        self.headers = headers
+        self.content = r.body
+        self.truncated = r.truncated
+        self.url = r.url
+        self.elapsed = r.elapsed_us / 1e6
+
+    @property
+    def ok(self):
+        return self.status_code < 400
+
+    @property
+    def text(self):
+        return self.content.decode("utf-8", "replace")
+
+    def json(self):
+        return _json.loads(self.content)
+
+    def failure(self, message):
+        """Counts this response as failed (Locust's ``catch_response`` ``failure``)."""
+        _http.fail(self._session, self.id, str(message))
+
+    def success(self):
+        """Counts this response as a success, whatever its status."""
+        _http.pass_(self._session, self.id)
+
+    def raise_for_status(self):
+        if not self.ok:
+            raise Exception(f"HTTP {self.status_code} from {self.url}")
+        return self
+
+
+_METHODS = {m.name: m for m in _types.Method}
+
+
+class Client:
+    """``self.client``: this user's requests through the host (its own
+    connections and cookies, redirects followed, relative URLs joined to
+    ``--host``). Every method is a coroutine: ``await self.client.get("/")``."""
+
+    def __init__(self, session):
+        self._session = session
+
+    async def request(self, method, url, name=None, headers=None, json=None, data=None, timeout=None):
+        hdrs = [(str(k), str(v)) for k, v in (headers or {}).items()]
+        body = None
+        if json is not None:
+            body = _json.dumps(json, separators=(",", ":")).encode()
+            if not any(k.lower() == "content-type" for k, _ in hdrs):
+                hdrs.append(("content-type", "application/json"))
+        elif data is not None:
+            body = data.encode() if isinstance(data, str) else bytes(data)
+        req = _types.Request(
+            method=_METHODS[method.upper()], url=url, headers=hdrs, body=body, name=name,
+            timeout_ms=None if timeout is None else _ms(timeout),
+        )
+        try:
+            return Response(self._session, await _http.send(self._session, req))
+        except Err as e:
+            kind = type(e.value).__name__.split("_")[-1].lower()
+            raise HttpError(kind, e.value.value) from None
+
+    async def get(self, url, **kw):
+        return await self.request("GET", url, **kw)
+
+    async def post(self, url, **kw):
+        return await self.request("POST", url, **kw)
+
+    async def put(self, url, **kw):
+        return await self.request("PUT", url, **kw)
+
+    async def patch(self, url, **kw):
+        return await self.request("PATCH", url, **kw)
+
+    async def delete(self, url, **kw):
+        return await self.request("DELETE", url, **kw)
+
+    async def head(self, url, **kw):
+        return await self.request("HEAD", url, **kw)
+
+    async def options(self, url, **kw):
+        return await self.request("OPTIONS", url, **kw)
+
+
+class Baggage:
+    """``self.baggage``: this user's W3C baggage, on all its later requests."""
+
+    def __init__(self, session):
+        self._session = session
+
+    def set(self, key, value):
+        _baggage.set(self._session, str(key), str(value))
+
+    def get(self, key):
+        return _baggage.get(self._session, str(key))
+
+    def remove(self, key):
+        _baggage.remove(self._session, str(key))
+
+    def entries(self):
+        return list(_baggage.entries(self._session))
+
+
+class Log:
+    """``self.log.info("...")`` etc.: lines in the host's log, tagged with the user and its span."""
+
+    def __init__(self, session):
+        self._session = session
+
+    def _emit(self, level, message, attrs):
+        _log.log(self._session, level, str(message), [(str(k), str(v)) for k, v in attrs.items()])
+
+    def debug(self, message, **attrs):
+        self._emit(_log.Level.DEBUG, message, attrs)
+
+    def info(self, message, **attrs):
+        self._emit(_log.Level.INFO, message, attrs)
+
+    def warning(self, message, **attrs):
+        self._emit(_log.Level.WARN, message, attrs)
+
+    warn = warning
+
+    def error(self, message, **attrs):
+        self._emit(_log.Level.ERROR, message, attrs)
+
+
+def _value(v):
+    if isinstance(v, bool):
+        return _telemetry.Value_Boolean(v)
+    if isinstance(v, int):
+        return _telemetry.Value_Int(v)
+    if isinstance(v, float):
+        return _telemetry.Value_Float(v)
+    return _telemetry.Value_Str(str(v))
+
+
+class _Span:
+    def __init__(self, session, name):
+        self._session, self.name = session, name
+
+    def __enter__(self):
+        _telemetry.start_span(self._session, self.name)
+        return self
+
+    def __exit__(self, *exc):
+        _telemetry.end_span(self._session)
+        return False
+
+
+class Telemetry:
+    """``self.telemetry``: this user's spans (``set_span_name``, ``set_attribute``, ``with span("x"):``)."""
+
+    def __init__(self, session):
+        self._session = session
+
+    def set_span_name(self, name):
+        _telemetry.set_span_name(self._session, name)
+
+    def set_attribute(self, key, value):
+        _telemetry.set_attribute(self._session, key, _value(value))
+
+    def span(self, name):
+        return _Span(self._session, name)
+
+    def event(self, name, **attrs):
+        _telemetry.add_event(self._session, name, [(k, _value(v)) for k, v in attrs.items()])
+
+    def exception(self, message):
+        _telemetry.record_exception(self._session, str(message))
+
+    def discard_span(self):
+        """Drop the span of the current call: it is not exported."""
+        _telemetry.discard_span(self._session)
+
+
+class Flags:
+    """``await self.flags.bool("key", False)``: flags evaluated by the host; the default when unknown."""
+
+    def __init__(self, session):
+        self._session = session
+
+    async def bool(self, key, default=False):
+        return await _flags.get_bool(self._session, key, default)
+
+    async def int(self, key, default=0):
+        return await _flags.get_int(self._session, key, default)
+
+    async def float(self, key, default=0.0):
+        return await _flags.get_float(self._session, key, default)
+
+    async def string(self, key, default=""):
+        return await _flags.get_string(self._session, key, default)
+
+
+class User:
+    """Subclass it; mark ``async def`` tasks with ``@task``; set ``wait``.
+    Optional ``async def on_start``/``on_stop``. ``name`` defaults to the class name."""
+
+    wait = None
+    name = None
+
+    def __init__(self, session):
+        self._session = session
+        self.user_id = session.user_id()
+        self.client = Client(session)
+        self.baggage = Baggage(session)
+        self.log = Log(session)
+        self.telemetry = Telemetry(session)
+        self.flags = Flags(session)
+
+    async def on_start(self):
+        # Nothing done: no span for it.
+        self.telemetry.discard_span()
+
+    async def on_stop(self):
+        self.telemetry.discard_span()
+
+
+def _tasks(cls):
+    seen, out = set(), []
+    for klass in reversed(cls.__mro__):
+        for attr, fn in vars(klass).items():
+            if callable(fn) and hasattr(fn, "wasp_weight"):
+                if attr in seen:
+                    out = [t for t in out if t[0] != attr]
+                seen.add(attr)
+                out.append((attr, fn))
+    return out
+
+
+# The plugin's user class and its tasks, set by `export` when the app module
+# is imported (at build time: the component is pre-initialised with them).
+_exported = {}
+
+
+def export(cls):
+    """Registers the user class and returns the ``Behaviour`` class
+    componentize-py exports: assign it to ``Behaviour`` in your app module."""
+    _exported["cls"] = cls
+    _exported["tasks"] = _tasks(cls)
+    tasks = _exported["tasks"]
+
+    from wit_world import exports
+
+    class Behaviour(exports.Behaviour):
+        def describe(self):
+            wait = cls.wait if cls.wait is not None else _wit.Wait_None_()
+            return _wit.Info(
+                name=cls.name or cls.__name__,
+                tasks=[_wit.Task(name=n, weight=fn.wasp_weight, tags=list(getattr(fn, "wasp_tags", []))) for n, fn in tasks],
+                wait=wait,
+            )
+
+    return Behaviour
+
+
+async def _guard(call):
+    try:
+        await call()
+    except Err:
+        raise
+    except Exception as e:  # a task's exception is a task error, not a trap
+        raise Err(f"{type(e).__name__}: {e}") from None
+
+
+class _UserResource(_wit.User):
+    """The ``user`` resource the host makes per simulated user (see ``behaviour``)."""
+
+    def __init__(self, s):
+        if not _exported.get("reseeded"):
+            # The component was pre-initialised at build time, `random` with
+            # it: reseed once per instance from the host's randomness.
+            import os
+            import random
+            random.seed(int.from_bytes(os.urandom(16), "little"))
+            _exported["reseeded"] = True
+        self._user = _exported["cls"](s)
+
+    async def on_start(self):
+        await _guard(lambda: self._user.on_start())
+
+    async def run_task(self, index):
+        tasks = _exported["tasks"]
+        if index >= len(tasks):
+            raise Err(f"no task #{index}")
+        fn = tasks[index][1]
+        await _guard(lambda: fn(self._user))
+
+    async def on_stop(self):
+        try:
+            await self._user.on_stop()
+        except Exception as e:
+            self._user.log.warning(f"on_stop: {type(e).__name__}: {e}")
+        # The user's last call: its object and its session go, so that an
+        # instance holds only its live users.
+        self._user = None

@@ -1,0 +1,23 @@
+"""The Python twin of tests/plugins/shared (wasp:plugin@0.2): users sharing
+instances, each with its own cookie, baggage, spans and task count."""
+
+from wasp_async import User, export, tag, task
+
+
+class Shared(User):
+    async def on_start(self):
+        self.done = 0
+        (await self.client.get(f"/start?u={self.user_id}")).raise_for_status()
+        (await self.client.get(f"/login?u={self.user_id}")).raise_for_status()
+        self.baggage.set("wasp.test.user", str(self.user_id))
+
+    @task
+    @tag("hello")
+    async def hello(self):
+        self.done += 1
+        h = {"x-user": str(self.user_id), "x-seq": str(self.done)}
+        await self.client.get(f"/hello?u={self.user_id}", headers=h)
+        (await self.client.get(f"/whoami?u={self.user_id}", headers=h)).raise_for_status()
+
+
+Behaviour = export(Shared)
