@@ -103,6 +103,25 @@ async fn a_trap_restarts_the_users_of_its_instance_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_past_its_budget_stops_its_instance_and_the_others_go_on() {
+    let t = target().await;
+    let args = ["-H", &t.url(), "-T", "spin", "-u", "12", "-r", "100", "-t", "3s", "--wait", "20ms", "--users-per-instance", "4", "--task-budget", "300ms"];
+    let r = run(&shared(), &args).await;
+    assert_eq!(r.code, 1, "a killed task is an error of the run: {}", r.stderr);
+    let messages = r.json["errors"].to_string();
+    assert!(messages.contains("killed: used more than 300ms of guest time"), "{messages}");
+    let seen = t.seen.lock().unwrap();
+    // The spinning user's instance started again (4 users), nobody else.
+    assert_eq!(seen.paths.get("/start").copied().unwrap_or(0), 16, "{:?}", seen.paths);
+    // The other users kept their rate while it spun: 8 users (20 ms waits)
+    // in the 3 s of the run did far more than 8 × 3 s / 300 ms.
+    let (runs, _) = task_runs(&r.json, "spin");
+    assert!(runs > 12 * 20, "{runs} task runs");
+    drop(seen);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_per_instance_needs_a_0_2_plugin() {
     let r = run(&plugin("quickstart"), &["-H", "http://127.0.0.1:9", "-u", "1", "-t", "1s", "--users-per-instance", "4"]).await;
     assert_eq!(r.code, 2, "{}", r.stderr);

@@ -4,7 +4,8 @@
 //! it. `hello` sends two requests that carry the user's id and task count as
 //! headers, so the target can check that each user's cookie, baggage and
 //! trace context stayed its own. on-stop says goodbye with one request. `trap`: user 2 traps the first time the
-//! target says so (once per run); everyone else says hello.
+//! target says so (once per run); `spin`: user 3 computes without end, once.
+//! Everyone else says hello.
 use wasp_sdk_async::prelude::*;
 
 #[derive(Default)]
@@ -15,7 +16,7 @@ struct Shared {
 
 impl User for Shared {
     fn tasks() -> Vec<Task<Self>> {
-        vec![task!("hello", 1, Self::hello).tag("hello"), task!("trap", 1, Self::trap).tag("trap")]
+        vec![task!("hello", 1, Self::hello).tag("hello"), task!("trap", 1, Self::trap).tag("trap"), task!("spin", 1, Self::spin).tag("spin")]
     }
 
     async fn on_start(&mut self, c: &Client) -> TaskResult {
@@ -45,6 +46,20 @@ impl Shared {
     async fn trap(&mut self, c: &Client) -> TaskResult {
         if c.user_id() == 2 && c.elapsed().as_millis() > 1000 && c.get("/once?key=trap").send().await?.text() == "first" {
             panic!("user 2 traps, once");
+        }
+        self.hello(c).await
+    }
+}
+
+impl Shared {
+    /// User 3 computes without end, once per run (after the first second):
+    /// the task budget must stop it, and with it its instance.
+    async fn spin(&mut self, c: &Client) -> TaskResult {
+        if c.user_id() == 3 && c.elapsed().as_millis() > 1000 && c.get("/once?key=spin").send().await?.text() == "first" {
+            let mut x = 0u64;
+            loop {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
         }
         self.hello(c).await
     }
