@@ -7,6 +7,7 @@ use crate::{Task, User, Wait};
 use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
+use wasp_sdk_core::wit_ms;
 
 thread_local! {
     static USER: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
@@ -35,9 +36,9 @@ impl<U: User> Guest for Glue<U> {
     fn describe() -> Info {
         let wait = match U::wait() {
             Wait::None => WitWait::None,
-            Wait::Constant(d) => WitWait::Constant(ms(d)),
-            Wait::Between(lo, hi) => WitWait::Between((ms(lo), ms(hi))),
-            Wait::Pacing(d) => WitWait::Pacing(ms(d)),
+            Wait::Constant(d) => WitWait::Constant(wit_ms(d)),
+            Wait::Between(lo, hi) => WitWait::Between((wit_ms(lo), wit_ms(hi))),
+            Wait::Pacing(d) => WitWait::Pacing(wit_ms(d)),
         };
         let tasks = U::tasks().into_iter().map(|t| WitTask { name: t.name, weight: t.weight, tags: t.tags }).collect();
         Info { name: U::name(), tasks, wait }
@@ -57,9 +58,4 @@ impl<U: User> Guest for Glue<U> {
     fn on_stop() {
         with_user::<U, _>(|u| u.on_stop());
     }
-}
-
-/// A wait as the WIT carries it: whole milliseconds, at most u32::MAX (49 days).
-fn ms(d: std::time::Duration) -> u32 {
-    d.as_millis().min(u32::MAX as u128) as u32
 }

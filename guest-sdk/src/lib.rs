@@ -61,42 +61,7 @@ pub use error::{Error, HttpError, TaskResult};
 /// The host/WIT contract this SDK speaks.
 pub const WIT_VERSION: &str = "0.1.1";
 
-/// How long a user waits between two tasks (the host keeps milliseconds).
-/// Written as in the Python and JavaScript SDKs and in Locust, in seconds:
-/// [`between`]`(0.5, 1.5)`, [`constant`]`(1.0)`, [`constant_pacing`]`(2.0)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wait {
-    /// The next task starts at once.
-    None,
-    Constant(std::time::Duration),
-    /// Uniformly random in [min, max].
-    Between(std::time::Duration, std::time::Duration),
-    /// A task starts every period (Locust's `constant_pacing`).
-    Pacing(std::time::Duration),
-}
-
-fn seconds(s: f64) -> std::time::Duration {
-    std::time::Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(std::time::Duration::MAX)
-}
-
-/// A wait drawn uniformly between `min` and `max` seconds (Locust's `between`).
-pub fn between(min: f64, max: f64) -> Wait {
-    Wait::Between(seconds(min), seconds(max))
-}
-
-/// The same wait every time, in seconds (Locust's `constant`); 0 is no wait.
-pub fn constant(wait: f64) -> Wait {
-    if wait > 0.0 {
-        Wait::Constant(seconds(wait))
-    } else {
-        Wait::None
-    }
-}
-
-/// A task starts every `period` seconds (Locust's `constant_pacing`).
-pub fn constant_pacing(period: f64) -> Wait {
-    Wait::Pacing(seconds(period))
-}
+pub use wasp_sdk_core::{between, constant, constant_pacing, Wait};
 
 /// One task: a name, a weight, optional tags, and the method that runs it.
 pub struct Task<U> {
@@ -160,23 +125,9 @@ macro_rules! export {
 
 /// Everything a plugin usually needs.
 pub mod prelude {
+    pub use crate::http::{Build as _, Verdict as _};
     pub use crate::{
         baggage, between, constant, constant_pacing, context, export, flags, http, log, random, task, telemetry, Error, Task, TaskResult, User, Wait,
     };
     pub use serde_json::json;
-}
-
-#[cfg(test)]
-mod wait_tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn waits_are_written_in_seconds_as_in_the_other_sdks() {
-        assert_eq!(between(0.5, 1.5), Wait::Between(Duration::from_millis(500), Duration::from_millis(1500)));
-        assert_eq!(constant(0.05), Wait::Constant(Duration::from_millis(50)));
-        assert_eq!(constant(0.0), Wait::None);
-        assert_eq!(constant_pacing(2.0), Wait::Pacing(Duration::from_secs(2)));
-        assert_eq!(between(-1.0, f64::INFINITY), Wait::Between(Duration::ZERO, Duration::MAX), "nonsense is clamped, never a panic");
-    }
 }

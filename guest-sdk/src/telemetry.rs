@@ -11,38 +11,7 @@
 use crate::bindings::wasp::plugin::telemetry as wit;
 pub use wit::Value;
 
-impl From<&str> for Value {
-    fn from(v: &str) -> Self {
-        Value::Str(v.to_string())
-    }
-}
-impl From<String> for Value {
-    fn from(v: String) -> Self {
-        Value::Str(v)
-    }
-}
-impl From<f64> for Value {
-    fn from(v: f64) -> Self {
-        Value::Float(v)
-    }
-}
-impl From<bool> for Value {
-    fn from(v: bool) -> Self {
-        Value::Boolean(v)
-    }
-}
-
-/// Integers become `int` attributes.
-macro_rules! int_values {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Value {
-            fn from(v: $t) -> Self {
-                Value::Int(v as i64)
-            }
-        }
-    )*};
-}
-int_values!(i32, i64, u32, u64, usize);
+wasp_sdk_core::__value_from!(Value);
 
 /// Sets an attribute on the innermost open span.
 pub fn set_attribute(key: &str, value: impl Into<Value>) {

@@ -6,10 +6,13 @@
 //! Baggage, spans, logs and flags act for this user only.
 
 use crate::bindings::wasp::plugin::session::{self as wit_session, Session};
-use crate::bindings::wasp::plugin::types::{Method, Request};
 use crate::bindings::wasp::plugin::{baggage, flags, http, log, telemetry};
 use crate::Error;
 use std::time::Duration;
+use wasp_sdk_core::Spec;
+pub use wasp_sdk_core::{Build, Method, Response};
+
+wasp_sdk_core::__request_from!(crate::bindings::wasp::plugin::types);
 
 pub use log::Level;
 pub use telemetry::Value;
@@ -40,13 +43,7 @@ impl Client {
     }
 
     fn request(&self, method: Method, url: &str) -> RequestBuilder<'_> {
-        RequestBuilder {
-            client: self,
-            req: Request { method, url: url.to_string(), headers: Vec::new(), body: None, name: None, timeout_ms: None },
-            checks: Vec::new(),
-            expect: None,
-            error: None,
-        }
+        RequestBuilder { client: self, spec: Spec::new(method, url) }
     }
 
     pub fn get(&self, url: &str) -> RequestBuilder<'_> {
@@ -138,166 +135,48 @@ impl Client {
     }
 }
 
-impl From<&str> for Value {
-    fn from(v: &str) -> Self {
-        Value::Str(v.to_string())
-    }
-}
-impl From<String> for Value {
-    fn from(v: String) -> Self {
-        Value::Str(v)
-    }
-}
-impl From<f64> for Value {
-    fn from(v: f64) -> Self {
-        Value::Float(v)
-    }
-}
-impl From<bool> for Value {
-    fn from(v: bool) -> Self {
-        Value::Boolean(v)
-    }
-}
-macro_rules! int_values {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Value {
-            fn from(v: $t) -> Self {
-                Value::Int(v as i64)
-            }
-        }
-    )*};
-}
-int_values!(i32, i64, u32, u64, usize);
+wasp_sdk_core::__value_from!(Value);
 
-type Check = (String, Box<dyn Fn(&Response) -> bool>);
-
-/// A request being built.
+/// A request being built: [`Build`]'s methods (`.header`, `.json`, `.check`
+/// …, in the prelude), then `.send().await`.
 #[must_use = "a request does nothing until `.send().await`"]
 pub struct RequestBuilder<'a> {
     client: &'a Client,
-    req: Request,
-    checks: Vec<Check>,
-    expect: Option<Vec<u16>>,
-    /// A body that could not be built: `send` returns it, sending nothing.
-    error: Option<Error>,
+    spec: Spec,
+}
+
+impl Build for RequestBuilder<'_> {
+    fn spec(&mut self) -> &mut Spec {
+        &mut self.spec
+    }
 }
 
 impl RequestBuilder<'_> {
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.req.headers.push((name.to_string(), value.to_string()));
-        self
-    }
-
-    /// A JSON body (and its content type). A value that cannot be written as
-    /// JSON makes `send` fail with the reason, without sending anything.
-    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Self {
-        match serde_json::to_vec(value) {
-            Ok(body) => self.header("content-type", "application/json").body(body),
-            Err(e) => {
-                self.error = Some(Error::Message(format!("the request's JSON body could not be written: {e}")));
-                self
-            }
-        }
-    }
-
-    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
-        self.req.body = Some(body.into());
-        self
-    }
-
-    /// The name the request is counted under (default: the path without query).
-    pub fn name(mut self, name: &str) -> Self {
-        self.req.name = Some(name.to_string());
-        self
-    }
-
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.req.timeout_ms = Some(timeout.as_millis().min(u32::MAX as u128) as u32);
-        self
-    }
-
-    /// Counts the response as failed, with `what` as the message, unless `ok(response)` holds.
-    pub fn check(mut self, what: &str, ok: impl Fn(&Response) -> bool + 'static) -> Self {
-        self.checks.push((what.to_string(), Box::new(ok)));
-        self
-    }
-
-    /// Counts only these statuses as success (instead of "below 400").
-    pub fn expect_status(mut self, statuses: &[u16]) -> Self {
-        self.expect = Some(statuses.to_vec());
-        self
-    }
-
     /// Sends the request; the instance runs its other users meanwhile. `Err`
     /// only when no answer came; a bad status is `Ok` and counted as a failure.
-    pub async fn send(self) -> Result<Response, Error> {
-        if let Some(e) = self.error {
+    pub async fn send(mut self) -> Result<Response, Error> {
+        if let Some(e) = self.spec.error.take() {
             return Err(e);
         }
         let session = &self.client.session;
-        let r = http::send(session, self.req).await?;
-        let resp = Response {
-            id: r.id,
-            status: r.status,
-            headers: r.headers,
-            body: r.body,
-            truncated: r.truncated,
-            url: r.url,
-            elapsed: Duration::from_micros(r.elapsed_us),
-        };
-        let verdict = match &self.expect {
-            Some(expect) if expect.contains(&resp.status) => Some(None),
-            Some(expect) => Some(Some(format!("status {} not in {:?}", resp.status, expect))),
-            None => None,
-        };
-        let check = self.checks.iter().find(|(_, ok)| !ok(&resp)).map(|(what, _)| format!("check failed: {what}"));
-        match (check, verdict) {
-            (Some(failed), _) | (None, Some(Some(failed))) => http::fail(session, resp.id, &failed),
-            (None, Some(None)) => http::pass(session, resp.id),
-            (None, None) => {}
+        let resp = response(http::send(session, wit_request(&mut self.spec)).await?);
+        match self.spec.verdict(&resp) {
+            Some(Ok(())) => http::pass(session, resp.id),
+            Some(Err(why)) => http::fail(session, resp.id, &why),
+            None => {}
         }
         Ok(resp)
     }
 }
 
-/// An answer from the target.
-#[derive(Debug, Clone)]
-pub struct Response {
-    pub id: u64,
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    /// The body was longer than the host's cap and was cut.
-    pub truncated: bool,
-    /// The URL that answered, after redirects.
-    pub url: String,
-    pub elapsed: Duration,
-}
-
-impl Response {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
+impl Client {
+    /// Counts a response as failed, with a message (before the task returns).
+    pub fn fail(&self, response: &Response, message: &str) {
+        http::fail(&self.session, response.id, message)
     }
 
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
-        Ok(serde_json::from_slice(&self.body)?)
-    }
-
-    /// The first header with this name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    pub fn ok(&self) -> bool {
-        self.status < 400
-    }
-
-    /// `Err` unless the status is below 400, for `?` in tasks.
-    pub fn error_for_status(self) -> Result<Self, Error> {
-        if self.ok() {
-            Ok(self)
-        } else {
-            Err(Error::Message(format!("HTTP {} from {}", self.status, self.url)))
-        }
+    /// Counts a response as a success, whatever its status.
+    pub fn pass(&self, response: &Response) {
+        http::pass(&self.session, response.id)
     }
 }

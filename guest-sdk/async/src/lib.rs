@@ -55,8 +55,9 @@ mod error;
 #[doc(hidden)]
 pub mod glue;
 
-pub use client::{Client, Level, RequestBuilder, Response, Value};
+pub use client::{Client, Level, RequestBuilder, Value};
 pub use error::{Error, HttpError, TaskResult};
+pub use wasp_sdk_core::Response;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -64,41 +65,7 @@ use std::pin::Pin;
 /// The host/WIT contract this SDK speaks.
 pub const WIT_VERSION: &str = "0.2.0";
 
-/// How long a user waits between two tasks, in seconds as in Locust:
-/// [`between`]`(0.5, 1.5)`, [`constant`]`(1.0)`, [`constant_pacing`]`(2.0)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Wait {
-    /// The next task starts at once.
-    None,
-    Constant(std::time::Duration),
-    /// Uniformly random in [min, max].
-    Between(std::time::Duration, std::time::Duration),
-    /// A task starts every period (Locust's `constant_pacing`).
-    Pacing(std::time::Duration),
-}
-
-fn seconds(s: f64) -> std::time::Duration {
-    std::time::Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(std::time::Duration::MAX)
-}
-
-/// A wait drawn uniformly between `min` and `max` seconds (Locust's `between`).
-pub fn between(min: f64, max: f64) -> Wait {
-    Wait::Between(seconds(min), seconds(max))
-}
-
-/// The same wait every time, in seconds (Locust's `constant`); 0 is no wait.
-pub fn constant(wait: f64) -> Wait {
-    if wait > 0.0 {
-        Wait::Constant(seconds(wait))
-    } else {
-        Wait::None
-    }
-}
-
-/// A task starts every `period` seconds (Locust's `constant_pacing`).
-pub fn constant_pacing(period: f64) -> Wait {
-    Wait::Pacing(seconds(period))
-}
+pub use wasp_sdk_core::{between, constant, constant_pacing, Wait};
 
 /// What a task method returns, boxed: `|u, c| Box::pin(u.index(c))`.
 pub type TaskFuture<'a> = Pin<Box<dyn Future<Output = TaskResult> + 'a>>;
@@ -180,4 +147,5 @@ macro_rules! export {
 pub mod prelude {
     pub use crate::{between, constant, constant_pacing, export, task, Client, Error, Level, Task, TaskFuture, TaskResult, User, Value, Wait};
     pub use serde_json::json;
+    pub use wasp_sdk_core::Build as _;
 }
