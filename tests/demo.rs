@@ -117,6 +117,10 @@ fn nix_kill(pid: u32, sig: &str) {
 /// The otel-demo plugin for 2 s against the shop, 5 users, the flood flag at
 /// `flood`; what a real OTLP receiver got.
 async fn shopper_run(flood: i64) -> (Finished, common::otlp::Receiver) {
+    shopper_run_of(&demo_plugin(), flood).await
+}
+
+async fn shopper_run_of(plugin: &std::path::Path, flood: i64) -> (Finished, common::otlp::Receiver) {
     let dir = tempfile::tempdir().unwrap();
     let flags = dir.path().join("flags.json");
     flag_file(&flags, &[("loadGeneratorFloodHomepage", "on")], &[("loadGeneratorFloodHomepage", "on", flood)]);
@@ -124,7 +128,7 @@ async fn shopper_run(flood: i64) -> (Finished, common::otlp::Receiver) {
     let rx = receiver(false).await;
     let endpoint = rx.grpc_url();
     let f = run_env(
-        &demo_plugin(),
+        plugin,
         &[
             "-H",
             &format!("http://{}", s.shop),
@@ -153,7 +157,19 @@ async fn shopper_run(flood: i64) -> (Finished, common::otlp::Receiver) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn spans_and_logs_of_the_shopper_are_exported() {
-    let (f, rx) = shopper_run(2).await;
+    check_spans_and_logs(&demo_plugin()).await;
+}
+
+/// The 0.2 shopper (users sharing instances): the same traffic, spans and logs.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_0_2_shopper_makes_the_same_traffic_spans_and_logs() {
+    let shared = plugin("otel_demo_async");
+    check_traffic_follows_the_table(&shared, 20, 3).await;
+    check_spans_and_logs(&shared).await;
+}
+
+async fn check_spans_and_logs(plugin: &std::path::Path) {
+    let (f, rx) = shopper_run_of(plugin, 2).await;
     let got = rx.store.lock().unwrap();
     // The SDK's default on-stop does nothing, and exports no span for it.
     assert!(got.spans.iter().all(|(_, s)| s.name != "on_stop"), "an on_stop span was exported");

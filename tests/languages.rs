@@ -80,6 +80,12 @@ async fn the_python_otel_demo_makes_the_same_traffic_as_the_rust_one() {
     check_traffic_follows_the_table(&python_plugin("otel-demo"), 5, 4).await;
 }
 
+/// The 0.2 Python shopper (users sharing instances, `async def` tasks).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_0_2_otel_demo_makes_the_same_traffic() {
+    check_traffic_follows_the_table(&python_plugin("otel-demo-async"), 5, 4).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_python_plugin_compiles_once_and_a_truncated_cache_entry_is_recompiled() {
     let qs = python_plugin("quickstart");

@@ -53,7 +53,7 @@ pub mod flags;
 pub mod glue;
 pub mod http;
 pub mod log;
-pub mod random;
+pub use wasp_sdk_core::random;
 pub mod telemetry;
 
 pub use error::{Error, HttpError, TaskResult};

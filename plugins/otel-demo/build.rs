@@ -5,9 +5,11 @@
 use std::fmt::Write;
 
 fn main() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    // otel-demo's own data/, also for otel-demo-async (which builds with this script).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = if root.join("data").is_dir() { root.join("data") } else { root.join("../otel-demo/data") };
     let read = |f: &str| -> serde_json::Value {
-        println!("cargo:rerun-if-changed=data/{f}");
+        println!("cargo:rerun-if-changed={}", dir.join(f).display());
         let text = std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("data/{f}: {e}"));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("data/{f} is not JSON: {e}"))
     };

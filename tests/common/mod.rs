@@ -387,6 +387,8 @@ pub fn plugin(name: &str) -> PathBuf {
                 "-p",
                 "quickstart-async",
                 "-p",
+                "otel-demo-async",
+                "-p",
                 "bad-other-world",
                 "-p",
                 "bad-missing-export",

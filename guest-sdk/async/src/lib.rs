@@ -57,7 +57,7 @@ pub mod glue;
 
 pub use client::{Client, Level, RequestBuilder, Value};
 pub use error::{Error, HttpError, TaskResult};
-pub use wasp_sdk_core::Response;
+pub use wasp_sdk_core::{random, Response};
 
 use std::future::Future;
 use std::pin::Pin;
@@ -145,7 +145,7 @@ macro_rules! export {
 
 /// Everything a plugin usually needs.
 pub mod prelude {
-    pub use crate::{between, constant, constant_pacing, export, task, Client, Error, Level, Task, TaskFuture, TaskResult, User, Value, Wait};
+    pub use crate::{between, constant, constant_pacing, export, random, task, Client, Error, Level, Task, TaskFuture, TaskResult, User, Value, Wait};
     pub use serde_json::json;
     pub use wasp_sdk_core::Build as _;
 }

@@ -7,6 +7,7 @@
 //! `wasp-sdk-async` (`@0.2`) re-export it and convert their bindings' types.
 
 mod error;
+pub mod random;
 mod request;
 mod wait;
 

@@ -256,6 +256,13 @@ class Telemetry:
     def span(self, name):
         return _Span(self._session, name)
 
+    def start_span(self, name):
+        """Opens a child span of the innermost open one (``end_span`` ends it)."""
+        _telemetry.start_span(self._session, name)
+
+    def end_span(self):
+        _telemetry.end_span(self._session)
+
     def event(self, name, **attrs):
         _telemetry.add_event(self._session, name, [(k, _value(v)) for k, v in attrs.items()])
 

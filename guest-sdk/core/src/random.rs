@@ -1,5 +1,6 @@
 //! Random helpers. Seeded from WASI randomness, so `wasp run --seed` makes
-//! them reproducible.
+//! them reproducible for 0.1 plugins (whose WASI randomness is seeded per
+//! user); a shared instance's users draw from one generator.
 
 use std::cell::RefCell;
 
