@@ -144,6 +144,7 @@ const COPIES: &[(&str, &str)] = &[
     ("wit/wasp-plugin.wit", "guest-sdk/js/wit/wasp-plugin.wit"),
     ("wit/v0.2/wasp-plugin.wit", "host/wasm/wit/v0.2/wasp-plugin.wit"),
     ("wit/v0.2/wasp-plugin.wit", "guest-sdk/async/wit/wasp-plugin.wit"),
+    ("wit/v0.2/wasp-plugin.wit", "guest-sdk/python/async/wasp_async/wit/wasp-plugin.wit"),
     ("host/shop/data/products.json", "plugins/otel-demo/data/products.json"),
 ];
 

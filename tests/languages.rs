@@ -127,8 +127,8 @@ fn the_python_sdk_passes_its_unit_tests() {
 }
 
 /// The Python SDK as a package: `pip install` into a fresh venv gives the
-/// `wasp` module and `wasp-build`, which builds the quickstart into a plugin
-/// that runs (the SDK is installed from a copy, so that the build leaves
+/// `wasp` and `wasp_async` modules and `wasp-build`, which builds the
+/// quickstart (and the 0.2 quickstart) into a plugin that runs (the SDK is installed from a copy, so that the build leaves
 /// nothing in the repository).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_python_sdk_installs_as_a_package_whose_wasp_build_makes_a_plugin() {
@@ -136,6 +136,9 @@ async fn the_python_sdk_installs_as_a_package_whose_wasp_build_makes_a_plugin() 
     let sdk = tmp.path().join("sdk");
     let copy = std::process::Command::new("cp").arg("-r").arg(workspace().join("guest-sdk/python")).arg(&sdk).status().unwrap();
     assert!(copy.success());
+    // A build folder left by an earlier `pip install` in the repository would
+    // be taken as up to date (cp gives every file the same new time).
+    let _ = std::fs::remove_dir_all(sdk.join("build"));
     let venv = tmp.path().join("venv");
     let sh = |cmd: &mut std::process::Command, what: &str| {
         let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -154,6 +157,19 @@ async fn the_python_sdk_installs_as_a_package_whose_wasp_build_makes_a_plugin() 
     let r = run(&wasm, &["-H", &t.url(), "-u", "2", "-t", "3s"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(t.count("/") > 0, "the built plugin sent its requests");
+    assert_accounted(&r.json, t.total());
+    t.stop().await;
+    // An app importing wasp_async is built for wasp:plugin@0.2, and its users share instances.
+    let shared = tmp.path().join("quickstart-async.wasm");
+    sh(
+        std::process::Command::new(venv.join("bin/wasp-build")).arg(workspace().join("plugins/python/quickstart-async/app.py")).arg("-o").arg(&shared),
+        "wasp-build (0.2)",
+    );
+    let t = target().await;
+    let r = run(&shared, &["-H", &t.url(), "-u", "4", "-t", "2s", "--users-per-instance", "2"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json["meta"]["options"]["users-per-instance"], "2");
+    assert!(t.count("/") > 0, "the 0.2 plugin sent its requests");
     assert_accounted(&r.json, t.total());
     // A file that is not Python: one line, a usage error.
     let out = std::process::Command::new(venv.join("bin/wasp-build")).arg(tmp.path().join("nope.txt")).args(["-o", "x.wasm"]).output().unwrap();

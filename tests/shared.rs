@@ -95,6 +95,9 @@ async fn a_trap_restarts_the_users_of_its_instance_only() {
     let messages = r.json["errors"].to_string();
     assert!(r.stderr.contains("stopped: wasm trap") || messages.contains("unreachable"), "{messages}\n{}", r.stderr);
     assert!((1..=4).contains(&failed), "{failed} task errors: {messages}");
+    // The guest's panic message is the instance's output, tagged with it.
+    let line = r.stderr.lines().find(|l| l.contains("user 2 traps, once")).unwrap_or_else(|| panic!("no guest line in {}", r.stderr));
+    assert!(line.contains("instance=") && !line.contains("user="), "{line}");
     // Exactly the trapping user's instance (4 users) started again.
     assert_eq!(seen.paths.get("/start").copied().unwrap_or(0), 16, "{:?}", seen.paths);
     assert_eq!(r.code, 1, "a trap is an error of the run");

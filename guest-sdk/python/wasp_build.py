@@ -1,6 +1,7 @@
 """``wasp-build app.py -o plugin.wasm``: a Python plugin into a WebAssembly
 component, with componentize-py (the pinned one this package depends on),
-wasp's WIT (shipped in this package) and its world ``user``."""
+wasp's WIT (shipped in this package) and its world ``user``. An app that
+imports ``wasp_async`` is built for wasp:plugin@0.2 (users sharing instances)."""
 
 import argparse
 import os
@@ -10,8 +11,13 @@ import sys
 import tempfile
 
 import importlib.util
+import re
 
 WORLD = "user"
+
+# componentize-py finds a 0.2 plugin's `user` resource in a module named
+# after its interface; this one is the wasp_async SDK's.
+BEHAVIOUR_SHIM = "from wasp_async import _UserResource as User  # noqa: F401\n"
 
 
 def main(argv=None):
@@ -23,11 +29,17 @@ def main(argv=None):
     app = os.path.abspath(a.app)
     if not app.endswith(".py") or not os.path.isfile(app):
         p.error(f"{a.app}: not a Python file")
+    with open(app, encoding="utf-8") as f:
+        shared = re.search(r"^\s*(from|import)\s+wasp_async\b", f.read(), re.M) is not None
+    sdk = "wasp_async" if shared else "wasp"
     # The installed SDK (found without importing it: it needs the component's bindings).
-    here = importlib.util.find_spec("wasp").submodule_search_locations[0]
+    here = importlib.util.find_spec(sdk).submodule_search_locations[0]
     with tempfile.TemporaryDirectory() as tmp:
         # Only the SDK goes in with the app (not the whole site-packages).
-        shutil.copytree(here, os.path.join(tmp, "wasp"), ignore=shutil.ignore_patterns("__pycache__", "wit"))
+        shutil.copytree(here, os.path.join(tmp, sdk), ignore=shutil.ignore_patterns("__pycache__", "wit"))
+        if shared:
+            with open(os.path.join(tmp, "behaviour.py"), "w") as f:
+                f.write(BEHAVIOUR_SHIM)
         out = os.path.abspath(a.output)
         cmd = [
             sys.executable, "-c", "import sys, componentize_py; sys.argv[0] = 'componentize-py'; sys.exit(componentize_py.script())",

@@ -12,11 +12,13 @@ use wasp_runner::text::printable;
 /// Longest line kept; a longer one is cut (and its rest dropped).
 const MAX_LINE: usize = 4096;
 
-/// One user's stdout or stderr.
+/// One user's stdout or stderr, or a shared instance's (`instance`: its
+/// users share the WASI streams, so a line is the instance's).
 #[derive(Clone, Copy)]
 pub struct GuestOutput {
     pub user: u64,
     pub stream: &'static str,
+    pub instance: Option<u64>,
 }
 
 impl IsTerminal for GuestOutput {
@@ -45,7 +47,10 @@ impl Lines {
         }
         let text = String::from_utf8_lossy(&self.line);
         let cut = if self.overflowed { " …" } else { "" };
-        tracing::info!(target: "guest", user = self.out.user, stream = self.out.stream, "{}{cut}", printable(&text, MAX_LINE));
+        match self.out.instance {
+            Some(instance) => tracing::info!(target: "guest", instance, stream = self.out.stream, "{}{cut}", printable(&text, MAX_LINE)),
+            None => tracing::info!(target: "guest", user = self.out.user, stream = self.out.stream, "{}{cut}", printable(&text, MAX_LINE)),
+        }
         self.line.clear();
         self.overflowed = false;
     }
@@ -94,7 +99,7 @@ mod tests {
 
     #[test]
     fn lines_are_split_bounded_and_never_block() {
-        let mut l = Lines { out: GuestOutput { user: 1, stream: "stdout" }, line: Vec::new(), overflowed: false };
+        let mut l = Lines { out: GuestOutput { user: 1, stream: "stdout", instance: None }, line: Vec::new(), overflowed: false };
         l.take(b"one\ntw");
         assert_eq!(l.line, b"tw");
         l.take(b"o\n");

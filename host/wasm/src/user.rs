@@ -114,7 +114,7 @@ pub(crate) fn new_store(
     let mut wasi = WasiCtxBuilder::new();
     // Guest prints become lines of wasp's (non-blocking) log, never a
     // blocking write, and never part of the summary on stdout.
-    wasi.stdout(GuestOutput { user: id, stream: "stdout" }).stderr(GuestOutput { user: id, stream: "stderr" });
+    wasi.stdout(GuestOutput { user: id, stream: "stdout", instance: None }).stderr(GuestOutput { user: id, stream: "stderr", instance: None });
     if let Some(seed) = seed {
         let s = seed ^ id.wrapping_mul(0xA24B_AED4_963E_E407);
         wasi.secure_random(StdRng::seed_from_u64(s)).insecure_random(StdRng::seed_from_u64(s.rotate_left(17)));

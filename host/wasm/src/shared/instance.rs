@@ -72,7 +72,7 @@ pub(crate) async fn describe(
     engine: &Engine,
     pre: &super::bindings::UserPre<InstanceState>,
 ) -> Result<super::bindings::exports::wasp::plugin::behaviour::Info, String> {
-    let mut store = new_store(engine, Arc::new(RunCtx::detached()), 64 << 20, Duration::from_secs(10));
+    let mut store = new_store(engine, 0, Arc::new(RunCtx::detached()), 64 << 20, Duration::from_secs(10));
     let bindings = pre.instantiate_async(&mut store).await.map_err(|e| crate::error::root(&e))?;
     let info = store
         .run_concurrent(async |acc: &Accessor<InstanceState>| bindings.wasp_plugin_behaviour().call_describe(acc).await)
@@ -82,9 +82,11 @@ pub(crate) async fn describe(
     Ok(info)
 }
 
-pub(crate) fn new_store(engine: &Engine, run: Arc<RunCtx>, max_memory: usize, budget: Duration) -> Store<InstanceState> {
+/// The store of shared instance number `index` (its guest output is tagged with it).
+pub(crate) fn new_store(engine: &Engine, index: u64, run: Arc<RunCtx>, max_memory: usize, budget: Duration) -> Store<InstanceState> {
     let mut wasi = WasiCtxBuilder::new();
-    wasi.stdout(GuestOutput { user: 0, stream: "stdout" }).stderr(GuestOutput { user: 0, stream: "stderr" });
+    let out = |stream| GuestOutput { user: 0, stream, instance: Some(index) };
+    wasi.stdout(out("stdout")).stderr(out("stderr"));
     let state = InstanceState { wasi: wasi.build(), table: ResourceTable::new(), limits: Limits::new(max_memory), run, ticks: 0, released: Vec::new() };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);

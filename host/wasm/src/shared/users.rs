@@ -69,14 +69,14 @@ impl Placement {
         max_memory: usize,
         budget: Duration,
     ) -> Result<Arc<Shared>, String> {
-        let mut store = instance::new_store(engine, run.clone(), max_memory, budget);
+        let index = self.next_index.fetch_add(1, Ordering::Relaxed);
+        let mut store = instance::new_store(engine, index, run.clone(), max_memory, budget);
         let bindings = pre.instantiate_async(&mut store).await.map_err(|e| match crate::limits::capped() {
             Some(c) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => c.user_error(),
             _ => format!("instantiating the plugin: {}", root(&e)),
         })?;
         let (tx, rx) = mpsc::unbounded_channel();
         let dead = Arc::new(AtomicBool::new(false));
-        let index = self.next_index.fetch_add(1, Ordering::Relaxed);
         let driver = tokio::spawn(instance::drive(store, bindings, rx, dead.clone(), index));
         let mut drivers = self.drivers.lock().unwrap_or_else(|e| e.into_inner());
         drivers.retain(|d| !d.is_finished());
