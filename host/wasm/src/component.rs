@@ -32,6 +32,21 @@ impl Pre {
     }
 }
 
+/// Whether plugins of `wasp:plugin@version` put many users in an instance.
+pub fn shares_instances(version: &str) -> bool {
+    version.starts_with("0.2.")
+}
+
+/// The users that share one instance of a plugin of `version`: `asked`
+/// (`--users-per-instance`) or the default for a 0.2 plugin; always 1 for a
+/// 0.1 plugin (or an unknown one).
+pub fn users_per_instance(version: Option<&str>, asked: Option<u32>) -> u32 {
+    match version {
+        Some(v) if shares_instances(v) => asked.unwrap_or(crate::shared::DEFAULT_USERS_PER_INSTANCE).max(1),
+        _ => 1,
+    }
+}
+
 /// The most tasks a plugin may declare, and tags a task may have.
 pub const MAX_TASKS: usize = 1000;
 pub const MAX_TAGS: usize = 32;
@@ -182,11 +197,7 @@ impl Plugin {
     /// (`--users-per-instance`) or the default for a 0.2 plugin; always 1
     /// for a 0.1 plugin.
     pub fn users_per_instance(&self, asked: Option<u32>) -> u32 {
-        if self.pre.shares_instances() {
-            asked.unwrap_or(crate::shared::DEFAULT_USERS_PER_INSTANCE).max(1)
-        } else {
-            1
-        }
+        users_per_instance(Some(&self.wit_version), asked)
     }
 
     /// Reads, loads, links and describes a plugin. Every failure is one line, exit code 3.
@@ -207,7 +218,7 @@ impl Plugin {
         let linked = |e: wasmtime::Error| LoadError::Plugin(format!("{shown} needs an import this host does not provide: {}", chain(&e)));
         let mismatch = |e: wasmtime::Error| LoadError::Plugin(format!("{shown} does not match wasp:plugin@{wit_version}: {}", chain(&e)));
         let host_linker = |e: wasmtime::Error| LoadError::Plugin(format!("host linker: {e:#}"));
-        let (pre, behaviour) = if wit_version.starts_with("0.2.") {
+        let (pre, behaviour) = if shares_instances(&wit_version) {
             let instance_pre = crate::shared::instance::linker(engine).map_err(host_linker)?.instantiate_pre(&component).map_err(linked)?;
             let pre = crate::shared::bindings::UserPre::new(instance_pre).map_err(mismatch)?;
             let info = crate::shared::instance::describe(engine, &pre).await;

@@ -143,6 +143,15 @@ pub fn capped() -> Option<&'static Capped> {
     CAPPED.get()
 }
 
+/// The one line a user gets when its instance cannot be made: the mapping
+/// limit's message when the pool was capped to it and is full, else the cause.
+pub(crate) fn instantiate_error(e: &wasmtime::Error) -> String {
+    match capped() {
+        Some(c) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => c.user_error(),
+        _ => format!("instantiating the plugin: {}", crate::error::root(e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

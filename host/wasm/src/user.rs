@@ -332,10 +332,7 @@ impl runner::UserFactory for WasmUsers {
             }
         };
         let mut store = new_store(&plugin.engine, id, spec.scenario, self.run.clone(), self.max_memory, self.seed, self.budget);
-        let instance = pre.instantiate_async(&mut store).await.map_err(|e| match crate::limits::capped() {
-            Some(c) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => c.user_error(),
-            _ => format!("instantiating the plugin: {}", root(&e)),
-        })?;
+        let instance = pre.instantiate_async(&mut store).await.map_err(|e| crate::limits::instantiate_error(&e))?;
         Ok(WasmUser::Own(OwnUser { store, instance, generation, current: self.generation.clone(), budget: self.budget }))
     }
 }

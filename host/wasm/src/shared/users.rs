@@ -8,7 +8,6 @@
 
 use super::bindings::UserPre;
 use super::instance::{self, Command, InstanceState, Shared};
-use crate::error::root;
 use crate::imports::{Phase, RunCtx, UserCtx};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -71,10 +70,7 @@ impl Placement {
     ) -> Result<Arc<Shared>, String> {
         let index = self.next_index.fetch_add(1, Ordering::Relaxed);
         let mut store = instance::new_store(engine, index, run.clone(), max_memory, budget);
-        let bindings = pre.instantiate_async(&mut store).await.map_err(|e| match crate::limits::capped() {
-            Some(c) if e.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() => c.user_error(),
-            _ => format!("instantiating the plugin: {}", root(&e)),
-        })?;
+        let bindings = pre.instantiate_async(&mut store).await.map_err(|e| crate::limits::instantiate_error(&e))?;
         let (tx, rx) = mpsc::unbounded_channel();
         let dead = Arc::new(AtomicBool::new(false));
         let driver = tokio::spawn(instance::drive(store, bindings, rx, dead.clone(), index));

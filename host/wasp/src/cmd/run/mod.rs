@@ -106,10 +106,7 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     // Read once: the bytes size the engine's instance pool, then are compiled.
     let bytes = component::read(&cfg.plugin)?;
     // A 0.2 plugin puts K users in an instance: the pool holds instances.
-    let per_instance = match component::world_version(&bytes) {
-        Some(v) if v.starts_with("0.2.") => cfg.users_per_instance.unwrap_or(wasp_wasm::shared::DEFAULT_USERS_PER_INSTANCE),
-        _ => 1,
-    };
+    let per_instance = component::users_per_instance(component::world_version(&bytes).as_deref(), cfg.users_per_instance);
     let options = EngineOptions::for_component(&bytes, capacity, cfg.max_user_memory)?.shared(per_instance);
     let (options, capped) = options.within_mapping_limit()?;
     if let Some(c) = &capped {
