@@ -197,3 +197,83 @@ async fn a_system_without_ca_certificates_still_runs_plain_http() {
     let warned = r.stderr.lines().filter(|l| l.contains("WARN") && l.contains("Mozilla roots built into wasp")).count();
     assert_eq!(warned, 1, "one warning naming the fallback:\n{}", r.stderr);
 }
+
+/// `HTTP_PROXY` with credentials: every request reaches the target through
+/// the proxy (one proxied connection per user, each request in absolute
+/// form with `Proxy-Authorization`), and `NO_PROXY` sends them straight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_goes_through_http_proxy_unless_no_proxy_says_otherwise() {
+    let t = target().await;
+    let proxy = proxy::start().await;
+    let with_auth = proxy.url().replace("http://", "http://tester:p%40ss@");
+    let args = ["-H", &t.url(), "-u", "3", "-r", "100", "-t", "1s", "--wait", "20ms", "--stop-timeout", "5s"];
+    let r = run_env(&plugin("quickstart"), &args, &[("HTTP_PROXY", &with_auth), ("NO_PROXY", "example.invalid")]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let count = r.json["total"]["count"].as_u64().unwrap();
+    assert!(count > 20 && t.total() == count, "{count} counted, {} served", t.total());
+    let asked = proxy.asked();
+    assert_eq!(asked.len(), 3, "one proxied connection per user: {asked:?}");
+    let origin = t.url();
+    assert!(asked.iter().all(|a| a.line.starts_with(&format!("GET {origin}/")) || a.line.starts_with(&format!("POST {origin}/"))), "absolute form: {asked:?}");
+    // "tester:p@ss", percent-decoded from the URL, in base64.
+    let expected = "Basic dGVzdGVyOnBAc3M=";
+    assert!(asked.iter().all(|a| a.auth.as_deref() == Some(expected)), "{asked:?}");
+    let seen = t.seen.lock().unwrap().headers.clone();
+    assert!(seen.iter().all(|(_, h)| h.get("proxy-authorization").is_some_and(|v| v == expected)), "every request came through the proxy");
+    assert_eq!(t.accepted(), 3, "the target saw only the proxy's connections");
+
+    let direct = target().await;
+    let args = ["-H", &direct.url(), "-u", "2", "-r", "100", "-t", "1s", "--wait", "20ms", "--stop-timeout", "5s"];
+    let r = run_env(&plugin("quickstart"), &args, &[("HTTP_PROXY", &proxy.url()), ("NO_PROXY", "localhost,127.0.0.0/8")]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(direct.total() > 10 && r.json["total"]["count"].as_u64() == Some(direct.total()));
+    assert_eq!(proxy.asked().len(), 3, "NO_PROXY: nothing more went through the proxy");
+    let seen = direct.seen.lock().unwrap().headers.clone();
+    assert!(seen.iter().all(|(_, h)| h.get("proxy-authorization").is_none()));
+    t.stop().await;
+    direct.stop().await;
+}
+
+/// `HTTPS_PROXY`: each user's connection is a CONNECT tunnel, and TLS runs
+/// end to end inside it (the private CA is checked as without a proxy). A
+/// proxy wasp cannot speak to (SOCKS) fails the requests as `connect`, by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_goes_through_a_connect_tunnel_and_unsupported_proxies_fail_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    make_certs(dir.path());
+    let (url, server, served) = tls_target(dir.path()).await;
+    let proxy = proxy::start().await;
+    let ca = dir.path().join("ca.pem");
+    let args = ["-H", url.as_str(), "-u", "3", "-r", "100", "-t", "1s", "--wait", "20ms", "--stop-timeout", "5s", "-E", "write"];
+    let r = run_env(&plugin("quickstart"), &args, &[("SSL_CERT_FILE", ca.to_str().unwrap()), ("HTTPS_PROXY", &proxy.url())]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let count = r.json["total"]["count"].as_u64().unwrap();
+    assert!(count > 20 && served.load(std::sync::atomic::Ordering::SeqCst) == count, "{count}");
+    let asked = proxy.asked();
+    let authority = url.trim_start_matches("https://");
+    assert_eq!(asked.len(), 3, "one tunnel per user: {asked:?}");
+    assert!(asked.iter().all(|a| a.line == format!("CONNECT {authority} HTTP/1.1")), "{asked:?}");
+
+    let r = run_env(&plugin("quickstart"), &args, &[("SSL_CERT_FILE", ca.to_str().unwrap()), ("HTTPS_PROXY", "socks5://127.0.0.1:9")]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let fails = failures(&r.json);
+    assert!(!fails.is_empty() && fails.iter().all(|(_, e, _)| e.starts_with("connect") && e.contains("http:// proxies")), "{fails:?}");
+    assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), count, "nothing went out");
+    server.abort();
+}
+
+/// Credentials in the URL (`http://user:pass@host/`) become a Basic
+/// `Authorization` header, as curl, reqwest and Python's requests send them,
+/// and are not in the request target.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_the_url_are_sent_as_basic_authorization() {
+    let t = target().await;
+    let host = t.url().replace("http://", "http://alice:s%3Acret@");
+    let r = run(&plugin("quickstart"), &["-H", &host, "-u", "2", "-r", "100", "-t", "1s", "--wait", "20ms", "--stop-timeout", "5s"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(t.total() > 10);
+    let seen = t.seen.lock().unwrap().headers.clone();
+    // "alice:s:cret" in base64.
+    assert!(seen.iter().all(|(_, h)| h.get("authorization").is_some_and(|v| v == "Basic YWxpY2U6czpjcmV0")), "{:?}", seen.first());
+    t.stop().await;
+}

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod faults;
 pub mod otlp;
 pub mod podman;
+pub mod proxy;
 
 use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -437,8 +438,8 @@ pub fn corpus(file: &str) -> PathBuf {
     workspace().join("tests/corpus").join(file)
 }
 
-/// The `wasp` binary with no WASP_/LOCUST_/OTEL_ settings from outside (but
-/// WASP_CACHE_DIR, where compiled plugins are kept).
+/// The `wasp` binary with no WASP_/LOCUST_/OTEL_ or proxy settings from
+/// outside (but WASP_CACHE_DIR, where compiled plugins are kept).
 pub fn wasp() -> Command {
     wasp_under(&[])
 }
@@ -457,7 +458,8 @@ pub fn wasp_under(wrapper: &[&str]) -> Command {
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().to_string();
         // The compiled-plugin cache is kept: CI points it inside the target dir.
-        if (k.starts_with("WASP_") && k != "WASP_CACHE_DIR") || k.starts_with("LOCUST_") || k.starts_with("OTEL_") || k == "RUST_LOG" {
+        let proxy = k.to_ascii_lowercase().ends_with("_proxy");
+        if (k.starts_with("WASP_") && k != "WASP_CACHE_DIR") || k.starts_with("LOCUST_") || k.starts_with("OTEL_") || k == "RUST_LOG" || proxy {
             c.env_remove(k);
         }
     }

@@ -4,7 +4,9 @@
 //! handle is dropped.
 
 use crate::error::{Error, ErrorKind};
+use crate::proxy::Via;
 use bytes::Bytes;
+use http::HeaderValue;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2, TrySendError};
@@ -44,47 +46,64 @@ impl Origin {
     }
 }
 
-/// A connection's request handle.
-pub(crate) enum Conn {
+/// A connection's request handle, and whether it is a forward proxy's.
+pub(crate) struct Conn {
+    send: Sender,
+    forward: Option<Forward>,
+}
+
+enum Sender {
     H1(http1::SendRequest<Body>),
     H2(http2::SendRequest<Body>),
 }
 
+/// A plain-http connection to a forward proxy: requests go in absolute
+/// form, with the proxy's credentials.
+#[derive(Clone)]
+pub(crate) struct Forward {
+    pub auth: Option<HeaderValue>,
+}
+
 impl Conn {
     pub fn is_closed(&self) -> bool {
-        match self {
-            Conn::H1(s) => s.is_closed(),
-            Conn::H2(s) => s.is_closed(),
+        match &self.send {
+            Sender::H1(s) => s.is_closed(),
+            Sender::H2(s) => s.is_closed(),
         }
     }
 
     pub fn is_h2(&self) -> bool {
-        matches!(self, Conn::H2(_))
+        matches!(self.send, Sender::H2(_))
+    }
+
+    /// Set when the connection goes to a forward proxy (plain http).
+    pub fn forward(&self) -> Option<&Forward> {
+        self.forward.as_ref()
     }
 
     /// A second handle on an HTTP/2 connection (it serves many requests at
     /// once); none for HTTP/1.1.
     pub fn share(&self) -> Option<Conn> {
-        match self {
-            Conn::H1(_) => None,
-            Conn::H2(s) => Some(Conn::H2(s.clone())),
+        match &self.send {
+            Sender::H1(_) => None,
+            Sender::H2(s) => Some(Conn { send: Sender::H2(s.clone()), forward: None }),
         }
     }
 
     /// Waits until the connection takes a request (an HTTP/1.1 connection
     /// serves one at a time); an error means it closed.
     pub async fn ready(&mut self) -> hyper::Result<()> {
-        match self {
-            Conn::H1(s) => s.ready().await,
-            Conn::H2(s) => s.ready().await,
+        match &mut self.send {
+            Sender::H1(s) => s.ready().await,
+            Sender::H2(s) => s.ready().await,
         }
     }
 
     /// Sends; on an error the request comes back if it never left.
     pub async fn send(&mut self, req: http::Request<Body>) -> Result<http::Response<Incoming>, TrySendError<http::Request<Body>>> {
-        match self {
-            Conn::H1(s) => s.try_send_request(req).await,
-            Conn::H2(s) => s.try_send_request(req).await,
+        match &mut self.send {
+            Sender::H1(s) => s.try_send_request(req).await,
+            Sender::H2(s) => s.try_send_request(req).await,
         }
     }
 }
@@ -93,20 +112,57 @@ fn connect_error(message: String) -> Error {
     Error::new(ErrorKind::Connect, message)
 }
 
-/// Opens a connection to `origin`.
-pub(crate) async fn open(origin: &Origin, tls: &Arc<rustls::ClientConfig>) -> Result<Conn, Error> {
+/// Opens a connection to `origin`, straight or through a proxy.
+pub(crate) async fn open(origin: &Origin, tls: &Arc<rustls::ClientConfig>, via: Option<Via>) -> Result<Conn, Error> {
     let host = origin.host.trim_start_matches('[').trim_end_matches(']');
-    let tcp = tcp(host, origin.port).await?;
+    let tcp = match &via {
+        None => tcp(host, origin.port).await?,
+        Some(v) => tcp(v.host.trim_start_matches('[').trim_end_matches(']'), v.port).await.map_err(|e| connect_error(format!("proxy: {}", e.message)))?,
+    };
     if !origin.tls {
-        return handshake(TokioIo::new(tcp), false).await;
+        let forward = via.map(|v| Forward { auth: v.auth });
+        return handshake(TokioIo::new(tcp), false, forward).await;
     }
     let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|e| connect_error(format!("'{host}' is not a TLS server name: {e}")))?;
-    let stream = tokio_rustls::TlsConnector::from(tls.clone())
-        .connect(name, tcp)
-        .await
-        .map_err(|e| connect_error(format!("TLS handshake with {host}:{}: {}", origin.port, one_line(&e))))?;
-    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-    handshake(TokioIo::new(stream), h2).await
+    let connector = tokio_rustls::TlsConnector::from(tls.clone());
+    let handshake_failed = |e: std::io::Error| connect_error(format!("TLS handshake with {host}:{}: {}", origin.port, one_line(&e)));
+    match via {
+        None => {
+            let stream = connector.connect(name, tcp).await.map_err(handshake_failed)?;
+            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+            handshake(TokioIo::new(stream), h2, None).await
+        }
+        Some(v) => {
+            let tunnel = TokioIo::new(tunnel(tcp, origin, &v).await?);
+            let stream = connector.connect(name, tunnel).await.map_err(handshake_failed)?;
+            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+            handshake(TokioIo::new(stream), h2, None).await
+        }
+    }
+}
+
+/// A `CONNECT` tunnel through the proxy to `origin`, made with hyper's
+/// upgrade support.
+async fn tunnel(tcp: TcpStream, origin: &Origin, via: &Via) -> Result<hyper::upgrade::Upgraded, Error> {
+    let failed = |what: &str, e: String| connect_error(format!("proxy {}:{}: {what}: {e}", via.host, via.port));
+    let (mut send, conn) = http1::Builder::new().handshake::<_, Body>(TokioIo::new(tcp)).await.map_err(|e| failed("connection setup", one_line(&e)))?;
+    tokio::spawn(async move {
+        let _ = conn.with_upgrades().await;
+    });
+    let authority = format!("{}:{}", origin.host, origin.port);
+    let mut req = http::Request::new(Body::default());
+    *req.method_mut() = http::Method::CONNECT;
+    *req.uri_mut() = http::Uri::try_from(authority.as_str()).map_err(|e| failed("tunnel target", e.to_string()))?;
+    let headers = req.headers_mut();
+    headers.insert(http::header::HOST, HeaderValue::from_str(&authority).map_err(|e| failed("tunnel target", e.to_string()))?);
+    if let Some(auth) = &via.auth {
+        headers.insert(http::header::PROXY_AUTHORIZATION, auth.clone());
+    }
+    let answer = send.send_request(req).await.map_err(|e| failed("CONNECT", one_line(&e)))?;
+    if answer.status() != http::StatusCode::OK {
+        return Err(failed("CONNECT", format!("answered {} for {authority}", answer.status())));
+    }
+    hyper::upgrade::on(answer).await.map_err(|e| failed("tunnel", one_line(&e)))
 }
 
 async fn tcp(host: &str, port: u16) -> Result<TcpStream, Error> {
@@ -125,7 +181,7 @@ async fn tcp(host: &str, port: u16) -> Result<TcpStream, Error> {
     Err(connect_error(last.unwrap_or_else(|| format!("'{host}' has no address"))))
 }
 
-async fn handshake<I>(io: I, h2: bool) -> Result<Conn, Error>
+async fn handshake<I>(io: I, h2: bool, forward: Option<Forward>) -> Result<Conn, Error>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -135,13 +191,13 @@ where
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        Ok(Conn::H2(send))
+        Ok(Conn { send: Sender::H2(send), forward })
     } else {
         let (send, conn) = http1::Builder::new().handshake(io).await.map_err(failed)?;
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        Ok(Conn::H1(send))
+        Ok(Conn { send: Sender::H1(send), forward })
     }
 }
 

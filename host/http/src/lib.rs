@@ -23,12 +23,14 @@ mod conn;
 mod error;
 pub mod jar;
 mod pool;
+mod proxy;
 mod redirect;
 pub mod roots;
 
 pub use allow::AllowList;
 pub use error::{Error, ErrorKind};
 pub use http::{header, Method};
+pub use proxy::Proxies;
 pub use url::Url;
 
 use bytes::Bytes;
@@ -67,6 +69,8 @@ pub struct Options {
     pub user_agent: String,
     /// One pool for all users (`--shared-connections`) instead of one per user.
     pub shared_connections: bool,
+    /// Forward proxies (`HTTP_PROXY`, … from the environment).
+    pub proxies: Proxies,
 }
 
 /// rustls with the platform's certificate verifier (as reqwest's own
@@ -116,6 +120,7 @@ struct Rules {
     user_agent: String,
     user_agent_header: HeaderValue,
     tls_notice: Option<String>,
+    proxies: Proxies,
 }
 
 /// A request, ready to go.
@@ -176,6 +181,7 @@ impl Client {
             user_agent: opts.user_agent,
             user_agent_header,
             tls_notice,
+            proxies: opts.proxies,
         };
         Ok(Client { inner: Arc::new(rules) })
     }
@@ -205,6 +211,12 @@ impl Client {
 
     pub fn allows(&self, url: &Url) -> bool {
         self.inner.allow.allows(url)
+    }
+
+    /// The proxy requests to `url`'s origin go through (`Ok(None)`: none),
+    /// or why they cannot go, for the log.
+    pub fn route(&self, url: &Url) -> Result<Option<String>, String> {
+        self.inner.proxies.describe(url)
     }
 
     /// The `User-Agent` requests carry unless they set one.
@@ -244,6 +256,10 @@ impl Rules {
         }
         if !headers.contains_key(header::ACCEPT) {
             headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        }
+        if let Some(auth) = credentials(&mut url) {
+            // `http://user:pass@host/`: sent as Basic authorization (as curl and reqwest do), never in the URL.
+            headers.entry(header::AUTHORIZATION).or_insert(auth);
         }
         let mut hops = 0;
         loop {
@@ -303,7 +319,7 @@ impl Rules {
             }
         };
         loop {
-            target(&mut req, url, conn.is_h2())?;
+            target(&mut req, url, &conn)?;
             let sent = match conn.ready().await {
                 Ok(()) => conn.send(req).await,
                 // Closed while idle: nothing was sent, a new connection takes it.
@@ -337,7 +353,8 @@ impl Rules {
     /// A new connection. Its future is large (a TLS handshake's state) and
     /// rare: boxed, so that every request's future stays small.
     async fn open(&self, origin: &Origin) -> Result<Conn, Error> {
-        Box::pin(conn::open(origin, &self.tls)).await
+        let via = self.proxies.via(origin)?;
+        Box::pin(conn::open(origin, &self.tls, via)).await
     }
 
     /// An idle connection for `url`'s origin, if there is one.
@@ -362,20 +379,41 @@ impl Rules {
 }
 
 /// Sets the request's target as its connection wants it: the path (and
-/// `Host`) over HTTP/1.1, the absolute URL over HTTP/2.
-fn target(req: &mut http::Request<conn::Body>, url: &Url, h2: bool) -> Result<(), Error> {
+/// `Host`) over HTTP/1.1, the absolute URL over HTTP/2 and to a forward
+/// proxy (with its credentials).
+fn target(req: &mut http::Request<conn::Body>, url: &Url, conn: &Conn) -> Result<(), Error> {
     let bad = |e: &dyn std::fmt::Display| Error::invalid(format!("'{url}' cannot be sent: {e}"));
-    if h2 {
+    if conn.is_h2() {
         *req.uri_mut() = http::Uri::try_from(&url[..Position::AfterQuery]).map_err(|e| bad(&e))?;
         *req.version_mut() = http::Version::HTTP_2;
         req.headers_mut().remove(header::HOST);
-    } else {
-        *req.uri_mut() = http::Uri::try_from(&url[Position::BeforePath..Position::AfterQuery]).map_err(|e| bad(&e))?;
-        *req.version_mut() = http::Version::HTTP_11;
-        let host = HeaderValue::from_str(&url[Position::BeforeHost..Position::AfterPort]).map_err(|e| bad(&e))?;
-        req.headers_mut().insert(header::HOST, host);
+        return Ok(());
+    }
+    let form = if conn.forward().is_some() { Position::BeforeScheme } else { Position::BeforePath };
+    *req.uri_mut() = http::Uri::try_from(&url[form..Position::AfterQuery]).map_err(|e| bad(&e))?;
+    *req.version_mut() = http::Version::HTTP_11;
+    let host = HeaderValue::from_str(&url[Position::BeforeHost..Position::AfterPort]).map_err(|e| bad(&e))?;
+    req.headers_mut().insert(header::HOST, host);
+    if let Some(auth) = conn.forward().and_then(|f| f.auth.clone()) {
+        req.headers_mut().insert(header::PROXY_AUTHORIZATION, auth);
     }
     Ok(())
+}
+
+/// Takes `user:password@` out of `url` and gives it back as a Basic
+/// `Authorization` value (percent-decoded, as curl sends it).
+fn credentials(url: &mut Url) -> Option<HeaderValue> {
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    let plain = format!("{}:{}", decode(url.username()), decode(url.password().unwrap_or("")));
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    use base64::Engine as _;
+    let mut value = HeaderValue::from_str(&format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(plain))).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 /// Reads a body to its end (so the connection can serve again), keeping at most `keep` bytes:
@@ -418,6 +456,7 @@ mod tests {
             max_redirects: 10,
             user_agent: "t".into(),
             shared_connections: false,
+            proxies: Proxies::none(),
         }
     }
 

@@ -177,6 +177,20 @@ fn guest_headers(headers: &[(String, String)]) -> Result<HeaderMap, String> {
     Ok(map)
 }
 
+/// `url.full` for the span: credentials in the URL are replaced by
+/// `REDACTED`, as the semantic conventions ask.
+fn full_url(url: &Url) -> String {
+    if url.username().is_empty() && url.password().is_none() {
+        return url.to_string();
+    }
+    let mut shown = url.clone();
+    let _ = shown.set_username("REDACTED");
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("REDACTED"));
+    }
+    shown.to_string()
+}
+
 fn method(m: Method) -> (wasp_http::Method, &'static str) {
     match m {
         Method::Get => (wasp_http::Method::GET, "GET"),
@@ -270,7 +284,7 @@ impl UserCtx {
                         let ua = headers.get(wasp_http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or(client.user_agent()).to_string();
                         span.set_attributes([
                             KeyValue::new(semconv::HTTP_REQUEST_METHOD, method_name),
-                            KeyValue::new(semconv::URL_FULL, url.to_string()),
+                            KeyValue::new(semconv::URL_FULL, full_url(&url)),
                             KeyValue::new(semconv::SERVER_ADDRESS, server.0.clone()),
                             KeyValue::new(semconv::SERVER_PORT, server.1 as i64),
                             KeyValue::new(semconv::USER_AGENT_ORIGINAL, ua),
@@ -389,6 +403,14 @@ impl Host for UserCtx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_show_urls_without_their_credentials() {
+        let u = |s: &str| full_url(&Url::parse(s).unwrap());
+        assert_eq!(u("http://shop.test:8080/a?b=1"), "http://shop.test:8080/a?b=1");
+        assert_eq!(u("http://alice:secret@shop.test/a"), "http://REDACTED:REDACTED@shop.test/a");
+        assert_eq!(u("https://token@shop.test/"), "https://REDACTED@shop.test/");
+    }
 
     #[test]
     fn host_owned_and_malformed_headers_are_refused_printably() {

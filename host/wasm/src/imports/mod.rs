@@ -51,6 +51,7 @@ impl RunCtx {
                 max_redirects: 0,
                 user_agent: String::new(),
                 shared_connections: false,
+                proxies: wasp_http::Proxies::none(),
             })
             .expect("a client with default settings builds"),
             host: String::new(),

@@ -63,10 +63,18 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
         max_redirects: 10,
         user_agent: format!("wasp/{}", env!("CARGO_PKG_VERSION")),
         shared_connections: cfg.shared_connections,
+        proxies: wasp_http::Proxies::from_env(),
     })
     .map_err(|e| Fatal::usage(format!("cannot build the HTTP client: {e}")))?;
     if let Some(n) = http.tls_notice() {
         tracing::warn!("{n}");
+    }
+    match cfg.host.as_ref().map(|h| (h, http.route(h))) {
+        Some((h, Ok(Some(proxy)))) => {
+            tracing::info!("requests to {} go through {proxy} (HTTP_PROXY/HTTPS_PROXY; NO_PROXY bypasses it)", h.origin().ascii_serialization())
+        }
+        Some((h, Err(why))) => tracing::warn!("requests to {} cannot go out: {why}", h.origin().ascii_serialization()),
+        _ => {}
     }
     let history = match &cfg.csv {
         Some(prefix) => Some(
