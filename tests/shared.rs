@@ -105,6 +105,26 @@ async fn a_trap_restarts_the_users_of_its_instance_only() {
     t.stop().await;
 }
 
+/// `--max-instance-memory` caps an instance: the user that grows past it
+/// traps with the option named, and only its instance's users restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_past_its_memory_cap_restarts_its_users_only() {
+    let t = target().await;
+    let args =
+        ["-H", &t.url(), "-T", "grow", "-u", "12", "-r", "100", "-t", "3s", "--wait", "20ms", "--users-per-instance", "4", "--max-instance-memory", "16MiB"];
+    let r = run(&shared(), &args).await;
+    assert_eq!(r.code, 1, "a trap is an error of the run: {}", r.stderr);
+    let messages = r.json["errors"].to_string();
+    assert!(messages.contains("memory limit exceeded: the guest's memory would pass 16 MiB (--max-instance-memory)"), "{messages}");
+    assert_eq!(r.json["meta"]["options"]["max-instance-memory"], (16u64 << 20).to_string(), "{}", r.json["meta"]);
+    let seen = t.seen.lock().unwrap();
+    assert_eq!(seen.paths.get("/start").copied().unwrap_or(0), 16, "{:?}", seen.paths);
+    let (runs, _) = task_runs(&r.json, "grow");
+    assert!(runs > 12 * 20, "{runs} task runs");
+    drop(seen);
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_past_its_budget_stops_its_instance_and_the_others_go_on() {
     let t = target().await;

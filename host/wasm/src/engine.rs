@@ -33,6 +33,8 @@ pub struct EngineOptions {
     /// Users' memories start as copy-on-write views of the plugin's memory
     /// image rather than copies of it.
     pub cow: bool,
+    /// Users per instance (see [`EngineOptions::shared`]).
+    pub per_instance: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +90,16 @@ impl PoolShape {
     }
 }
 
+/// The most memory a 32-bit Wasm memory can have, and so an instance.
+pub const MAX_INSTANCE_MEMORY: usize = 4 << 30;
+
+/// One instance's memory cap for users sharing instances:
+/// `--max-instance-memory` when given, else `per_instance` times
+/// `--max-user-memory`; at most 4 GiB.
+pub fn max_instance_memory(max_user_memory: usize, per_instance: u32, asked: Option<usize>) -> usize {
+    asked.unwrap_or_else(|| max_user_memory.saturating_mul(per_instance as usize)).min(MAX_INSTANCE_MEMORY)
+}
+
 impl EngineOptions {
     /// The options for running the component `bytes` (read by [`read`]): its
     /// contents give the pool's shape.
@@ -103,7 +115,7 @@ impl EngineOptions {
             )));
         }
         let cow = per_user.data_bytes >= COW_MIN_DATA;
-        Ok(EngineOptions { capacity, max_user_memory, per_user, capped: false, cow })
+        Ok(EngineOptions { capacity, max_user_memory, per_user, capped: false, cow, per_instance: 1 })
     }
 
     /// These options for users sharing instances, `per_instance` in each
@@ -111,12 +123,21 @@ impl EngineOptions {
     /// `per_instance` users (at most 4 GiB, a 32-bit memory's most). An
     /// instance takes no new users once it has had `per_instance`, and ends
     /// with its last: room for twice the instances the users fill.
-    pub fn shared(mut self, per_instance: u32) -> EngineOptions {
-        if per_instance > 1 {
+    /// `instance_memory` is `--max-instance-memory` when given.
+    pub fn shared(mut self, per_instance: u32, instance_memory: Option<usize>) -> Result<EngineOptions, LoadError> {
+        if per_instance > 1 || instance_memory.is_some() {
             self.capacity = self.capacity.div_ceil(per_instance).saturating_mul(2).saturating_add(2);
-            self.max_user_memory = self.max_user_memory.saturating_mul(per_instance as usize).min(4 << 30);
+            self.per_instance = per_instance;
+            self.max_user_memory = max_instance_memory(self.max_user_memory, per_instance, instance_memory);
+            if self.per_user.initial_memory > self.max_user_memory as u64 {
+                return Err(LoadError::Engine(format!(
+                    "--max-instance-memory {} is below the {} this plugin's memory starts with",
+                    crate::user::bytes_text(self.max_user_memory as u64),
+                    crate::user::bytes_text(self.per_user.initial_memory)
+                )));
+            }
         }
-        self
+        Ok(self)
     }
 
     /// These options with the pool no larger than the process's memory
@@ -133,7 +154,7 @@ impl EngineOptions {
         if !self.cow && crate::limits::users_that_fit(true, limit, in_use) >= self.capacity as u64 {
             self.cow = true;
         }
-        let capped = crate::limits::cap(self.capacity, self.cow, limit, in_use);
+        let capped = crate::limits::cap(self.capacity, self.cow, limit, in_use).map(|c| crate::limits::Capped { per_instance: self.per_instance, ..c });
         if let Some(c) = &capped {
             self.capacity = c.fits.max(1);
             self.capped = true;

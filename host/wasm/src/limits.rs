@@ -86,31 +86,42 @@ pub fn maps_in_use() -> Option<u64> {
 /// The pool's size when the mappings cap it below what the run asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capped {
+    /// Instances the run asked the pool for (one per user, or room for the
+    /// shared instances of its users), and those that fit.
     pub asked: u32,
     pub fits: u32,
+    /// Mappings one instance costs.
     pub per_user: u64,
     pub limit: MapLimit,
+    /// Users per instance: 1, or K for users sharing instances.
+    pub per_instance: u32,
 }
 
 impl Capped {
     /// The warning at the start of the run.
     pub fn warning(&self) -> String {
+        let (name, value, remedy) = (self.limit.name(), self.limit.value, self.limit.remedy());
+        if self.per_instance > 1 {
+            return format!(
+                "{name} is {value}: one process holds about {} instances of this plugin ({} memory mappings each, up to {} users each), \
+                 fewer than the {} the run's users may need; users that find no room are not started (an error each); {remedy}",
+                self.fits, self.per_user, self.per_instance, self.asked
+            );
+        }
         format!(
-            "{} is {}: one process holds about {} users of this plugin ({} memory mappings each), fewer than the {} asked; \
-             the users past {} are not started (an error each); {}",
-            self.limit.name(),
-            self.limit.value,
-            self.fits,
-            self.per_user,
-            self.asked,
-            self.fits,
-            self.limit.remedy()
+            "{name} is {value}: one process holds about {} users of this plugin ({} memory mappings each), fewer than the {} asked; \
+             the users past {} are not started (an error each); {remedy}",
+            self.fits, self.per_user, self.asked, self.fits
         )
     }
 
     /// The error of each user that is not started.
     pub fn user_error(&self) -> String {
-        format!("not started: {} = {} fits {} users in one process; {}", self.limit.name(), self.limit.value, self.fits, self.limit.remedy())
+        let (name, value, remedy) = (self.limit.name(), self.limit.value, self.limit.remedy());
+        if self.per_instance > 1 {
+            return format!("not started: {name} = {value} fits {} instances ({} users each) in one process; {remedy}", self.fits, self.per_instance);
+        }
+        format!("not started: {name} = {value} fits {} users in one process; {remedy}", self.fits)
     }
 }
 
@@ -118,7 +129,7 @@ impl Capped {
 /// `Some` when that is fewer than `asked`.
 pub fn cap(asked: u32, cow: bool, limit: MapLimit, in_use: u64) -> Option<Capped> {
     let fits = users_that_fit(cow, limit, in_use).min(u32::MAX as u64) as u32;
-    (fits < asked).then_some(Capped { asked, fits, per_user: maps_per_user(cow), limit })
+    (fits < asked).then_some(Capped { asked, fits, per_user: maps_per_user(cow), limit, per_instance: 1 })
 }
 
 /// Mappings one user costs, pool slot included.
@@ -176,6 +187,10 @@ mod tests {
         assert!(w.contains("sysctl -w vm.max_map_count="), "{w}");
         let e = cap(500, false, MapLimit { value: 3000, from_env: true }, 100).unwrap().user_error();
         assert!(e.starts_with("not started: WASP_MAX_MAP_COUNT = 3000 fits 213 users"), "{e}");
+        // Users sharing instances: the pool counts instances, and says so.
+        let shared = Capped { per_instance: 64, ..cap(500, false, MapLimit { value: 3000, from_env: true }, 100).unwrap() };
+        assert!(shared.warning().contains("about 213 instances of this plugin (4 memory mappings each, up to 64 users each)"), "{}", shared.warning());
+        assert!(shared.user_error().starts_with("not started: WASP_MAX_MAP_COUNT = 3000 fits 213 instances (64 users each)"), "{}", shared.user_error());
     }
 
     #[test]

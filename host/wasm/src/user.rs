@@ -28,26 +28,38 @@ pub struct UserState {
     pub user: UserCtx,
 }
 
-/// The user's memory cap (`--max-user-memory`): wasmtime's store limits,
-/// with a trap that says which limit it was.
+/// The memory cap of a user's own instance (`--max-user-memory`) or of a
+/// shared one (`--max-instance-memory`): wasmtime's store limits, with a
+/// trap that says which limit it was.
 pub(crate) struct Limits {
     inner: StoreLimits,
     max_memory: usize,
+    option: &'static str,
 }
 
 impl Limits {
+    /// A user's own instance.
     pub(crate) fn new(max_memory: usize) -> Limits {
-        Limits { inner: StoreLimitsBuilder::new().memory_size(max_memory).build(), max_memory }
+        Limits::named(max_memory, "--max-user-memory")
+    }
+
+    /// An instance users share.
+    pub(crate) fn shared(max_memory: usize) -> Limits {
+        Limits::named(max_memory, "--max-instance-memory")
+    }
+
+    fn named(max_memory: usize, option: &'static str) -> Limits {
+        Limits { inner: StoreLimitsBuilder::new().memory_size(max_memory).build(), max_memory, option }
     }
 }
 
-/// The trap of a guest whose memory would pass its cap.
+/// The trap of a guest whose memory would pass its cap (and the option that set it).
 #[derive(Debug)]
-pub struct MemoryLimit(pub usize);
+pub struct MemoryLimit(pub usize, pub &'static str);
 
 impl std::fmt::Display for MemoryLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "memory limit exceeded: the guest's memory would pass {} (--max-user-memory)", bytes_text(self.0 as u64))
+        write!(f, "memory limit exceeded: the guest's memory would pass {} ({})", bytes_text(self.0 as u64), self.1)
     }
 }
 impl std::error::Error for MemoryLimit {}
@@ -68,7 +80,7 @@ impl wasmtime::ResourceLimiter for Limits {
         if self.inner.memory_growing(current, desired, maximum)? {
             Ok(true)
         } else {
-            Err(wasmtime::Error::new(MemoryLimit(self.max_memory)))
+            Err(wasmtime::Error::new(MemoryLimit(self.max_memory, self.option)))
         }
     }
 
@@ -153,6 +165,8 @@ pub struct WasmUsers {
     pub generation: Arc<std::sync::atomic::AtomicU64>,
     pub run: Arc<RunCtx>,
     pub max_memory: usize,
+    /// One shared instance's memory cap (0.2 plugins).
+    pub instance_memory: usize,
     pub seed: Option<u64>,
     pub budget: Duration,
     /// Users per shared instance, for 0.2 plugins (`--users-per-instance`).
@@ -273,10 +287,22 @@ impl runner::User for WasmUser {
 
 impl WasmUsers {
     /// `per_instance` users share an instance of a 0.2 plugin; `max_memory`
-    /// is per user (an instance's cap is `per_instance` times it).
-    pub fn new(plugin: Arc<Plugin>, run: Arc<RunCtx>, max_memory: usize, seed: Option<u64>, budget: Duration, per_instance: u32) -> WasmUsers {
+    /// caps a user's own instance, `instance_memory` a shared one (see
+    /// [`crate::engine::max_instance_memory`]).
+    pub fn new(plugin: Arc<Plugin>, run: Arc<RunCtx>, memory: (usize, usize), seed: Option<u64>, budget: Duration, per_instance: u32) -> WasmUsers {
         let placement = std::sync::RwLock::new(Arc::new(crate::shared::users::Placement::new(per_instance)));
-        WasmUsers { plugin: std::sync::RwLock::new(plugin), generation: Arc::default(), run, max_memory, seed, budget, per_instance, placement }
+        let (max_memory, instance_memory) = memory;
+        WasmUsers {
+            plugin: std::sync::RwLock::new(plugin),
+            generation: Arc::default(),
+            run,
+            max_memory,
+            instance_memory,
+            seed,
+            budget,
+            per_instance,
+            placement,
+        }
     }
 
     /// Once the run's users are gone: waits (up to `limit`) for the shared
@@ -325,8 +351,7 @@ impl runner::UserFactory for WasmUsers {
             Pre::V2(pre) => {
                 let placement = self.placement.read().unwrap_or_else(|e| e.into_inner()).clone();
                 let ctx = UserCtx::new(id, spec.scenario, self.run.clone());
-                let memory = self.max_memory.saturating_mul(placement.per_instance as usize);
-                let shared = placement.place(pre, &plugin.engine, ctx, &self.run, memory, self.budget).await?;
+                let shared = placement.place(pre, &plugin.engine, ctx, &self.run, self.instance_memory, self.budget).await?;
                 let inner = crate::shared::SharedUser::new(id, shared);
                 return Ok(WasmUser::Shared(SharedUser { inner, generation, current: self.generation.clone() }));
             }

@@ -318,10 +318,18 @@ pub struct RunArgs {
     #[arg(long, env = "WASP_MAX_USER_MEMORY", default_value = "64MiB", value_parser = parse_size, value_name = "SIZE")]
     pub max_user_memory: u64,
 
+    /// Linear memory cap of one instance that users of a wasp:plugin@0.2 plugin
+    /// share (at most 4GiB); by default --users-per-instance times
+    /// --max-user-memory. An instance that grows past it traps, and its users
+    /// restart.
+    #[arg(long, env = "WASP_MAX_INSTANCE_MEMORY", value_parser = parse_size, value_name = "SIZE")]
+    pub max_instance_memory: Option<u64>,
+
     /// Users sharing one instance of a wasp:plugin@0.2 plugin (default 64): each
-    /// instance's memory cap is this times --max-user-memory, and a trap or a
-    /// killed task restarts that instance's users. 1 gives every user its own
-    /// instance. 0.1 plugins always run one user per instance.
+    /// instance's memory cap is this times --max-user-memory (unless
+    /// --max-instance-memory), and a trap or a killed task restarts that
+    /// instance's users. 1 gives every user its own instance. 0.1 plugins
+    /// always run one user per instance.
     #[arg(long, env = "WASP_USERS_PER_INSTANCE", value_parser = clap::value_parser!(u32).range(1..=4096), value_name = "K")]
     pub users_per_instance: Option<u32>,
 

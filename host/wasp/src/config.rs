@@ -24,6 +24,7 @@ pub struct RunConfig {
     pub max_user_memory: usize,
     /// `--users-per-instance`, when given (a 0.2 plugin's default otherwise).
     pub users_per_instance: Option<u32>,
+    pub max_instance_memory: Option<usize>,
     pub request_timeout: Duration,
     pub max_body: usize,
     pub shared_connections: bool,
@@ -139,6 +140,13 @@ impl RunConfig {
         if a.max_user_memory < 64 << 10 {
             return Err(Fatal::usage("--max-user-memory must be at least 64KiB (one Wasm page)"));
         }
+        match a.max_instance_memory {
+            Some(m) if m < 64 << 10 => return Err(Fatal::usage("--max-instance-memory must be at least 64KiB (one Wasm page)")),
+            Some(m) if m > wasp_wasm::engine::MAX_INSTANCE_MEMORY as u64 => {
+                return Err(Fatal::usage("--max-instance-memory must be at most 4GiB (a 32-bit Wasm memory's most)"))
+            }
+            _ => {}
+        }
         let thresholds = a
             .thresholds
             .iter()
@@ -201,6 +209,7 @@ impl RunConfig {
             seed: a.seed,
             max_user_memory: a.max_user_memory as usize,
             users_per_instance: a.users_per_instance,
+            max_instance_memory: a.max_instance_memory.map(|m| m as usize),
             request_timeout: a.request_timeout,
             max_body: a.max_body as usize,
             shared_connections: a.shared_connections,

@@ -87,7 +87,7 @@ pub(crate) fn new_store(engine: &Engine, index: u64, run: Arc<RunCtx>, max_memor
     let mut wasi = WasiCtxBuilder::new();
     let out = |stream| GuestOutput { user: 0, stream, instance: Some(index) };
     wasi.stdout(out("stdout")).stderr(out("stderr"));
-    let state = InstanceState { wasi: wasi.build(), table: ResourceTable::new(), limits: Limits::new(max_memory), run, ticks: 0, released: Vec::new() };
+    let state = InstanceState { wasi: wasi.build(), table: ResourceTable::new(), limits: Limits::shared(max_memory), run, ticks: 0, released: Vec::new() };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);
     store.set_epoch_deadline(1);

@@ -4,7 +4,8 @@
 //! it. `hello` sends two requests that carry the user's id and task count as
 //! headers, so the target can check that each user's cookie, baggage and
 //! trace context stayed its own. on-stop says goodbye with one request. `trap`: user 2 traps the first time the
-//! target says so (once per run); `spin`: user 3 computes without end, once.
+//! target says so (once per run); `spin`: user 3 computes without end, once;
+//! `grow`: user 5 takes memory without end, once.
 //! Everyone else says hello.
 use wasp_sdk_async::prelude::*;
 
@@ -16,7 +17,12 @@ struct Shared {
 
 impl User for Shared {
     fn tasks() -> Vec<Task<Self>> {
-        vec![task!("hello", 1, Self::hello).tag("hello"), task!("trap", 1, Self::trap).tag("trap"), task!("spin", 1, Self::spin).tag("spin")]
+        vec![
+            task!("hello", 1, Self::hello).tag("hello"),
+            task!("trap", 1, Self::trap).tag("trap"),
+            task!("spin", 1, Self::spin).tag("spin"),
+            task!("grow", 1, Self::grow).tag("grow"),
+        ]
     }
 
     async fn on_start(&mut self, c: &Client) -> TaskResult {
@@ -59,6 +65,20 @@ impl Shared {
             let mut x = 0u64;
             loop {
                 x = std::hint::black_box(x.wrapping_add(1));
+            }
+        }
+        self.hello(c).await
+    }
+}
+
+impl Shared {
+    /// User 5 takes memory 1 MiB at a time, keeping it, once per run (after
+    /// the first second): its instance's memory cap must stop it.
+    async fn grow(&mut self, c: &Client) -> TaskResult {
+        if c.user_id() == 5 && c.elapsed().as_millis() > 1000 && c.get("/once?key=grow").send().await?.text() == "first" {
+            let mut kept: Vec<Vec<u8>> = Vec::new();
+            loop {
+                kept.push(std::hint::black_box(vec![1u8; 1 << 20]));
             }
         }
         self.hello(c).await

@@ -37,7 +37,11 @@ pub fn meta(cfg: &RunConfig, plugin: &Plugin, started_at: u64) -> json::Meta {
     opt("request-timeout", humantime::format_duration(cfg.request_timeout).to_string());
     opt("task-budget", humantime::format_duration(cfg.task_budget).to_string());
     opt("max-user-memory", cfg.max_user_memory.to_string());
-    opt("users-per-instance", plugin.users_per_instance(cfg.users_per_instance).to_string());
+    let per_instance = plugin.users_per_instance(cfg.users_per_instance);
+    opt("users-per-instance", per_instance.to_string());
+    if plugin.pre.shares_instances() {
+        opt("max-instance-memory", wasp_wasm::engine::max_instance_memory(cfg.max_user_memory, per_instance, cfg.max_instance_memory).to_string());
+    }
     if !cfg.thresholds.is_empty() {
         opt("threshold", cfg.thresholds.iter().map(|t| t.text.clone()).collect::<Vec<_>>().join("; "));
     }

@@ -78,6 +78,24 @@ async fn start_together(
 /// exporter's and the UI's sockets) beside one connection per user.
 const OWN_FILES: u64 = 64;
 
+/// The options of users sharing instances, refused for a plugin of
+/// `version` (before 0.2: one user per instance).
+fn only_for_shared_instances(cfg: &RunConfig, version: &str) -> Result<(), Fatal> {
+    let plugin = cfg.plugin.display();
+    if cfg.max_instance_memory.is_some() {
+        let msg = format!(
+            "--max-instance-memory needs a wasp:plugin@0.2 plugin; {plugin} is built for wasp:plugin@{version} (one user per instance: see --max-user-memory)"
+        );
+        return Err(Fatal::usage(msg));
+    }
+    if cfg.users_per_instance.is_some_and(|k| k > 1) {
+        return Err(Fatal::usage(format!(
+            "--users-per-instance needs a wasp:plugin@0.2 plugin; {plugin} is built for wasp:plugin@{version} (one user per instance)"
+        )));
+    }
+    Ok(())
+}
+
 pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal> {
     let cfg = RunConfig::from_args(&args)?;
     // Signals first: from here on, one never ends wasp without a word.
@@ -106,8 +124,13 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     // Read once: the bytes size the engine's instance pool, then are compiled.
     let bytes = component::read(&cfg.plugin)?;
     // A 0.2 plugin puts K users in an instance: the pool holds instances.
-    let per_instance = component::users_per_instance(component::world_version(&bytes).as_deref(), cfg.users_per_instance);
-    let options = EngineOptions::for_component(&bytes, capacity, cfg.max_user_memory)?.shared(per_instance);
+    let version = component::world_version(&bytes);
+    let per_instance = component::users_per_instance(version.as_deref(), cfg.users_per_instance);
+    let shares = version.as_deref().is_some_and(component::shares_instances);
+    if let Some(v) = version.as_deref().filter(|_| !shares) {
+        only_for_shared_instances(&cfg, v)?;
+    }
+    let options = EngineOptions::for_component(&bytes, capacity, cfg.max_user_memory)?.shared(per_instance, cfg.max_instance_memory.filter(|_| shares))?;
     let (options, capped) = options.within_mapping_limit()?;
     if let Some(c) = &capped {
         tracing::warn!("{}", c.warning());
@@ -118,13 +141,6 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
         _ = signals.recv() => return Err(Fatal { code: exit::code::ABORTED, message: "stopped by a signal while loading the plugin".into() }),
     };
     drop(bytes);
-    if !plugin.pre.shares_instances() && cfg.users_per_instance.is_some_and(|k| k > 1) {
-        return Err(Fatal::usage(format!(
-            "--users-per-instance needs a wasp:plugin@0.2 plugin; {} is built for wasp:plugin@{} (one user per instance)",
-            cfg.plugin.display(),
-            plugin.wit_version
-        )));
-    }
     let flags = Arc::new(wasp_flags::Flags::new(&cfg.flags, telemetry.tracer.clone()).await.map_err(|e| Fatal::usage(format!("feature flags: {e}")))?);
     let current = CurrentStats::new(Arc::new(wasp_runner::Stats::new(&[])));
     let request_duration = telemetry.meter_provider.as_ref().map(|mp| wasp_telemetry::instruments::register(mp, &current, &telemetry));

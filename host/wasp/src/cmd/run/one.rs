@@ -97,7 +97,9 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
         scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
     });
     let per_instance = plugin.users_per_instance(cfg.users_per_instance);
-    let factory = Arc::new(WasmUsers::new(plugin.clone(), run_ctx, cfg.max_user_memory, cfg.seed, cfg.task_budget, per_instance));
+    let instance_memory = wasp_wasm::engine::max_instance_memory(cfg.max_user_memory, per_instance, cfg.max_instance_memory);
+    let memory = (cfg.max_user_memory, instance_memory);
+    let factory = Arc::new(WasmUsers::new(plugin.clone(), run_ctx, memory, cfg.seed, cfg.task_budget, per_instance));
     let users = factory.clone();
     let controls = Controls::new(&scenarios.iter().map(|s| (s.name.clone(), s.executor.is_open())).collect::<Vec<_>>());
     let executors: Vec<String> = scenarios.iter().map(|s| crate::scenarios::describe(&s.executor)).collect();
