@@ -115,13 +115,57 @@ async fn an_instance_past_its_memory_cap_restarts_its_users_only() {
     let r = run(&shared(), &args).await;
     assert_eq!(r.code, 1, "a trap is an error of the run: {}", r.stderr);
     let messages = r.json["errors"].to_string();
-    assert!(messages.contains("memory limit exceeded: the guest's memory would pass 16 MiB (--max-instance-memory)"), "{messages}");
+    // The users' baggage is held by the host in the same account, and the message says how much.
+    assert!(messages.contains("memory limit exceeded: the guest's memory") && messages.contains("would pass 16 MiB (--max-instance-memory)"), "{messages}");
     assert_eq!(r.json["meta"]["options"]["max-instance-memory"], (16u64 << 20).to_string(), "{}", r.json["meta"]);
     let seen = t.seen.lock().unwrap();
     assert_eq!(seen.paths.get("/start").copied().unwrap_or(0), 16, "{:?}", seen.paths);
     let (runs, _) = task_runs(&r.json, "grow");
     assert!(runs > 12 * 20, "{runs} task runs");
     drop(seen);
+    t.stop().await;
+}
+
+/// What users hand the host (baggage here) counts against their instance's
+/// memory with the guest's own: 100 users of 8,000 bytes each pass a cap
+/// 512 KiB above the plugin's start, which their guest memory alone does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_users_make_the_host_hold_counts_against_their_instance() {
+    let t = target().await;
+    let cache = tempfile::tempdir().unwrap();
+    let info = inspect_json(&shared(), cache.path()).await;
+    let start = info["scale"]["initial_memory_bytes"].as_u64().expect("inspect shows the initial memory");
+    let cap = (start + (512 << 10)).to_string();
+    let run_with = |tag: &'static str| {
+        let (url, cap) = (t.url(), cap.clone());
+        async move {
+            let args = [
+                "-H",
+                url.as_str(),
+                "-T",
+                tag,
+                "-u",
+                "100",
+                "-r",
+                "1000",
+                "-t",
+                "2s",
+                "--wait",
+                "50ms",
+                "--users-per-instance",
+                "100",
+                "--max-instance-memory",
+                cap.as_str(),
+            ];
+            run(&shared(), &args).await
+        }
+    };
+    let calm = run_with("hello").await;
+    assert_eq!(calm.code, 0, "without hoarding the users fit: {}", calm.json["errors"]);
+    let hoard = run_with("hoard").await;
+    let messages = hoard.json["errors"].to_string();
+    assert!(messages.contains("memory limit exceeded: the guest's memory and the") && messages.contains("it made the host hold would pass"), "{messages}");
+    assert_eq!(hoard.code, 1, "{}", hoard.stderr);
     t.stop().await;
 }
 

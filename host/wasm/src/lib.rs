@@ -19,6 +19,7 @@ pub mod component;
 pub mod engine;
 pub mod error;
 pub mod imports;
+pub mod ledger;
 pub mod limits;
 pub mod output;
 pub mod reload;

@@ -10,6 +10,8 @@ use crate::error::root;
 use crate::imports::baggage::TooMuchBaggage;
 use crate::imports::telemetry::TooMuchTelemetry;
 use crate::imports::{Phase, RunCtx, UserCtx};
+use crate::ledger::Ledger;
+pub use crate::ledger::MemoryLimit;
 use crate::output::GuestOutput;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -29,12 +31,12 @@ pub struct UserState {
 }
 
 /// The memory cap of a user's own instance (`--max-user-memory`) or of a
-/// shared one (`--max-instance-memory`): wasmtime's store limits, with a
-/// trap that says which limit it was.
+/// shared one (`--max-instance-memory`): wasmtime's store limits, and the
+/// store's [`Ledger`], where guest memory and what the host holds for the
+/// guest count together. The trap says which limit it was.
 pub(crate) struct Limits {
     inner: StoreLimits,
-    max_memory: usize,
-    option: &'static str,
+    pub ledger: Arc<Ledger>,
 }
 
 impl Limits {
@@ -49,20 +51,9 @@ impl Limits {
     }
 
     fn named(max_memory: usize, option: &'static str) -> Limits {
-        Limits { inner: StoreLimitsBuilder::new().memory_size(max_memory).build(), max_memory, option }
+        Limits { inner: StoreLimitsBuilder::new().memory_size(max_memory).build(), ledger: Arc::new(Ledger::new(max_memory, option)) }
     }
 }
-
-/// The trap of a guest whose memory would pass its cap (and the option that set it).
-#[derive(Debug)]
-pub struct MemoryLimit(pub usize, pub &'static str);
-
-impl std::fmt::Display for MemoryLimit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "memory limit exceeded: the guest's memory would pass {} ({})", bytes_text(self.0 as u64), self.1)
-    }
-}
-impl std::error::Error for MemoryLimit {}
 
 /// `16 MiB`, `64 KiB`.
 pub(crate) fn bytes_text(b: u64) -> String {
@@ -77,11 +68,10 @@ pub(crate) fn bytes_text(b: u64) -> String {
 
 impl wasmtime::ResourceLimiter for Limits {
     fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if self.inner.memory_growing(current, desired, maximum)? {
-            Ok(true)
-        } else {
-            Err(wasmtime::Error::new(MemoryLimit(self.max_memory, self.option)))
+        if !self.inner.memory_growing(current, desired, maximum)? {
+            return Err(wasmtime::Error::new(self.ledger.exceeded()));
         }
+        self.ledger.grow(current, desired).map(|()| true).map_err(wasmtime::Error::new)
     }
 
     fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
@@ -132,7 +122,10 @@ pub(crate) fn new_store(
         wasi.secure_random(StdRng::seed_from_u64(s)).insecure_random(StdRng::seed_from_u64(s.rotate_left(17)));
         wasi.insecure_random_seed(s as u128);
     }
-    let state = UserState { wasi: wasi.build(), table: ResourceTable::new(), limits: Limits::new(max_memory), user: UserCtx::new(id, scenario, run) };
+    let limits = Limits::new(max_memory);
+    let mut user = UserCtx::new(id, scenario, run);
+    user.set_ledger(limits.ledger.clone());
+    let state = UserState { wasi: wasi.build(), table: ResourceTable::new(), limits, user };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);
     store.set_epoch_deadline(1);

@@ -80,6 +80,11 @@ impl UserBaggage {
         }
     }
 
+    /// Key and value bytes of all entries.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     pub fn entries(&self) -> &[(String, String)] {
         &self.entries
     }
@@ -93,7 +98,8 @@ impl UserBaggage {
 
 impl Host for UserCtx {
     async fn set(&mut self, key: String, value: String) -> wasmtime::Result<()> {
-        self.baggage.set(key, value).map_err(wasmtime::Error::new)
+        self.baggage.set(key, value).map_err(wasmtime::Error::new)?;
+        self.hold_baggage()
     }
 
     async fn get(&mut self, key: String) -> Option<String> {
@@ -102,6 +108,7 @@ impl Host for UserCtx {
 
     async fn remove(&mut self, key: String) {
         self.baggage.remove(&key);
+        let _ = self.hold_baggage();
     }
 
     async fn entries(&mut self) -> Vec<(String, String)> {

@@ -12,6 +12,7 @@ pub mod telemetry;
 pub mod types;
 
 use crate::budget::Meter;
+use crate::ledger::Ledger;
 use opentelemetry::metrics::Histogram;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -95,7 +96,16 @@ pub struct UserCtx {
     /// The user has left (a shared instance's user whose handle was
     /// dropped): its imports do nothing more, its requests are refused.
     pub gone: bool,
+    /// The memory account of the user's store (its own instance's, or the
+    /// shared instance's), and what the host holds for this user in it:
+    /// baggage bytes, and span text of the current call.
+    pub ledger: Arc<Ledger>,
+    held_baggage: usize,
+    held_spans: usize,
 }
+
+/// The account of a user outside any store (describing a plugin, tests).
+static NO_STORE: std::sync::LazyLock<Arc<Ledger>> = std::sync::LazyLock::new(|| Arc::new(Ledger::unbounded()));
 
 impl UserCtx {
     pub fn new(id: u64, scenario: usize, run: Arc<RunCtx>) -> Self {
@@ -109,7 +119,43 @@ impl UserCtx {
             phase: Phase::Idle,
             meter: Arc::default(),
             gone: false,
+            ledger: NO_STORE.clone(),
+            held_baggage: 0,
+            held_spans: 0,
         }
+    }
+
+    /// Puts the user's host state in `ledger`'s account (its store's): the
+    /// run's baggage seed is held from the start.
+    pub(crate) fn set_ledger(&mut self, ledger: Arc<Ledger>) {
+        self.ledger = ledger;
+        let _ = self.hold_baggage();
+    }
+
+    /// The user's baggage changed: its bytes are held against the store's
+    /// memory (a trap past the cap).
+    pub(crate) fn hold_baggage(&mut self) -> wasmtime::Result<()> {
+        let now = self.baggage.bytes();
+        if now > self.held_baggage {
+            self.ledger.charge(now - self.held_baggage).map_err(wasmtime::Error::new)?;
+        } else {
+            self.ledger.release(self.held_baggage - now);
+        }
+        self.held_baggage = now;
+        Ok(())
+    }
+
+    /// `bytes` of span text handed over in this call: bounded per call, and
+    /// held against the store's memory until the call's spans end.
+    pub(crate) fn hold_span_text(&mut self, bytes: usize) -> wasmtime::Result<()> {
+        self.telemetry.charge(bytes)?;
+        self.ledger.charge(bytes).map_err(wasmtime::Error::new)?;
+        self.held_spans += bytes;
+        Ok(())
+    }
+
+    fn let_go_of_spans(&mut self) {
+        self.ledger.release(std::mem::take(&mut self.held_spans));
     }
 
     /// Name of the current phase, for logs: `on-start`, the task's name, `on-stop`.
@@ -140,6 +186,7 @@ impl UserCtx {
     pub fn end(&mut self, error: Option<&str>) {
         self.http.flush(&self.run);
         self.telemetry.end(error);
+        self.let_go_of_spans();
         self.phase = Phase::Idle;
     }
 
@@ -155,6 +202,7 @@ impl UserCtx {
 impl Drop for UserCtx {
     fn drop(&mut self) {
         self.leave();
+        self.ledger.release(std::mem::take(&mut self.held_baggage));
     }
 }
 
@@ -172,6 +220,7 @@ impl UserCtx {
         }
         self.http.flush(&self.run);
         self.telemetry.end(Some("interrupted: the run stopped"));
+        self.let_go_of_spans();
         self.phase = Phase::Idle;
     }
 }

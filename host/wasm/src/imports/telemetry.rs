@@ -105,7 +105,7 @@ impl UserTelemetry {
     }
 
     /// Counts `bytes` of guest text against the call's bound.
-    fn charge(&mut self, bytes: usize) -> wasmtime::Result<()> {
+    pub(crate) fn charge(&mut self, bytes: usize) -> wasmtime::Result<()> {
         self.text += bytes;
         if self.text > MAX_TEXT {
             return Err(wasmtime::Error::new(TooMuchTelemetry(format!("more than {} KiB of span names, attributes and events in one task", MAX_TEXT >> 10))));
@@ -129,7 +129,7 @@ impl UserTelemetry {
 
 impl Host for UserCtx {
     async fn set_attribute(&mut self, key: String, v: Value) -> wasmtime::Result<()> {
-        self.telemetry.charge(key.len() + UserTelemetry::value_len(&v))?;
+        self.hold_span_text(key.len() + UserTelemetry::value_len(&v))?;
         self.telemetry.current().span().set_attribute(KeyValue::new(cut(key, MAX_VALUE), value(v)));
         Ok(())
     }
@@ -147,7 +147,7 @@ impl Host for UserCtx {
         if self.telemetry.stack.len() >= MAX_OPEN_SPANS {
             return Err(wasmtime::Error::new(TooMuchTelemetry(format!("more than {MAX_OPEN_SPANS} spans open at once (end them with end-span)"))));
         }
-        self.telemetry.charge(name.len())?;
+        self.hold_span_text(name.len())?;
         let name = cut(name, 256);
         let tel = &self.run.telemetry;
         if let Some(t) = tel.tracer.as_ref() {
@@ -175,14 +175,14 @@ impl Host for UserCtx {
 
     async fn add_event(&mut self, name: String, attributes: Vec<(String, Value)>) -> wasmtime::Result<()> {
         let bytes = name.len() + attributes.iter().map(|(k, v)| k.len() + UserTelemetry::value_len(v)).sum::<usize>();
-        self.telemetry.charge(bytes)?;
+        self.hold_span_text(bytes)?;
         let attrs = attributes.into_iter().map(|(k, v)| KeyValue::new(cut(k, MAX_VALUE), value(v))).collect();
         self.telemetry.current().span().add_event(cut(name, 256), attrs);
         Ok(())
     }
 
     async fn record_exception(&mut self, message: String) -> wasmtime::Result<()> {
-        self.telemetry.charge(message.len().min(MAX_VALUE))?;
+        self.hold_span_text(message.len().min(MAX_VALUE))?;
         let message = cut(message, MAX_VALUE);
         let cx = self.telemetry.current();
         let span = cx.span();

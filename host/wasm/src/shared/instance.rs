@@ -204,8 +204,10 @@ pub(crate) async fn drive(mut store: Store<InstanceState>, bindings: Bindings, m
                     },
                     cmd = rx.recv() => match cmd {
                         None => return Ok(()),
-                        Some(Command::Create { ctx, reply }) => {
+                        Some(Command::Create { mut ctx, reply }) => {
                             let id = ctx.id;
+                            // The user's host state counts against its instance's memory.
+                            ctx.set_ledger(acc.with(|mut a| a.get().limits.ledger.clone()));
                             let own = match acc.with(|mut a| a.get().table.push(*ctx)) {
                                 Ok(r) => r,
                                 Err(e) => {

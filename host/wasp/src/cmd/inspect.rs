@@ -62,6 +62,7 @@ pub fn scale(shape: &engine::PoolShape, per_instance: u32) -> Result<serde_json:
     Ok(json!({
         "users_per_instance": per_instance,
         "memory_image_bytes": shape.data_bytes,
+        "initial_memory_bytes": shape.initial_memory,
         "users_per_process": per_process,
     }))
 }

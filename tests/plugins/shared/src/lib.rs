@@ -5,7 +5,8 @@
 //! headers, so the target can check that each user's cookie, baggage and
 //! trace context stayed its own. on-stop says goodbye with one request. `trap`: user 2 traps the first time the
 //! target says so (once per run); `spin`: user 3 computes without end, once;
-//! `grow`: user 5 takes memory without end, once.
+//! `grow`: user 5 takes memory without end, once; `hoard`: every user hands
+//! the host 8,000 bytes of baggage (within W3C's 8,192 per user).
 //! Everyone else says hello.
 use wasp_sdk_async::prelude::*;
 
@@ -22,6 +23,7 @@ impl User for Shared {
             task!("trap", 1, Self::trap).tag("trap"),
             task!("spin", 1, Self::spin).tag("spin"),
             task!("grow", 1, Self::grow).tag("grow"),
+            task!("hoard", 1, Self::hoard).tag("hoard"),
         ]
     }
 
@@ -81,6 +83,13 @@ impl Shared {
                 kept.push(std::hint::black_box(vec![1u8; 1 << 20]));
             }
         }
+        self.hello(c).await
+    }
+}
+
+impl Shared {
+    async fn hoard(&mut self, c: &Client) -> TaskResult {
+        c.set_baggage("wasp.hoard", &"h".repeat(8000));
         self.hello(c).await
     }
 }
