@@ -169,6 +169,54 @@ async fn what_users_make_the_host_hold_counts_against_their_instance() {
     t.stop().await;
 }
 
+/// With `--seed`, each user of a shared instance draws the same random
+/// numbers in every run, whatever its instance's other users do meanwhile;
+/// another seed gives other numbers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seed_gives_each_user_of_a_shared_instance_its_own_numbers() {
+    seeded_users_draw_their_own_numbers(&shared()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seed_gives_each_python_user_of_a_shared_instance_its_own_numbers() {
+    seeded_users_draw_their_own_numbers(&python_plugin("shared-users-async")).await;
+}
+
+async fn seeded_users_draw_their_own_numbers(plugin: &std::path::Path) {
+    async fn draws(plugin: &std::path::Path, seed: &str) -> std::collections::HashMap<String, Vec<String>> {
+        let t = target().await;
+        let args = ["-H", &t.url(), "-T", "dice", "-u", "16", "-r", "1000", "-t", "2s", "--wait", "1ms..30ms", "--users-per-instance", "4", "--seed", seed];
+        let r = run(plugin, &args).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let mut by_user: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for (_, h) in t.seen.lock().unwrap().headers.iter() {
+            if let (Some(u), Some(x)) = (h.get("x-user"), h.get("x-r")) {
+                by_user.entry(u.to_str().unwrap().to_string()).or_default().push(x.to_str().unwrap().to_string());
+            }
+        }
+        t.stop().await;
+        by_user
+    }
+    let (a, b, other) = (draws(plugin, "7").await, draws(plugin, "7").await, draws(plugin, "8").await);
+    // Ids are 1..=16: each slot's user took one id (a new slot's user once
+    // saw the old user count, left and was replaced under a new id).
+    let ids = |m: &std::collections::HashMap<String, Vec<String>>| {
+        let mut v: Vec<u64> = m.keys().map(|k| k.parse().unwrap()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&a), (1..=16).collect::<Vec<u64>>(), "every user drew, with ids 1 to 16");
+    assert_eq!(ids(&b), ids(&a));
+    for (user, seq) in &a {
+        let again =
+            b.get(user).unwrap_or_else(|| panic!("user {user} drew in one run only: {:?} vs {:?}", a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>()));
+        let n = seq.len().min(again.len());
+        assert!(n >= 4, "user {user}: {n} draws");
+        assert_eq!(seq[..n], again[..n], "user {user}: the same numbers with the same seed");
+        assert_ne!(seq[..n.min(other[user].len())], other[user][..n.min(other[user].len())], "user {user}: another seed, other numbers");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_past_its_budget_stops_its_instance_and_the_others_go_on() {
     let t = target().await;

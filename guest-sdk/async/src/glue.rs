@@ -6,17 +6,46 @@ use crate::bindings::exports::wasp::plugin::behaviour::{Guest, GuestUser, Info, 
 use crate::bindings::wasp::plugin::session::Session;
 use crate::{Client, Task, User, Wait};
 use std::cell::RefCell;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
+use wasp_sdk_core::random::UserRng;
 use wasp_sdk_core::wit_ms;
 
 pub struct Glue<U>(PhantomData<U>);
 
-/// One user: its value (gone after on-stop) and its client.
+/// One user: its value (gone after on-stop), its client and its random
+/// generator.
 pub struct UserGlue<U: User> {
     user: RefCell<Option<U>>,
     client: RefCell<Option<Client>>,
     tasks: Rc<Vec<Task<U>>>,
+    rng: RefCell<UserRng>,
+}
+
+/// A user's call: while it runs (each poll), `wasp_sdk_core::random` draws
+/// from that user's generator, so that other users' calls in between do not
+/// change its numbers.
+struct Seeded<'a, F> {
+    rng: &'a RefCell<UserRng>,
+    call: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for Seeded<'_, F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        this.rng.borrow_mut().scope(|| this.call.as_mut().poll(cx))
+    }
+}
+
+impl<U: User> UserGlue<U> {
+    fn seeded<F: Future>(&self, call: F) -> Seeded<'_, F> {
+        Seeded { rng: &self.rng, call: Box::pin(call) }
+    }
 }
 
 thread_local! {
@@ -52,14 +81,17 @@ impl<U: User> Guest for Glue<U> {
 #[allow(clippy::await_holding_refcell_ref)]
 impl<U: User> GuestUser for UserGlue<U> {
     fn new(s: Session) -> Self {
-        UserGlue { user: RefCell::new(Some(U::default())), client: RefCell::new(Some(Client::new(s))), tasks: tasks::<U>() }
+        let mut rng = UserRng::for_user(s.user_id());
+        let user = rng.scope(U::default);
+        let rng = RefCell::new(rng);
+        UserGlue { user: RefCell::new(Some(user)), client: RefCell::new(Some(Client::new(s))), tasks: tasks::<U>(), rng }
     }
 
     async fn on_start(&self) -> Result<(), String> {
         let (Some(user), Some(client)) = (&mut *self.user.borrow_mut(), &*self.client.borrow()) else {
             return Err("the user has stopped".into());
         };
-        user.on_start(client).await.map_err(|e| e.to_string())
+        self.seeded(user.on_start(client)).await.map_err(|e| e.to_string())
     }
 
     async fn run_task(&self, index: u32) -> Result<(), String> {
@@ -69,7 +101,7 @@ impl<U: User> GuestUser for UserGlue<U> {
         let (Some(user), Some(client)) = (&mut *self.user.borrow_mut(), &*self.client.borrow()) else {
             return Err("the user has stopped".into());
         };
-        (task.run)(user, client).await.map_err(|e| e.to_string())
+        self.seeded((task.run)(user, client)).await.map_err(|e| e.to_string())
     }
 
     /// The user's last call: its value and its session go once it returns,
@@ -79,7 +111,7 @@ impl<U: User> GuestUser for UserGlue<U> {
             let (Some(user), Some(client)) = (&mut *self.user.borrow_mut(), &*self.client.borrow()) else {
                 return;
             };
-            user.on_stop(client).await;
+            self.seeded(user.on_stop(client)).await;
         }
         self.user.borrow_mut().take();
         self.client.borrow_mut().take();

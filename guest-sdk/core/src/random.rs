@@ -1,6 +1,8 @@
 //! Random helpers. Seeded from WASI randomness, so `wasp run --seed` makes
-//! them reproducible for 0.1 plugins (whose WASI randomness is seeded per
-//! user); a shared instance's users draw from one generator.
+//! them reproducible: a 0.1 plugin's WASI randomness is seeded per user; in a
+//! shared instance (0.2) each user has its own generator ([`UserRng`]),
+//! seeded from the run's seed and its id, and the SDK makes it the one these
+//! helpers use while that user's code runs.
 
 use std::cell::RefCell;
 
@@ -14,6 +16,32 @@ fn seed() -> u64 {
 
 fn with<R>(f: impl FnOnce(&mut fastrand::Rng) -> R) -> R {
     RNG.with(|r| f(&mut r.borrow_mut()))
+}
+
+thread_local! {
+    /// The instance's first draw of WASI randomness: the same in every
+    /// instance of a run with `--seed`.
+    static INSTANCE_SEED: u64 = seed();
+}
+
+/// One user's generator in an instance users share.
+pub struct UserRng(fastrand::Rng);
+
+impl UserRng {
+    /// The generator of user `id`: the same for the same `--seed` and id,
+    /// whichever instance the user is in.
+    pub fn for_user(id: u64) -> UserRng {
+        let base = INSTANCE_SEED.with(|s| *s);
+        UserRng(fastrand::Rng::with_seed(base ^ id.wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+    }
+
+    /// Runs `f` with this generator behind the helpers of this module.
+    pub fn scope<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        RNG.with(|r| std::mem::swap(&mut *r.borrow_mut(), &mut self.0));
+        let out = f();
+        RNG.with(|r| std::mem::swap(&mut *r.borrow_mut(), &mut self.0));
+        out
+    }
 }
 
 /// A number in `lo..=hi`.
@@ -89,5 +117,19 @@ mod tests {
         let t = uuid_v1();
         assert_eq!(&t[14..15], "1");
         assert_ne!(t, uuid_v1());
+    }
+
+    #[test]
+    fn each_user_draws_its_own_sequence_whatever_runs_between() {
+        let draws = |rng: &mut UserRng, n: usize| rng.scope(|| (0..n).map(|_| range(0, 1 << 40)).collect::<Vec<_>>());
+        let (mut a, mut b) = (UserRng::for_user(1), UserRng::for_user(2));
+        // Interleaved: a, b, a.
+        let mut seq_a = draws(&mut a, 3);
+        let seq_b = draws(&mut b, 2);
+        seq_a.extend(draws(&mut a, 2));
+        // Alone, from the start again: the same numbers.
+        assert_eq!(seq_a, draws(&mut UserRng::for_user(1), 5));
+        assert_eq!(seq_b, draws(&mut UserRng::for_user(2), 2));
+        assert_ne!(seq_a[..2], seq_b[..], "users differ");
     }
 }

@@ -344,7 +344,8 @@ impl runner::UserFactory for WasmUsers {
             Pre::V2(pre) => {
                 let placement = self.placement.read().unwrap_or_else(|e| e.into_inner()).clone();
                 let ctx = UserCtx::new(id, spec.scenario, self.run.clone());
-                let shared = placement.place(pre, &plugin.engine, ctx, &self.run, self.instance_memory, self.budget).await?;
+                let limits = crate::shared::users::InstanceLimits { max_memory: self.instance_memory, budget: self.budget, seed: self.seed };
+                let shared = placement.place(pre, &plugin.engine, ctx, &self.run, limits).await?;
                 let inner = crate::shared::SharedUser::new(id, shared);
                 return Ok(WasmUser::Shared(SharedUser { inner, generation, current: self.generation.clone() }));
             }

@@ -364,32 +364,69 @@ async def _guard(call):
         raise Err(f"{type(e).__name__}: {e}") from None
 
 
+class _Seeded:
+    """A user's call: while its code runs (each step of the coroutine), the
+    ``random`` module draws from that user's own state, so that other users'
+    steps in between do not change its numbers (``wasp run --seed``)."""
+
+    def __init__(self, user, coro):
+        self.user, self.coro = user, coro
+
+    def __await__(self):
+        import random
+        steps = self.coro.__await__()
+        value, error = None, None
+        while True:
+            saved = random.getstate()
+            random.setstate(self.user.random_state)
+            try:
+                out = steps.send(value) if error is None else steps.throw(error)
+            except StopIteration as done:
+                return done.value
+            finally:
+                self.user.random_state = random.getstate()
+                random.setstate(saved)
+            try:
+                value, error = (yield out), None
+            except BaseException as e:  # thrown into the call: pass it on
+                value, error = None, e
+
+
 class _UserResource(_wit.User):
     """The ``user`` resource the host makes per simulated user (see ``behaviour``)."""
 
     def __init__(self, s):
-        if not _exported.get("reseeded"):
+        import random
+        if "base" not in _exported:
             # The component was pre-initialised at build time, `random` with
-            # it: reseed once per instance from the host's randomness.
+            # it: reseed once per instance from the host's randomness (the
+            # same in every instance of a run with --seed).
             import os
-            import random
-            random.seed(int.from_bytes(os.urandom(16), "little"))
-            _exported["reseeded"] = True
-        self._user = _exported["cls"](s)
+            _exported["base"] = int.from_bytes(os.urandom(16), "little")
+            random.seed(_exported["base"])
+        # Each user's own generator state: from the run's seed and its id.
+        self.random_state = random.Random(_exported["base"] ^ (s.user_id() * 0x9E3779B97F4A7C15)).getstate()
+        saved = random.getstate()
+        random.setstate(self.random_state)
+        try:
+            self._user = _exported["cls"](s)
+        finally:
+            self.random_state = random.getstate()
+            random.setstate(saved)
 
     async def on_start(self):
-        await _guard(lambda: self._user.on_start())
+        await _Seeded(self, _guard(lambda: self._user.on_start()))
 
     async def run_task(self, index):
         tasks = _exported["tasks"]
         if index >= len(tasks):
             raise Err(f"no task #{index}")
         fn = tasks[index][1]
-        await _guard(lambda: fn(self._user))
+        await _Seeded(self, _guard(lambda: fn(self._user)))
 
     async def on_stop(self):
         try:
-            await self._user.on_stop()
+            await _Seeded(self, self._user.on_stop())
         except Exception as e:
             self._user.log.warning(f"on_stop: {type(e).__name__}: {e}")
         # The user's last call: its object and its session go, so that an

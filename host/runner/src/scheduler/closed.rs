@@ -178,6 +178,17 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
         let t = t0.elapsed().as_secs_f64();
         let want = schedule.users_at(t);
         if want != allowed {
+            // `allowed` first: a new slot's user, started on another thread
+            // at once, must not see the old value and leave (it took an id,
+            // and its slot was filled again under another).
+            // Users wait only for their slot to go (`allowed` below it): a
+            // rise wakes nobody. (Waking every waiting user at each step of a
+            // ramp cost O(users) per millisecond: most of a 100,000-user start.)
+            allowed_tx.send_if_modified(|a| {
+                let shrank = want < *a;
+                *a = want;
+                shrank
+            });
             // Only the slots that change: new ones get a user, shed ones see `allowed` drop.
             for slot in allowed + 1..=want {
                 if !live.contains(&slot) && !retired.contains(&slot) && !pool.exhausted() {
@@ -188,14 +199,6 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
                 }
             }
             allowed = want;
-            // Users wait only for their slot to go (`allowed` below it): a
-            // rise wakes nobody. (Waking every waiting user at each step of a
-            // ramp cost O(users) per millisecond: most of a 100,000-user start.)
-            allowed_tx.send_if_modified(|a| {
-                let shrank = want < *a;
-                *a = want;
-                shrank
-            });
         }
         run.controls.report(index, schedule.goal(t) as f64);
         if live.is_empty() && ever_spawned && schedule.next_change(t).is_none() {

@@ -16,10 +16,13 @@
 //! without that is killed, and with it the instance.
 
 use super::bindings::User as Bindings;
+use super::users::InstanceLimits;
 use crate::imports::{Phase, RunCtx, UserCtx};
 use crate::output::GuestOutput;
 use crate::user::{trap_message, Limits, TaskKilled};
 use futures::stream::{FuturesUnordered, StreamExt};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -72,7 +75,8 @@ pub(crate) async fn describe(
     engine: &Engine,
     pre: &super::bindings::UserPre<InstanceState>,
 ) -> Result<super::bindings::exports::wasp::plugin::behaviour::Info, String> {
-    let mut store = new_store(engine, 0, Arc::new(RunCtx::detached()), 64 << 20, Duration::from_secs(10));
+    let limits = InstanceLimits { max_memory: 64 << 20, budget: Duration::from_secs(10), seed: None };
+    let mut store = new_store(engine, 0, Arc::new(RunCtx::detached()), limits);
     let bindings = pre.instantiate_async(&mut store).await.map_err(|e| crate::error::root(&e))?;
     let info = store
         .run_concurrent(async |acc: &Accessor<InstanceState>| bindings.wasp_plugin_behaviour().call_describe(acc).await)
@@ -83,10 +87,16 @@ pub(crate) async fn describe(
 }
 
 /// The store of shared instance number `index` (its guest output is tagged with it).
-pub(crate) fn new_store(engine: &Engine, index: u64, run: Arc<RunCtx>, max_memory: usize, budget: Duration) -> Store<InstanceState> {
+pub(crate) fn new_store(engine: &Engine, index: u64, run: Arc<RunCtx>, limits: InstanceLimits) -> Store<InstanceState> {
+    let InstanceLimits { max_memory, budget, seed } = limits;
     let mut wasi = WasiCtxBuilder::new();
     let out = |stream| GuestOutput { user: 0, stream, instance: Some(index) };
     wasi.stdout(out("stdout")).stderr(out("stderr"));
+    if let Some(seed) = seed {
+        // The same in every instance: the SDK mixes in each user's id.
+        wasi.secure_random(StdRng::seed_from_u64(seed)).insecure_random(StdRng::seed_from_u64(seed.rotate_left(17)));
+        wasi.insecure_random_seed(seed as u128);
+    }
     let state = InstanceState { wasi: wasi.build(), table: ResourceTable::new(), limits: Limits::shared(max_memory), run, ticks: 0, released: Vec::new() };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);

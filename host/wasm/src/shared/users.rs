@@ -38,15 +38,14 @@ impl Placement {
         engine: &wasmtime::Engine,
         ctx: UserCtx,
         run: &Arc<RunCtx>,
-        max_memory: usize,
-        budget: Duration,
+        limits: InstanceLimits,
     ) -> Result<Arc<Shared>, String> {
         let id = ctx.id;
         let shared = {
             let mut open = self.open.lock().await;
             let usable = open.as_ref().is_some_and(|s| !s.dead.load(Ordering::Relaxed) && s.placed.load(Ordering::Relaxed) < self.per_instance);
             if !usable {
-                *open = Some(self.start(pre, engine, run, max_memory, budget).await?);
+                *open = Some(self.start(pre, engine, run, limits).await?);
             }
             let shared = open.clone().expect("an open instance");
             shared.placed.fetch_add(1, Ordering::Relaxed);
@@ -60,16 +59,9 @@ impl Placement {
     }
 
     /// A new instance and its driver.
-    async fn start(
-        &self,
-        pre: &UserPre<InstanceState>,
-        engine: &wasmtime::Engine,
-        run: &Arc<RunCtx>,
-        max_memory: usize,
-        budget: Duration,
-    ) -> Result<Arc<Shared>, String> {
+    async fn start(&self, pre: &UserPre<InstanceState>, engine: &wasmtime::Engine, run: &Arc<RunCtx>, limits: InstanceLimits) -> Result<Arc<Shared>, String> {
         let index = self.next_index.fetch_add(1, Ordering::Relaxed);
-        let mut store = instance::new_store(engine, index, run.clone(), max_memory, budget);
+        let mut store = instance::new_store(engine, index, run.clone(), limits);
         let bindings = pre.instantiate_async(&mut store).await.map_err(|e| crate::limits::instantiate_error(&e))?;
         let (tx, rx) = mpsc::unbounded_channel();
         let dead = Arc::new(AtomicBool::new(false));
@@ -91,6 +83,17 @@ impl Placement {
             tracing::debug!("shared instances still ending after {limit:?}");
         }
     }
+}
+
+/// What every shared instance of a run is made with.
+#[derive(Clone, Copy)]
+pub(crate) struct InstanceLimits {
+    /// `--max-instance-memory` (or its default).
+    pub max_memory: usize,
+    pub budget: Duration,
+    /// `--seed`: every instance's WASI randomness starts from it, so that
+    /// each user's generator in the SDK depends on the seed and its id only.
+    pub seed: Option<u64>,
 }
 
 /// One simulated user of a shared instance: commands to the instance's driver.

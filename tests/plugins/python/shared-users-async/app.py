@@ -1,6 +1,8 @@
 """The Python twin of tests/plugins/shared (wasp:plugin@0.2): users sharing
 instances, each with its own cookie, baggage, spans and task count."""
 
+import random
+
 from wasp_async import User, export, tag, task
 
 
@@ -18,6 +20,14 @@ class Shared(User):
         h = {"x-user": str(self.user_id), "x-seq": str(self.done)}
         await self.client.get(f"/hello?u={self.user_id}", headers=h)
         (await self.client.get(f"/whoami?u={self.user_id}", headers=h)).raise_for_status()
+
+    @task
+    @tag("dice")
+    async def dice(self):
+        # Random numbers drawn before and after an await, sent as x-r headers.
+        for _ in range(2):
+            h = {"x-user": str(self.user_id), "x-r": str(random.randrange(1 << 40))}
+            await self.client.get(f"/hello?u={self.user_id}", headers=h)
 
 
 Behaviour = export(Shared)

@@ -6,7 +6,8 @@
 //! trace context stayed its own. on-stop says goodbye with one request. `trap`: user 2 traps the first time the
 //! target says so (once per run); `spin`: user 3 computes without end, once;
 //! `grow`: user 5 takes memory without end, once; `hoard`: every user hands
-//! the host 8,000 bytes of baggage (within W3C's 8,192 per user).
+//! the host 8,000 bytes of baggage (within W3C's 8,192 per user); `dice`:
+//! random numbers drawn before and after an await, sent as `x-r` headers.
 //! Everyone else says hello.
 use wasp_sdk_async::prelude::*;
 
@@ -24,6 +25,7 @@ impl User for Shared {
             task!("spin", 1, Self::spin).tag("spin"),
             task!("grow", 1, Self::grow).tag("grow"),
             task!("hoard", 1, Self::hoard).tag("hoard"),
+            task!("dice", 1, Self::dice).tag("dice"),
         ]
     }
 
@@ -91,6 +93,17 @@ impl Shared {
     async fn hoard(&mut self, c: &Client) -> TaskResult {
         c.set_baggage("wasp.hoard", &"h".repeat(8000));
         self.hello(c).await
+    }
+}
+
+impl Shared {
+    async fn dice(&mut self, c: &Client) -> TaskResult {
+        let me = c.user_id().to_string();
+        for _ in 0..2 {
+            let r = random::range(0, 1 << 40).to_string();
+            c.get(&format!("/hello?u={me}")).header("x-user", &me).header("x-r", &r).send().await?;
+        }
+        Ok(())
     }
 }
 
