@@ -3,11 +3,10 @@
 //! its task list live in per-instance statics.
 
 use crate::bindings::exports::wasp::plugin::behaviour::{Guest, Info, Task as WitTask, Wait as WitWait};
-use crate::{Task, User, Wait};
+use crate::{Task, User};
 use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
-use wasp_sdk_core::wit_ms;
 
 thread_local! {
     static USER: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
@@ -34,14 +33,7 @@ fn task_fn<U: User>(index: u32) -> Option<fn(&mut U) -> crate::TaskResult> {
 
 impl<U: User> Guest for Glue<U> {
     fn describe() -> Info {
-        let wait = match U::wait() {
-            Wait::None => WitWait::None,
-            Wait::Constant(d) => WitWait::Constant(wit_ms(d)),
-            Wait::Between(lo, hi) => WitWait::Between((wit_ms(lo), wit_ms(hi))),
-            Wait::Pacing(d) => WitWait::Pacing(wit_ms(d)),
-        };
-        let tasks = U::tasks().into_iter().map(|t| WitTask { name: t.name, weight: t.weight, tags: t.tags }).collect();
-        Info { name: U::name(), tasks, wait }
+        wasp_sdk_core::__describe!(U, Info, WitTask, WitWait)
     }
 
     fn on_start() -> Result<(), String> {

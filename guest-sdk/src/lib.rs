@@ -64,32 +64,18 @@ pub const WIT_VERSION: &str = "0.1.1";
 pub use wasp_sdk_core::{between, constant, constant_pacing, Wait};
 
 /// One task: a name, a weight, optional tags, and the method that runs it.
-pub struct Task<U> {
-    pub name: String,
-    pub weight: u32,
-    pub tags: Vec<String>,
-    pub run: fn(&mut U) -> TaskResult,
-}
+pub type Task<U> = wasp_sdk_core::Task<fn(&mut U) -> TaskResult>;
 
 /// A task with a name and a weight (relative to the other tasks' weights).
 pub fn task<U>(name: &str, weight: u32, run: fn(&mut U) -> TaskResult) -> Task<U> {
-    Task { name: name.to_string(), weight, tags: Vec::new(), run }
-}
-
-impl<U> Task<U> {
-    /// Adds a tag, for `wasp run --tags/--exclude-tags`.
-    pub fn tag(mut self, tag: &str) -> Self {
-        self.tags.push(tag.to_string());
-        self
-    }
+    Task::new(name, weight, run)
 }
 
 /// A simulated user. Only [`User::tasks`] is required.
 pub trait User: Default + 'static {
     /// The behaviour's name, shown by the host.
     fn name() -> String {
-        let full = std::any::type_name::<Self>();
-        full.rsplit("::").next().unwrap_or(full).to_string()
+        wasp_sdk_core::short_type_name::<Self>()
     }
 
     /// The tasks the host picks from, by weight.

@@ -4,7 +4,7 @@
 
 use crate::bindings::exports::wasp::plugin::behaviour::{Guest, GuestUser, Info, Task as WitTask, Wait as WitWait};
 use crate::bindings::wasp::plugin::session::Session;
-use crate::{Client, Task, User, Wait};
+use crate::{Client, Task, User};
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -12,7 +12,6 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use wasp_sdk_core::random::UserRng;
-use wasp_sdk_core::wit_ms;
 
 pub struct Glue<U>(PhantomData<U>);
 
@@ -65,14 +64,7 @@ impl<U: User> Guest for Glue<U> {
     type User = UserGlue<U>;
 
     fn describe() -> Info {
-        let wait = match U::wait() {
-            Wait::None => WitWait::None,
-            Wait::Constant(d) => WitWait::Constant(wit_ms(d)),
-            Wait::Between(lo, hi) => WitWait::Between((wit_ms(lo), wit_ms(hi))),
-            Wait::Pacing(d) => WitWait::Pacing(wit_ms(d)),
-        };
-        let tasks = U::tasks().into_iter().map(|t| WitTask { name: t.name, weight: t.weight, tags: t.tags }).collect();
-        Info { name: U::name(), tasks, wait }
+        wasp_sdk_core::__describe!(U, Info, WitTask, WitWait)
     }
 }
 

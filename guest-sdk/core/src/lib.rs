@@ -9,10 +9,12 @@
 mod error;
 pub mod random;
 mod request;
+mod task;
 mod wait;
 
 pub use error::{Error, HttpError, TaskResult};
 pub use request::{Build, Method, Response, Spec};
+pub use task::{short_type_name, Task};
 pub use wait::{between, constant, constant_pacing, wit_ms, Wait};
 
 /// The SDKs make their bindings' telemetry `value` from Rust values with
