@@ -37,6 +37,9 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         # Only the SDK goes in with the app (not the whole site-packages).
         shutil.copytree(here, os.path.join(tmp, sdk), ignore=shutil.ignore_patterns("__pycache__", "wit"))
+        # With what both SDKs share.
+        common = importlib.util.find_spec("wasp_common").submodule_search_locations[0]
+        shutil.copytree(common, os.path.join(tmp, "wasp_common"), ignore=shutil.ignore_patterns("__pycache__"))
         if shared:
             with open(os.path.join(tmp, "behaviour.py"), "w") as f:
                 f.write(BEHAVIOUR_SHIM)

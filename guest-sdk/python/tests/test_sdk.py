@@ -44,6 +44,8 @@ def _stub_bindings():
 
 
 Err = _stub_bindings()
+# The SDKs' shared module lives beside them (componentize-py gets its folder with -p).
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent / "common"))
 import wasp  # noqa: E402
 
 

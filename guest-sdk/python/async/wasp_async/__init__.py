@@ -20,94 +20,27 @@ user hangs off it: ``self.client`` (HTTP with its own cookies),
 ``self.user_id``. Module-level state is the instance's, shared by its users.
 """
 
-import json as _json
 
 from componentize_py_types import Err
 from wit_world.exports import behaviour as _wit
 from wit_world.imports import baggage as _baggage, flags as _flags, http as _http
-from wit_world.imports import log as _log, session as _session, telemetry as _telemetry, types as _types
+from wit_world.imports import log as _log, session as _session, telemetry as _telemetry
+
+import wasp_common as _common
+from wasp_common import HttpError, between, constant, constant_pacing, tag, task
 
 WIT_VERSION = "0.2.0"
 
 __all__ = ["User", "task", "tag", "between", "constant", "constant_pacing", "export", "Response", "HttpError"]
 
 
-def _ms(seconds):
-    return max(0, int(round(seconds * 1000)))
-
-
-def between(min_wait, max_wait):
-    """Wait uniformly between ``min_wait`` and ``max_wait`` seconds."""
-    return _wit.Wait_Between((_ms(min_wait), _ms(max_wait)))
-
-
-def constant(wait):
-    """Wait ``wait`` seconds between tasks."""
-    return _wit.Wait_Constant(_ms(wait)) if wait > 0 else _wit.Wait_None_()
-
-
-def constant_pacing(period):
-    """Start a task every ``period`` seconds."""
-    return _wit.Wait_Pacing(_ms(period))
-
-
-def task(weight=1):
-    """Marks an ``async def`` method as a task, with a weight (``@task`` or ``@task(3)``)."""
-    if callable(weight):
-        weight.wasp_weight = 1
-        return weight
-
-    def mark(fn):
-        fn.wasp_weight = int(weight)
-        return fn
-    return mark
-
-
-def tag(*tags):
-    """Tags a task, for ``wasp run --tags/--exclude-tags``."""
-    def mark(fn):
-        fn.wasp_tags = list(getattr(fn, "wasp_tags", [])) + list(tags)
-        return fn
-    return mark
-
-
-class HttpError(Exception):
-    """No answer came: timeout, connect, protocol, denied or invalid."""
-
-    def __init__(self, kind, message):
-        super().__init__(f"{kind}: {message}")
-        self.kind = kind
-        self.message = message
-
-
-class Response:
+class Response(_common.Answer):
     """An answer. ``status_code < 400`` is a success unless you call ``failure``.
-    ``headers`` maps lower-case names to their values joined with ", "."""
+    ``headers`` keeps every header, names case-insensitive (``get_all`` for repeats)."""
 
     def __init__(self, session, r):
+        super().__init__(r)
         self._session = session
-        self.id = r.id
-        self.status_code = r.status
-        headers = {}
-        for k, v in r.headers:
-            k = k.lower()
-            headers[k] = f"{headers[k]}, {v}" if k in headers else v
-        self.headers = headers
-        self.content = r.body
-        self.truncated = r.truncated
-        self.url = r.url
-        self.elapsed = r.elapsed_us / 1e6
-
-    @property
-    def ok(self):
-        return self.status_code < 400
-
-    @property
-    def text(self):
-        return self.content.decode("utf-8", "replace")
-
-    def json(self):
-        return _json.loads(self.content)
 
     def failure(self, message):
         """Counts this response as failed (Locust's ``catch_response`` ``failure``)."""
@@ -116,14 +49,6 @@ class Response:
     def success(self):
         """Counts this response as a success, whatever its status."""
         _http.pass_(self._session, self.id)
-
-    def raise_for_status(self):
-        if not self.ok:
-            raise Exception(f"HTTP {self.status_code} from {self.url}")
-        return self
-
-
-_METHODS = {m.name: m for m in _types.Method}
 
 
 class Client:
@@ -135,23 +60,11 @@ class Client:
         self._session = session
 
     async def request(self, method, url, name=None, headers=None, json=None, data=None, timeout=None):
-        hdrs = [(str(k), str(v)) for k, v in (headers or {}).items()]
-        body = None
-        if json is not None:
-            body = _json.dumps(json, separators=(",", ":")).encode()
-            if not any(k.lower() == "content-type" for k, _ in hdrs):
-                hdrs.append(("content-type", "application/json"))
-        elif data is not None:
-            body = data.encode() if isinstance(data, str) else bytes(data)
-        req = _types.Request(
-            method=_METHODS[method.upper()], url=url, headers=hdrs, body=body, name=name,
-            timeout_ms=None if timeout is None else _ms(timeout),
-        )
+        req = _common.request(method, url, name=name, headers=headers, json=json, data=data, timeout=timeout)
         try:
             return Response(self._session, await _http.send(self._session, req))
         except Err as e:
-            kind = type(e.value).__name__.split("_")[-1].lower()
-            raise HttpError(kind, e.value.value) from None
+            raise _common.http_error(e) from None
 
     async def get(self, url, **kw):
         return await self.request("GET", url, **kw)
@@ -218,16 +131,6 @@ class Log:
         self._emit(_log.Level.ERROR, message, attrs)
 
 
-def _value(v):
-    if isinstance(v, bool):
-        return _telemetry.Value_Boolean(v)
-    if isinstance(v, int):
-        return _telemetry.Value_Int(v)
-    if isinstance(v, float):
-        return _telemetry.Value_Float(v)
-    return _telemetry.Value_Str(str(v))
-
-
 class _Span:
     def __init__(self, session, name):
         self._session, self.name = session, name
@@ -251,7 +154,7 @@ class Telemetry:
         _telemetry.set_span_name(self._session, name)
 
     def set_attribute(self, key, value):
-        _telemetry.set_attribute(self._session, key, _value(value))
+        _telemetry.set_attribute(self._session, key, _common.value(value))
 
     def span(self, name):
         return _Span(self._session, name)
@@ -264,7 +167,7 @@ class Telemetry:
         _telemetry.end_span(self._session)
 
     def event(self, name, **attrs):
-        _telemetry.add_event(self._session, name, [(k, _value(v)) for k, v in attrs.items()])
+        _telemetry.add_event(self._session, name, [(k, _common.value(v)) for k, v in attrs.items()])
 
     def exception(self, message):
         _telemetry.record_exception(self._session, str(message))
@@ -317,18 +220,6 @@ class User:
         self.telemetry.discard_span()
 
 
-def _tasks(cls):
-    seen, out = set(), []
-    for klass in reversed(cls.__mro__):
-        for attr, fn in vars(klass).items():
-            if callable(fn) and hasattr(fn, "wasp_weight"):
-                if attr in seen:
-                    out = [t for t in out if t[0] != attr]
-                seen.add(attr)
-                out.append((attr, fn))
-    return out
-
-
 # The plugin's user class and its tasks, set by `export` when the app module
 # is imported (at build time: the component is pre-initialised with them).
 _exported = {}
@@ -338,19 +229,14 @@ def export(cls):
     """Registers the user class and returns the ``Behaviour`` class
     componentize-py exports: assign it to ``Behaviour`` in your app module."""
     _exported["cls"] = cls
-    _exported["tasks"] = _tasks(cls)
+    _exported["tasks"] = _common.tasks_of(cls)
     tasks = _exported["tasks"]
 
     from wit_world import exports
 
     class Behaviour(exports.Behaviour):
         def describe(self):
-            wait = cls.wait if cls.wait is not None else _wit.Wait_None_()
-            return _wit.Info(
-                name=cls.name or cls.__name__,
-                tasks=[_wit.Task(name=n, weight=fn.wasp_weight, tags=list(getattr(fn, "wasp_tags", []))) for n, fn in tasks],
-                wait=wait,
-            )
+            return _common.info(cls, tasks)
 
     return Behaviour
 
