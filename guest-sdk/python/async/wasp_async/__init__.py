@@ -21,6 +21,9 @@ user hangs off it: ``self.client`` (HTTP with its own cookies),
 """
 
 
+import contextvars as _contextvars
+import random as _random
+
 from componentize_py_types import Err
 from wit_world.exports import behaviour as _wit
 from wit_world.imports import baggage as _baggage, flags as _flags, http as _http
@@ -250,69 +253,80 @@ async def _guard(call):
         raise Err(f"{type(e).__name__}: {e}") from None
 
 
-class _Seeded:
-    """A user's call: while its code runs (each step of the coroutine), the
-    ``random`` module draws from that user's own state, so that other users'
-    steps in between do not change its numbers (``wasp run --seed``)."""
+# Each user's random numbers (``wasp run --seed``): the ``random`` module's
+# functions draw from the generator of the user whose call runs, made at its
+# first draw from the instance's seed and the user's id; outside users'
+# calls, from the module's own. The running user is a context variable set at
+# the start of each call: componentize-py runs each call as a task of its
+# own, with its own context, so it stays that user's across the call's awaits
+# at no cost per step (copying the generator's state at each step cost 3-5x
+# the requests per second). Use ``random.choice(...)`` (or import wasp_async
+# before ``from random import ...``): names bound before this module patched
+# ``random`` keep the shared generator.
+_running = _contextvars.ContextVar("wasp_user", default=None)
+_SHARED_RNG = _random._inst
 
-    def __init__(self, user, coro):
-        self.user, self.coro = user, coro
 
-    def __await__(self):
-        import random
-        steps = self.coro.__await__()
-        value, error = None, None
-        while True:
-            saved = random.getstate()
-            random.setstate(self.user.random_state)
-            try:
-                out = steps.send(value) if error is None else steps.throw(error)
-            except StopIteration as done:
-                return done.value
-            finally:
-                self.user.random_state = random.getstate()
-                random.setstate(saved)
-            try:
-                value, error = (yield out), None
-            except BaseException as e:  # thrown into the call: pass it on
-                value, error = None, e
+def _rng():
+    user = _running.get()
+    if user is None:
+        return _SHARED_RNG
+    if user.rng is None:
+        user.rng = _random.Random(user.seed)
+    return user.rng
+
+
+def _drawing(name):
+    def draw(*args, **kwargs):
+        return getattr(_rng(), name)(*args, **kwargs)
+    draw.__name__ = draw.__qualname__ = name
+    draw.__doc__ = getattr(_SHARED_RNG, name).__doc__
+    return draw
+
+
+for _name in ("random", "uniform", "triangular", "randint", "choice", "randrange", "sample", "shuffle", "choices",
+              "normalvariate", "lognormvariate", "expovariate", "vonmisesvariate", "gammavariate", "gauss",
+              "betavariate", "paretovariate", "weibullvariate", "getrandbits", "randbytes", "binomialvariate",
+              "seed", "getstate", "setstate"):
+    if hasattr(_SHARED_RNG, _name):
+        setattr(_random, _name, _drawing(_name))
 
 
 class _UserResource(_wit.User):
     """The ``user`` resource the host makes per simulated user (see ``behaviour``)."""
 
     def __init__(self, s):
-        import random
         if "base" not in _exported:
             # The component was pre-initialised at build time, `random` with
             # it: reseed once per instance from the host's randomness (the
             # same in every instance of a run with --seed).
             import os
             _exported["base"] = int.from_bytes(os.urandom(16), "little")
-            random.seed(_exported["base"])
-        # Each user's own generator state: from the run's seed and its id.
-        self.random_state = random.Random(_exported["base"] ^ (s.user_id() * 0x9E3779B97F4A7C15)).getstate()
-        saved = random.getstate()
-        random.setstate(self.random_state)
+            _SHARED_RNG.seed(_exported["base"])
+        # This user's generator is made at its first draw, from the run's seed and its id.
+        self.seed, self.rng = _exported["base"] ^ (s.user_id() * 0x9E3779B97F4A7C15), None
+        token = _running.set(self)
         try:
             self._user = _exported["cls"](s)
         finally:
-            self.random_state = random.getstate()
-            random.setstate(saved)
+            _running.reset(token)
 
     async def on_start(self):
-        await _Seeded(self, _guard(lambda: self._user.on_start()))
+        _running.set(self)
+        await _guard(lambda: self._user.on_start())
 
     async def run_task(self, index):
         tasks = _exported["tasks"]
         if index >= len(tasks):
             raise Err(f"no task #{index}")
         fn = tasks[index][1]
-        await _Seeded(self, _guard(lambda: fn(self._user)))
+        _running.set(self)
+        await _guard(lambda: fn(self._user))
 
     async def on_stop(self):
         try:
-            await _Seeded(self, self._user.on_stop())
+            _running.set(self)
+            await self._user.on_stop()
         except Exception as e:
             self._user.log.warning(f"on_stop: {type(e).__name__}: {e}")
         # The user's last call: its object and its session go, so that an
