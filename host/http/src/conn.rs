@@ -114,31 +114,37 @@ fn connect_error(message: String) -> Error {
 
 /// Opens a connection to `origin`, straight or through a proxy.
 pub(crate) async fn open(origin: &Origin, tls: &Arc<rustls::ClientConfig>, via: Option<Via>) -> Result<Conn, Error> {
-    let host = origin.host.trim_start_matches('[').trim_end_matches(']');
     let tcp = match &via {
-        None => tcp(host, origin.port).await?,
-        Some(v) => tcp(v.host.trim_start_matches('[').trim_end_matches(']'), v.port).await.map_err(|e| connect_error(format!("proxy: {}", e.message)))?,
+        None => tcp(unbracketed(&origin.host), origin.port).await?,
+        Some(v) => tcp(unbracketed(&v.host), v.port).await.map_err(|e| connect_error(format!("proxy: {}", e.message)))?,
     };
-    if !origin.tls {
-        let forward = via.map(|v| Forward { auth: v.auth });
-        return handshake(TokioIo::new(tcp), false, forward).await;
-    }
-    let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|e| connect_error(format!("'{host}' is not a TLS server name: {e}")))?;
-    let connector = tokio_rustls::TlsConnector::from(tls.clone());
-    let handshake_failed = |e: std::io::Error| connect_error(format!("TLS handshake with {host}:{}: {}", origin.port, one_line(&e)));
     match via {
-        None => {
-            let stream = connector.connect(name, tcp).await.map_err(handshake_failed)?;
-            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-            handshake(TokioIo::new(stream), h2, None).await
-        }
-        Some(v) => {
-            let tunnel = TokioIo::new(tunnel(tcp, origin, &v).await?);
-            let stream = connector.connect(name, tunnel).await.map_err(handshake_failed)?;
-            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-            handshake(TokioIo::new(stream), h2, None).await
-        }
+        None if origin.tls => secure(tcp, origin, tls).await,
+        Some(v) if origin.tls => secure(TokioIo::new(tunnel(tcp, origin, &v).await?), origin, tls).await,
+        None => handshake(TokioIo::new(tcp), false, None).await,
+        Some(v) => handshake(TokioIo::new(tcp), false, Some(Forward { auth: v.auth })).await,
     }
+}
+
+/// A host name or address as a URL has it, without an IPv6 address's brackets.
+fn unbracketed(host: &str) -> &str {
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+/// TLS to `origin` over `io` (straight TCP, or a proxy's tunnel), then HTTP/2
+/// if the server picked it by ALPN, else HTTP/1.1.
+async fn secure<IO>(io: IO, origin: &Origin, tls: &Arc<rustls::ClientConfig>) -> Result<Conn, Error>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let host = unbracketed(&origin.host);
+    let name = rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|e| connect_error(format!("'{host}' is not a TLS server name: {e}")))?;
+    let stream = tokio_rustls::TlsConnector::from(tls.clone())
+        .connect(name, io)
+        .await
+        .map_err(|e| connect_error(format!("TLS handshake with {host}:{}: {}", origin.port, one_line(&e))))?;
+    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+    handshake(TokioIo::new(stream), h2, None).await
 }
 
 /// A `CONNECT` tunnel through the proxy to `origin`, made with hyper's
