@@ -21,7 +21,8 @@ pub const COW_MIN_DATA: u64 = 256 << 10;
 pub struct EngineOptions {
     /// Users alive at once the pooling allocator is sized for.
     pub capacity: u32,
-    /// Linear memory cap per user, in bytes.
+    /// Linear memory cap per instance, in bytes: a user's own, or (after
+    /// [`EngineOptions::shared`]) that of an instance users share.
     pub max_user_memory: usize,
     /// Per user: core instances, memories and tables the plugin's component
     /// creates, to size the instance pool (a Python component has ~14 core
@@ -96,7 +97,7 @@ pub const MAX_INSTANCE_MEMORY: usize = 4 << 30;
 /// One instance's memory cap for users sharing instances:
 /// `--max-instance-memory` when given, else `per_instance` times
 /// `--max-user-memory`; at most 4 GiB.
-pub fn max_instance_memory(max_user_memory: usize, per_instance: u32, asked: Option<usize>) -> usize {
+fn max_instance_memory(max_user_memory: usize, per_instance: u32, asked: Option<usize>) -> usize {
     asked.unwrap_or_else(|| max_user_memory.saturating_mul(per_instance as usize)).min(MAX_INSTANCE_MEMORY)
 }
 
@@ -154,7 +155,7 @@ impl EngineOptions {
         if !self.cow && crate::limits::users_that_fit(true, limit, in_use) >= self.capacity as u64 {
             self.cow = true;
         }
-        let capped = crate::limits::cap(self.capacity, self.cow, limit, in_use).map(|c| crate::limits::Capped { per_instance: self.per_instance, ..c });
+        let capped = crate::limits::cap(self.capacity, self.cow, limit, in_use, self.per_instance);
         if let Some(c) = &capped {
             self.capacity = c.fits.max(1);
             self.capped = true;

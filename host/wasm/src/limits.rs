@@ -125,11 +125,11 @@ impl Capped {
     }
 }
 
-/// How many users fit under `limit` with `in_use` mappings taken already;
-/// `Some` when that is fewer than `asked`.
-pub fn cap(asked: u32, cow: bool, limit: MapLimit, in_use: u64) -> Option<Capped> {
+/// How many instances (of `per_instance` users each) fit under `limit` with
+/// `in_use` mappings taken already; `Some` when that is fewer than `asked`.
+pub fn cap(asked: u32, cow: bool, limit: MapLimit, in_use: u64, per_instance: u32) -> Option<Capped> {
     let fits = users_that_fit(cow, limit, in_use).min(u32::MAX as u64) as u32;
-    (fits < asked).then_some(Capped { asked, fits, per_user: maps_per_user(cow), limit, per_instance: 1 })
+    (fits < asked).then_some(Capped { asked, fits, per_user: maps_per_user(cow), limit, per_instance })
 }
 
 /// Mappings one user costs, pool slot included.
@@ -173,22 +173,22 @@ mod tests {
     fn the_pool_is_capped_where_the_mappings_run_out() {
         // 65,530 - 130 in use - 2,048 kept = 63,352 for users: 15,838 at 4
         // mappings (copied memories), 10,558 at 6 (copy-on-write images).
-        assert_eq!(cap(30_000, false, KERNEL, 130).map(|c| c.fits), Some(15_838));
-        assert_eq!(cap(30_000, true, KERNEL, 130).map(|c| c.fits), Some(10_558));
-        assert_eq!(cap(10_000, false, KERNEL, 130), None, "10,000 users fit");
-        assert_eq!(cap(1, false, MapLimit { value: 100, from_env: true }, 130).map(|c| c.fits), Some(0), "nothing fits");
+        assert_eq!(cap(30_000, false, KERNEL, 130, 1).map(|c| c.fits), Some(15_838));
+        assert_eq!(cap(30_000, true, KERNEL, 130, 1).map(|c| c.fits), Some(10_558));
+        assert_eq!(cap(10_000, false, KERNEL, 130, 1), None, "10,000 users fit");
+        assert_eq!(cap(1, false, MapLimit { value: 100, from_env: true }, 130, 1).map(|c| c.fits), Some(0), "nothing fits");
     }
 
     #[test]
     fn the_messages_name_the_limit_and_the_remedy() {
-        let c = cap(30_000, false, KERNEL, 130).unwrap();
+        let c = cap(30_000, false, KERNEL, 130, 1).unwrap();
         let w = c.warning();
         assert!(w.starts_with("vm.max_map_count is 65530: one process holds about 15838 users"), "{w}");
         assert!(w.contains("sysctl -w vm.max_map_count="), "{w}");
-        let e = cap(500, false, MapLimit { value: 3000, from_env: true }, 100).unwrap().user_error();
+        let e = cap(500, false, MapLimit { value: 3000, from_env: true }, 100, 1).unwrap().user_error();
         assert!(e.starts_with("not started: WASP_MAX_MAP_COUNT = 3000 fits 213 users"), "{e}");
         // Users sharing instances: the pool counts instances, and says so.
-        let shared = Capped { per_instance: 64, ..cap(500, false, MapLimit { value: 3000, from_env: true }, 100).unwrap() };
+        let shared = cap(500, false, MapLimit { value: 3000, from_env: true }, 100, 64).unwrap();
         assert!(shared.warning().contains("about 213 instances of this plugin (4 memory mappings each, up to 64 users each)"), "{}", shared.warning());
         assert!(shared.user_error().starts_with("not started: WASP_MAX_MAP_COUNT = 3000 fits 213 instances (64 users each)"), "{}", shared.user_error());
     }

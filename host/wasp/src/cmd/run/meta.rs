@@ -1,11 +1,12 @@
 //! What the result files say about a run besides its numbers.
 
+use super::Loaded;
 use crate::config::RunConfig;
 use wasp_report::json;
-use wasp_wasm::Plugin;
 
 /// What the result files say about the run besides its numbers.
-pub fn meta(cfg: &RunConfig, plugin: &Plugin, started_at: u64) -> json::Meta {
+pub fn meta(cfg: &RunConfig, loaded: &Loaded, started_at: u64) -> json::Meta {
+    let plugin = &loaded.plugin;
     let mut options = std::collections::BTreeMap::new();
     let mut opt = |k: &str, v: String| {
         options.insert(k.to_string(), v);
@@ -37,10 +38,9 @@ pub fn meta(cfg: &RunConfig, plugin: &Plugin, started_at: u64) -> json::Meta {
     opt("request-timeout", humantime::format_duration(cfg.request_timeout).to_string());
     opt("task-budget", humantime::format_duration(cfg.task_budget).to_string());
     opt("max-user-memory", cfg.max_user_memory.to_string());
-    let per_instance = plugin.users_per_instance(cfg.users_per_instance);
-    opt("users-per-instance", per_instance.to_string());
+    opt("users-per-instance", loaded.per_instance.to_string());
     if plugin.pre.shares_instances() {
-        opt("max-instance-memory", wasp_wasm::engine::max_instance_memory(cfg.max_user_memory, per_instance, cfg.max_instance_memory).to_string());
+        opt("max-instance-memory", loaded.instance_memory.to_string());
     }
     if !cfg.thresholds.is_empty() {
         opt("threshold", cfg.thresholds.iter().map(|t| t.text.clone()).collect::<Vec<_>>().join("; "));

@@ -32,6 +32,10 @@ pub struct Loaded {
     /// The stats the telemetry gauges read (the current run's).
     pub current: CurrentStats,
     pub request_duration: Option<opentelemetry::metrics::Histogram<f64>>,
+    /// Users per instance (1 for a 0.1 plugin), and the memory cap of an
+    /// instance they share, as the engine was sized for them.
+    pub per_instance: u32,
+    pub instance_memory: usize,
 }
 
 /// Waits for the other shards (`--barrier`) and for `--start-at`, whichever is later.
@@ -132,6 +136,7 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     }
     let options = EngineOptions::for_component(&bytes, capacity, cfg.max_user_memory)?.shared(per_instance, cfg.max_instance_memory.filter(|_| shares))?;
     let (options, capped) = options.within_mapping_limit()?;
+    let instance_memory = options.max_user_memory;
     if let Some(c) = &capped {
         tracing::warn!("{}", c.warning());
     }
@@ -144,7 +149,7 @@ pub async fn run(args: RunArgs, telemetry: Arc<Telemetry>) -> Result<i32, Fatal>
     let flags = Arc::new(wasp_flags::Flags::new(&cfg.flags, telemetry.tracer.clone()).await.map_err(|e| Fatal::usage(format!("feature flags: {e}")))?);
     let current = CurrentStats::new(Arc::new(wasp_runner::Stats::new(&[])));
     let request_duration = telemetry.meter_provider.as_ref().map(|mp| wasp_telemetry::instruments::register(mp, &current, &telemetry));
-    let loaded = Loaded { plugin, flags, capacity, telemetry, current, request_duration };
+    let loaded = Loaded { plugin, flags, capacity, telemetry, current, request_duration, per_instance, instance_memory };
     if cfg.web.is_some() {
         return ui::serve(loaded, args, cfg, signals).await;
     }

@@ -96,10 +96,8 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
         flags: loaded.flags.clone(),
         scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
     });
-    let per_instance = plugin.users_per_instance(cfg.users_per_instance);
-    let instance_memory = wasp_wasm::engine::max_instance_memory(cfg.max_user_memory, per_instance, cfg.max_instance_memory);
-    let memory = (cfg.max_user_memory, instance_memory);
-    let factory = Arc::new(WasmUsers::new(plugin.clone(), run_ctx, memory, cfg.seed, cfg.task_budget, per_instance));
+    let memory = (cfg.max_user_memory, loaded.instance_memory);
+    let factory = Arc::new(WasmUsers::new(plugin.clone(), run_ctx, memory, cfg.seed, cfg.task_budget, loaded.per_instance));
     let users = factory.clone();
     let controls = Controls::new(&scenarios.iter().map(|s| (s.name.clone(), s.executor.is_open())).collect::<Vec<_>>());
     let executors: Vec<String> = scenarios.iter().map(|s| crate::scenarios::describe(&s.executor)).collect();
@@ -110,7 +108,7 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
     started(RunView {
         stats: stats.clone(),
         controls: controls.clone(),
-        meta: meta(&cfg, plugin, started_at),
+        meta: meta(&cfg, loaded, started_at),
         executors: executors.clone(),
         thresholds: cfg.thresholds.clone(),
         run_time: cfg.run_time,
@@ -203,7 +201,7 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
     }
     if cfg.json.is_some() || cfg.html.is_some() {
         let info = json::RunInfo {
-            meta: meta(&cfg, plugin, started_at),
+            meta: meta(&cfg, loaded, started_at),
             executors,
             stop_reason: outcome.reason.as_str(),
             exit_code: code,
