@@ -8,8 +8,9 @@ use super::{RunCtx, UserCtx};
 use crate::bindings::wasp::plugin::http::Host;
 use crate::bindings::wasp::plugin::types::{HttpError, Method, Request, Response};
 use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer as _};
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::{Context, KeyValue, StringValue};
 use opentelemetry_semantic_conventions::attribute as semconv;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasp_http::header::{HeaderMap, HeaderName, HeaderValue};
 use wasp_http::{ErrorKind, Outgoing, Session, Url};
@@ -33,7 +34,7 @@ struct Pending {
     at: Instant,
     /// The request's CLIENT span, ended when the outcome is final.
     span: Context,
-    server: (String, u16),
+    server: (StringValue, u16),
 }
 
 impl Pending {
@@ -52,7 +53,7 @@ impl Pending {
                 KeyValue::new(semconv::SERVER_ADDRESS, self.server.0),
                 KeyValue::new(semconv::SERVER_PORT, self.server.1 as i64),
                 KeyValue::new("wasp.request.name", self.name),
-                KeyValue::new("wasp.scenario", run.scenario_name(self.scenario).to_string()),
+                KeyValue::new("wasp.scenario", run.scenario_value(self.scenario)),
             ];
             if let Some(code) = self.status {
                 attrs.push(KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, code as i64));
@@ -79,8 +80,25 @@ impl Pending {
 /// is a good part of a request's host time.
 #[derive(Default)]
 struct RecentUrls {
-    slots: Vec<(String, Url)>,
+    slots: Vec<(String, Resolved)>,
     next: usize,
+}
+
+/// A guest's URL joined to `--host`, with what its span shows of it, made
+/// once: `url.full` and `server.address` are shared, not copied per request.
+#[derive(Clone)]
+struct Resolved {
+    url: Url,
+    full: StringValue,
+    server: (StringValue, u16),
+}
+
+impl Resolved {
+    fn new(url: Url) -> Resolved {
+        let full = Arc::<str>::from(full_url(&url)).into();
+        let server = (Arc::<str>::from(url.host_str().unwrap_or("")).into(), url.port_or_known_default().unwrap_or(0));
+        Resolved { url, full, server }
+    }
 }
 
 const RECENT_URLS: usize = 8;
@@ -88,11 +106,12 @@ const RECENT_URLS: usize = 8;
 const RECENT_URL_LEN: usize = 512;
 
 impl RecentUrls {
-    fn get(&self, text: &str) -> Option<Url> {
+    fn get(&self, text: &str) -> Option<Resolved> {
         self.slots.iter().find(|(t, _)| t == text).map(|(_, u)| u.clone())
     }
 
-    fn put(&mut self, text: &str, url: Url) -> Url {
+    fn put(&mut self, text: &str, url: Url) -> Resolved {
+        let url = Resolved::new(url);
         if text.len() <= RECENT_URL_LEN {
             let slot = (text.to_string(), url.clone());
             if self.slots.len() < RECENT_URLS {
@@ -113,9 +132,15 @@ pub struct UserHttp {
     urls: RecentUrls,
     /// The request waiting for its answer now: (method, name).
     pub in_flight: Option<(&'static str, String)>,
+    /// `user_agent.original` of requests that set none, made at the first.
+    user_agent: Option<StringValue>,
     pending: Vec<Pending>,
     next_id: u64,
 }
+
+/// The attributes a request's span gets: 8 at its start, status code and
+/// protocol version with the answer, `error.type` on failure.
+const SPAN_ATTRIBUTES: usize = 11;
 
 /// Responses waiting for the guest's verdict, at most; older ones are counted as they are.
 const MAX_PENDING: usize = 64;
@@ -236,7 +261,7 @@ pub(crate) struct Flight {
     method: &'static str,
     /// The request's CLIENT span (with its parent).
     cx: Context,
-    server: (String, u16),
+    server: (StringValue, u16),
     t0: Instant,
 }
 
@@ -253,7 +278,7 @@ impl UserCtx {
             run.stats.user_error(scenario, "http", &format!("{}: {}", kind(&err), message(&err)));
             Err(err)
         };
-        let url = match self.http.urls.get(&req.url) {
+        let Resolved { url, full, server } = match self.http.urls.get(&req.url) {
             Some(u) => u,
             None => match client.resolve(&req.url) {
                 Ok(u) => self.http.urls.put(&req.url, u),
@@ -269,7 +294,6 @@ impl UserCtx {
             Ok(h) => h,
             Err(msg) => return refuse(HttpError::Invalid(msg)),
         };
-        let server = (url.host_str().unwrap_or("").to_string(), url.port_or_known_default().unwrap_or(0));
         // The CLIENT span, child of the innermost open span, and the headers that carry it.
         let parent = self.telemetry.current();
         let cx = match run.telemetry.tracer.as_ref() {
@@ -279,17 +303,24 @@ impl UserCtx {
                 None => {
                     // The sampler decides first (on the name, kind and parent);
                     // only a span it records gets its attributes built.
-                    let mut span = t.span_builder(format!("{method_name} {name}")).with_kind(SpanKind::Client).start_with_context(t, &parent);
+                    // An empty list with room for every attribute the span gets
+                    // (the sampler sees no attributes, as before): one allocation.
+                    let room = Vec::with_capacity(SPAN_ATTRIBUTES);
+                    let mut span =
+                        t.span_builder(format!("{method_name} {name}")).with_kind(SpanKind::Client).with_attributes(room).start_with_context(t, &parent);
                     if span.is_recording() {
-                        let ua = headers.get(wasp_http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or(client.user_agent()).to_string();
+                        let ua = match headers.get(wasp_http::header::USER_AGENT) {
+                            Some(v) => String::from_utf8_lossy(v.as_bytes()).into_owned().into(),
+                            None => self.http.user_agent.get_or_insert_with(|| Arc::<str>::from(client.user_agent()).into()).clone(),
+                        };
                         span.set_attributes([
                             KeyValue::new(semconv::HTTP_REQUEST_METHOD, method_name),
-                            KeyValue::new(semconv::URL_FULL, full_url(&url)),
+                            KeyValue::new(semconv::URL_FULL, full),
                             KeyValue::new(semconv::SERVER_ADDRESS, server.0.clone()),
                             KeyValue::new(semconv::SERVER_PORT, server.1 as i64),
                             KeyValue::new(semconv::USER_AGENT_ORIGINAL, ua),
                             KeyValue::new("wasp.user.id", self.id as i64),
-                            KeyValue::new("wasp.scenario", run.scenario_name(scenario).to_string()),
+                            KeyValue::new("wasp.scenario", run.scenario_value(scenario)),
                             KeyValue::new("wasp.request.name", name.clone()),
                         ]);
                     }

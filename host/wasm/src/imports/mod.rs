@@ -26,7 +26,8 @@ pub struct RunCtx {
     /// The run's `--host`, as given (may be empty).
     pub host: String,
     pub start: Instant,
-    pub task_names: Vec<String>,
+    /// The behaviour's task names, by index, shared (span names and attributes).
+    pub task_names: Vec<Arc<str>>,
     pub telemetry: Arc<Telemetry>,
     /// `http.client.request.duration`, when metrics are exported.
     pub request_duration: Option<Histogram<f64>>,
@@ -34,8 +35,9 @@ pub struct RunCtx {
     pub baggage_seed: Vec<(String, String)>,
     /// Feature flags (OpenFeature), shared by every user and the flag poller.
     pub flags: Arc<wasp_flags::Flags>,
-    /// The plan's scenario names, by index (`wasp.scenario` on spans and metrics).
-    pub scenarios: Vec<String>,
+    /// The plan's scenario names, by index (`wasp.scenario` on spans and
+    /// metrics): shared strings, so a span's attribute is a reference count.
+    pub scenarios: Vec<Arc<str>>,
 }
 
 impl RunCtx {
@@ -62,13 +64,21 @@ impl RunCtx {
             request_duration: None,
             baggage_seed: vec![],
             flags: Arc::new(wasp_flags::Flags::none()),
-            scenarios: vec![wasp_runner::stats::DEFAULT_SCENARIO.to_string()],
+            scenarios: vec![wasp_runner::stats::DEFAULT_SCENARIO.into()],
         }
     }
 
     /// The name of scenario `i`.
     pub fn scenario_name(&self, i: usize) -> &str {
-        self.scenarios.get(i).map(String::as_str).unwrap_or(wasp_runner::stats::DEFAULT_SCENARIO)
+        self.scenarios.get(i).map(|s| &**s).unwrap_or(wasp_runner::stats::DEFAULT_SCENARIO)
+    }
+
+    /// The name of scenario `i` as an attribute value, without copying it.
+    pub fn scenario_value(&self, i: usize) -> opentelemetry::StringValue {
+        match self.scenarios.get(i) {
+            Some(s) => s.clone().into(),
+            None => wasp_runner::stats::DEFAULT_SCENARIO.into(),
+        }
     }
 }
 
@@ -164,7 +174,7 @@ impl UserCtx {
             Phase::Idle => "",
             Phase::Start => "on-start",
             Phase::Stop => "on-stop",
-            Phase::Task(i) => self.run.task_names.get(i).map(String::as_str).unwrap_or("?"),
+            Phase::Task(i) => self.run.task_names.get(i).map(|n| &**n).unwrap_or("?"),
         }
     }
 
@@ -172,13 +182,13 @@ impl UserCtx {
     pub fn begin(&mut self, phase: Phase) {
         self.phase = phase;
         self.meter.reset();
-        let name = match phase {
-            Phase::Start => "on_start",
-            Phase::Stop => "on_stop",
-            _ => self.phase_name(),
-        }
-        .to_string();
-        self.telemetry.begin(&self.run.telemetry, &name, self.id, self.run.scenario_name(self.scenario));
+        let name: opentelemetry::StringValue = match phase {
+            Phase::Start => "on_start".into(),
+            Phase::Stop => "on_stop".into(),
+            Phase::Task(i) => self.run.task_names.get(i).cloned().map(Into::into).unwrap_or("?".into()),
+            Phase::Idle => "".into(),
+        };
+        self.telemetry.begin(&self.run.telemetry, name, self.id, self.run.scenario_value(self.scenario));
     }
 
     /// Ends an export call: responses not yet counted are counted (and their

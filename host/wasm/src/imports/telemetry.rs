@@ -10,7 +10,7 @@
 use super::UserCtx;
 use crate::bindings::wasp::plugin::telemetry::{Host, Value};
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer as _};
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::{Context, KeyValue, StringValue};
 use opentelemetry_sdk::trace::SdkTracer;
 use wasp_telemetry::ids::unrecorded_child;
 use wasp_telemetry::Telemetry;
@@ -64,7 +64,7 @@ fn value(v: Value) -> opentelemetry::Value {
 
 impl UserTelemetry {
     /// Opens the span of an export call (a root span: each task is its own trace).
-    pub fn begin(&mut self, tel: &Telemetry, name: &str, user: u64, scenario: &str) {
+    pub fn begin(&mut self, tel: &Telemetry, name: StringValue, user: u64, scenario: StringValue) {
         self.stack.clear();
         self.text = 0;
         if tel.tracer.is_none() {
@@ -74,13 +74,9 @@ impl UserTelemetry {
         }
         if let Some(t) = tel.tracer.as_ref() {
             let span = t
-                .span_builder(name.to_string())
+                .span_builder(name.as_str().to_string())
                 .with_kind(SpanKind::Internal)
-                .with_attributes([
-                    KeyValue::new("wasp.user.id", user as i64),
-                    KeyValue::new("wasp.task", name.to_string()),
-                    KeyValue::new("wasp.scenario", scenario.to_string()),
-                ])
+                .with_attributes([KeyValue::new("wasp.user.id", user as i64), KeyValue::new("wasp.task", name), KeyValue::new("wasp.scenario", scenario)])
                 .start_with_context(t, &Context::new());
             self.stack.push(Context::new().with_span(span));
         }
@@ -205,7 +201,7 @@ mod tests {
         let tracer = provider.tracer("t");
         let mut u = UserTelemetry::default();
         let tel = Telemetry { tracer: Some(tracer.clone()), ..Telemetry::disabled() };
-        u.begin(&tel, "checkout", 7, "default");
+        u.begin(&tel, "checkout".into(), 7, "default".into());
         u.push(&tracer, "user_add_to_cart".into());
         let inner = u.current();
         u.end(Some("boom"));
@@ -225,7 +221,7 @@ mod tests {
     fn without_a_tracer_requests_still_get_span_contexts() {
         let tel = Telemetry { ids: Some(RandomIdGenerator::default()), ..Telemetry::disabled() };
         let mut u = UserTelemetry::default();
-        u.begin(&tel, "index", 1, "default");
+        u.begin(&tel, "index".into(), 1, "default".into());
         let task = u.current().span().span_context().clone();
         assert!(task.is_valid() && task.is_sampled());
         let req = unrecorded_child(tel.ids.as_ref().unwrap(), &u.current());
@@ -235,7 +231,7 @@ mod tests {
         u.end(None);
         // SDK disabled: nothing at all
         let mut off = UserTelemetry::default();
-        off.begin(&Telemetry::disabled(), "index", 1, "default");
+        off.begin(&Telemetry::disabled(), "index".into(), 1, "default".into());
         assert!(!off.current().span().span_context().is_valid());
     }
 }

@@ -89,12 +89,12 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
         http,
         host: cfg.host.as_ref().map(|u| u.to_string()).unwrap_or_default(),
         start: Instant::now(),
-        task_names,
+        task_names: task_names.iter().map(|n| n.as_str().into()).collect(),
         request_duration: loaded.request_duration.clone(),
         telemetry: telemetry.clone(),
         baggage_seed: cfg.baggage.clone(),
         flags: loaded.flags.clone(),
-        scenarios: scenarios.iter().map(|s| s.name.clone()).collect(),
+        scenarios: scenarios.iter().map(|s| s.name.as_str().into()).collect(),
     });
     let memory = (cfg.max_user_memory, loaded.instance_memory);
     let factory = Arc::new(WasmUsers::new(plugin.clone(), run_ctx, memory, cfg.seed, cfg.task_budget, loaded.per_instance));
