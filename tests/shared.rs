@@ -169,6 +169,67 @@ async fn what_users_make_the_host_hold_counts_against_their_instance() {
     t.stop().await;
 }
 
+/// The cookies servers give a shared instance's users take their bytes from
+/// the instance's memory account: past it new cookies are refused, with a
+/// warning naming the option, and the run goes on. With room, each jar fills
+/// up to its own bound (64 KiB) instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_servers_give_count_against_the_instance() {
+    let cache = tempfile::tempdir().unwrap();
+    let info = inspect_json(&shared(), cache.path()).await;
+    let start = info["scale"]["initial_memory_bytes"].as_u64().expect("inspect shows the initial memory");
+    let room = 128u64 << 10;
+    // The Cookie headers the users sent: the longest of each user is its jar's fullest.
+    async fn jars(cap: u64) -> (Vec<usize>, u64, Finished) {
+        let t = target().await;
+        let cap = cap.to_string();
+        let args = [
+            "-H",
+            &t.url(),
+            "-T",
+            "crumbs",
+            "-u",
+            "20",
+            "-r",
+            "1000",
+            "-t",
+            "2s",
+            "--wait",
+            "50ms",
+            "--users-per-instance",
+            "20",
+            "--max-instance-memory",
+            &cap,
+        ];
+        let r = run(&shared(), &args).await;
+        let mut fullest: HashMap<String, usize> = HashMap::new();
+        let given = {
+            let seen = t.seen.lock().unwrap();
+            for (_, h) in seen.headers.iter().filter(|(p, _)| p == "/crumbs") {
+                let (Some(u), Some(c)) = (h.get("x-user"), h.get("cookie")) else { continue };
+                let e = fullest.entry(u.to_str().unwrap().to_string()).or_default();
+                *e = (*e).max(c.len());
+            }
+            seen.crumbs
+        };
+        t.stop().await;
+        (fullest.into_values().collect(), given, r)
+    }
+    let (tight, given, r) = jars(start + room).await;
+    assert!(r.json["total"]["count"].as_u64().unwrap() > 100, "the run measured its requests: {}", r.json["total"]);
+    assert!(given > 100, "the server gave {given} cookies");
+    let held: usize = tight.iter().sum();
+    // (A Cookie header has a few bytes more than the names and values: `=`, `; `.)
+    assert!(held > 0 && held as u64 <= room + 4096, "the users' jars held {held} bytes in all, within the {room} bytes of room");
+    assert!(r.stderr.contains("cookies would pass the memory") && r.stderr.contains("--max-instance-memory"), "{}", r.stderr);
+
+    let (roomy, _, r) = jars(start + (64 << 20)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let held: usize = roomy.iter().sum();
+    assert!(held as u64 > 8 * room, "with room, the jars fill to their own bound: {held} bytes");
+    assert!(roomy.iter().all(|&b| b <= 64 << 10), "{roomy:?}");
+}
+
 /// With `--seed`, each user of a shared instance draws the same random
 /// numbers in every run, whatever its instance's other users do meanwhile;
 /// another seed gives other numbers.

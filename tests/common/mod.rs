@@ -40,6 +40,8 @@ pub struct Seen {
     pub last: Option<Instant>,
     /// `/whoami?u=X` answered with a cookie that was not X's.
     pub cookie_mismatches: u64,
+    /// Cookies `/crumbs` gave out.
+    pub crumbs: u64,
     /// The delay each `/delay` and `/bimodal` request actually got (timed around the sleep), in µs.
     pub delays: Vec<u64>,
     bimodal: u64,
@@ -245,6 +247,16 @@ async fn login(Query(q): Query<HashMap<String, String>>) -> impl IntoResponse {
     ([(header::SET_COOKIE, format!("session={}; Path=/", user(&q)))], "welcome")
 }
 
+/// A new 3,000-byte cookie at each answer (names never repeat).
+async fn crumbs(State(ctx): State<Ctx>) -> impl IntoResponse {
+    let n = {
+        let mut s = ctx.seen.lock().unwrap();
+        s.crumbs += 1;
+        s.crumbs
+    };
+    ([(header::SET_COOKIE, format!("c{n}={}; Path=/", "x".repeat(3000)))], "crumb")
+}
+
 async fn whoami(State(ctx): State<Ctx>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> StatusCode {
     let want = format!("session={}", user(&q));
     let cookies: Vec<&str> = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
@@ -321,6 +333,7 @@ pub async fn target() -> Target {
         .route("/start", get(start))
         .route("/hello", get(hello))
         .route("/login", get(login))
+        .route("/crumbs", get(crumbs))
         .route("/whoami", get(whoami))
         .route("/once", get(once))
         .route("/redirect", get(|| async { Redirect::to("/landing") }))

@@ -30,6 +30,7 @@ pub mod roots;
 pub use allow::AllowList;
 pub use error::{Error, ErrorKind};
 pub use http::{header, Method};
+pub use jar::Allowance;
 pub use proxy::Proxies;
 pub use url::Url;
 
@@ -56,6 +57,13 @@ pub struct Session {
 struct SessionState {
     jar: UserJar,
     own: Mutex<pool::Own>,
+}
+
+impl Session {
+    /// The user's cookies take their bytes from `allowance` from now on (see [`jar`]).
+    pub fn set_allowance(&self, allowance: Arc<dyn jar::Allowance>) {
+        self.state.jar.set_allowance(allowance);
+    }
 }
 
 pub struct Options {

@@ -1,6 +1,6 @@
 //! The memory of one store, guest and host together: what the guest's linear
 //! memories take, and what its calls made the host hold for it (baggage,
-//! span text). Both count against the same cap (`--max-user-memory` for a
+//! span text, and the cookies servers gave its users). Both count against the same cap (`--max-user-memory` for a
 //! user's own instance, `--max-instance-memory` for a shared one), so a
 //! plugin cannot make the process hold more than its cap by handing state to
 //! the host instead of keeping it.
@@ -87,6 +87,22 @@ impl Ledger {
     /// (guest, host) bytes now.
     pub fn usage(&self) -> (usize, usize) {
         (self.guest.load(Ordering::Relaxed), self.host.load(Ordering::Relaxed))
+    }
+}
+
+/// A user's cookies take their bytes from its store's account: past the cap
+/// a new cookie is refused (and counted), and the run goes on.
+impl wasp_http::Allowance for Ledger {
+    fn take(&self, bytes: usize) -> bool {
+        self.charge(bytes).is_ok()
+    }
+
+    fn give(&self, bytes: usize) {
+        self.release(bytes)
+    }
+
+    fn setting(&self) -> &str {
+        self.option
     }
 }
 

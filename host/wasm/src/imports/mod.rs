@@ -108,7 +108,8 @@ pub struct UserCtx {
     pub gone: bool,
     /// The memory account of the user's store (its own instance's, or the
     /// shared instance's), and what the host holds for this user in it:
-    /// baggage bytes, and span text of the current call.
+    /// baggage bytes, and span text of the current call (its cookies take
+    /// theirs through the session, see [`wasp_http::Allowance`]).
     pub ledger: Arc<Ledger>,
     held_baggage: usize,
     held_spans: usize,
@@ -138,6 +139,7 @@ impl UserCtx {
     /// Puts the user's host state in `ledger`'s account (its store's): the
     /// run's baggage seed is held from the start.
     pub(crate) fn set_ledger(&mut self, ledger: Arc<Ledger>) {
+        self.http.session().set_allowance(ledger.clone());
         self.ledger = ledger;
         let _ = self.hold_baggage();
     }

@@ -26,6 +26,7 @@ impl User for Shared {
             task!("grow", 1, Self::grow).tag("grow"),
             task!("hoard", 1, Self::hoard).tag("hoard"),
             task!("dice", 1, Self::dice).tag("dice"),
+            task!("crumbs", 1, Self::crumbs).tag("crumbs"),
         ]
     }
 
@@ -58,6 +59,15 @@ impl Shared {
             panic!("user 2 traps, once");
         }
         self.hello(c).await
+    }
+}
+
+impl Shared {
+    /// Asks for another cookie: the server fills the user's jar.
+    async fn crumbs(&mut self, c: &Client) -> TaskResult {
+        let me = c.user_id().to_string();
+        c.get(&format!("/crumbs?u={me}")).header("x-user", &me).send().await?.error_for_status()?;
+        Ok(())
     }
 }
 
