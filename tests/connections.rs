@@ -230,8 +230,18 @@ async fn plain_http_goes_through_http_proxy_unless_no_proxy_says_otherwise() {
     assert_eq!(proxy.asked().len(), 3, "NO_PROXY: nothing more went through the proxy");
     let seen = direct.seen.lock().unwrap().headers.clone();
     assert!(seen.iter().all(|(_, h)| h.get("proxy-authorization").is_none()));
+
+    // A proxy variable that is no URL is ignored, as curl ignores it, and wasp says so.
+    let bad = target().await;
+    let args = ["-H", &bad.url(), "-u", "2", "-r", "100", "-t", "1s", "--wait", "20ms", "--stop-timeout", "5s"];
+    let r = run_env(&plugin("quickstart"), &args, &[("HTTP_PROXY", "http://[oops")]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("HTTP_PROXY is set to something that is no proxy URL") && !r.stderr.contains("[oops"), "{}", r.stderr);
+    assert!(bad.total() > 10 && r.json["total"]["count"].as_u64() == Some(bad.total()), "straight to the target");
+    assert_eq!(proxy.asked().len(), 3, "nothing more went through the proxy");
     t.stop().await;
     direct.stop().await;
+    bad.stop().await;
 }
 
 /// `HTTPS_PROXY`: each user's connection is a CONNECT tunnel, and TLS runs

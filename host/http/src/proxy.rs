@@ -41,6 +41,21 @@ impl Proxies {
         Proxies { matcher: Some(Matcher::from_env()) }
     }
 
+    /// The proxy variables set to something that is no proxy URL, which the
+    /// matcher (as curl) ignores: their names, for a warning. `lookup` reads
+    /// a variable (the environment's in a run); the first set of each pair
+    /// is the one that counts, as for the matcher.
+    pub fn unusable(lookup: impl Fn(&str) -> Option<String>) -> Vec<&'static str> {
+        let mut bad = vec![];
+        for pair in [["HTTP_PROXY", "http_proxy"], ["HTTPS_PROXY", "https_proxy"], ["ALL_PROXY", "all_proxy"]] {
+            let Some((name, value)) = pair.iter().find_map(|n| lookup(n).map(|v| (*n, v))) else { continue };
+            if !value.trim().is_empty() && !is_proxy_url(value.trim()) {
+                bad.push(name);
+            }
+        }
+        bad
+    }
+
     /// Explicit rules (empty strings for unset): what the environment would give.
     pub fn from_values(http: &str, https: &str, no: &str) -> Proxies {
         Proxies { matcher: Some(Matcher::builder().http(http.to_string()).https(https.to_string()).no(no.to_string()).build()) }
@@ -74,9 +89,30 @@ impl Proxies {
     }
 }
 
+/// What the matcher takes for a proxy: a URI with an authority and an http,
+/// https or SOCKS scheme (or none: http).
+fn is_proxy_url(value: &str) -> bool {
+    let Ok(uri) = value.parse::<http::Uri>() else { return false };
+    let scheme_ok = uri.scheme_str().is_none_or(|s| matches!(s, "http" | "https" | "socks4" | "socks4a" | "socks5" | "socks5h"));
+    scheme_ok && uri.authority().is_some_and(|a| !a.host().is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxy_variables_that_are_no_proxy_url_are_named() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| move |n: &str| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string());
+        assert!(Proxies::unusable(env(&[("HTTP_PROXY", "http://proxy:3128"), ("https_proxy", "proxy:3128"), ("ALL_PROXY", "socks5://p:1080")])).is_empty());
+        assert!(Proxies::unusable(env(&[("HTTP_PROXY", ""), ("NO_PROXY", "::bad")])).is_empty(), "empty is unset; NO_PROXY is no proxy");
+        assert_eq!(
+            Proxies::unusable(env(&[("HTTP_PROXY", "http://[oops"), ("HTTPS_PROXY", "ftp://proxy:21"), ("all_proxy", "a b")])),
+            ["HTTP_PROXY", "HTTPS_PROXY", "all_proxy"]
+        );
+        // The upper-case name counts first, as for the matcher.
+        assert!(Proxies::unusable(env(&[("HTTP_PROXY", "http://ok:1"), ("http_proxy", "http://[bad")])).is_empty());
+    }
 
     fn origin(s: &str) -> Origin {
         Origin::of(&url::Url::parse(s).unwrap()).unwrap()

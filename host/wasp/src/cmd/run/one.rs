@@ -69,6 +69,9 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
     if let Some(n) = http.tls_notice() {
         tracing::warn!("{n}");
     }
+    for name in wasp_http::Proxies::unusable(|n| std::env::var(n).ok()) {
+        tracing::warn!("{name} is set to something that is no proxy URL (http://host:port): it is ignored, and its requests go straight to their targets");
+    }
     match cfg.host.as_ref().map(|h| (h, http.route(h))) {
         Some((h, Ok(Some(proxy)))) => {
             tracing::info!("requests to {} go through {proxy} (HTTP_PROXY/HTTPS_PROXY; NO_PROXY bypasses it)", h.origin().ascii_serialization())
