@@ -126,6 +126,14 @@ async fn an_instance_past_its_memory_cap_restarts_its_users_only() {
     t.stop().await;
 }
 
+/// `users` users of the shared plugin running the tasks tagged `tag` for 2 s,
+/// all in one instance whose memory cap is `cap` bytes.
+async fn capped(url: &str, tag: &str, users: u32, cap: u64) -> Finished {
+    let (users, cap) = (users.to_string(), cap.to_string());
+    let args = ["-H", url, "-T", tag, "-u", &users, "-r", "1000", "-t", "2s", "--wait", "50ms", "--users-per-instance", &users, "--max-instance-memory", &cap];
+    run(&shared(), &args).await
+}
+
 /// What users hand the host (baggage here) counts against their instance's
 /// memory with the guest's own: 100 users of 8,000 bytes each pass a cap
 /// 512 KiB above the plugin's start, which their guest memory alone does not.
@@ -135,34 +143,10 @@ async fn what_users_make_the_host_hold_counts_against_their_instance() {
     let cache = tempfile::tempdir().unwrap();
     let info = inspect_json(&shared(), cache.path()).await;
     let start = info["scale"]["initial_memory_bytes"].as_u64().expect("inspect shows the initial memory");
-    let cap = (start + (512 << 10)).to_string();
-    let run_with = |tag: &'static str| {
-        let (url, cap) = (t.url(), cap.clone());
-        async move {
-            let args = [
-                "-H",
-                url.as_str(),
-                "-T",
-                tag,
-                "-u",
-                "100",
-                "-r",
-                "1000",
-                "-t",
-                "2s",
-                "--wait",
-                "50ms",
-                "--users-per-instance",
-                "100",
-                "--max-instance-memory",
-                cap.as_str(),
-            ];
-            run(&shared(), &args).await
-        }
-    };
-    let calm = run_with("hello").await;
+    let (url, cap) = (t.url(), start + (512 << 10));
+    let calm = capped(&url, "hello", 100, cap).await;
     assert_eq!(calm.code, 0, "without hoarding the users fit: {}", calm.json["errors"]);
-    let hoard = run_with("hoard").await;
+    let hoard = capped(&url, "hoard", 100, cap).await;
     let messages = hoard.json["errors"].to_string();
     assert!(messages.contains("memory limit exceeded: the guest's memory and the") && messages.contains("it made the host hold would pass"), "{messages}");
     assert_eq!(hoard.code, 1, "{}", hoard.stderr);
@@ -182,26 +166,7 @@ async fn cookies_servers_give_count_against_the_instance() {
     // The Cookie headers the users sent: the longest of each user is its jar's fullest.
     async fn jars(cap: u64) -> (Vec<usize>, u64, Finished) {
         let t = target().await;
-        let cap = cap.to_string();
-        let args = [
-            "-H",
-            &t.url(),
-            "-T",
-            "crumbs",
-            "-u",
-            "20",
-            "-r",
-            "1000",
-            "-t",
-            "2s",
-            "--wait",
-            "50ms",
-            "--users-per-instance",
-            "20",
-            "--max-instance-memory",
-            &cap,
-        ];
-        let r = run(&shared(), &args).await;
+        let r = capped(&t.url(), "crumbs", 20, cap).await;
         let mut fullest: HashMap<String, usize> = HashMap::new();
         let given = {
             let seen = t.seen.lock().unwrap();
