@@ -9,7 +9,7 @@
 
 use super::UserCtx;
 use crate::bindings::wasp::plugin::telemetry::{Host, Value};
-use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer as _};
+use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer as _};
 use opentelemetry::{Context, KeyValue, StringValue};
 use opentelemetry_sdk::trace::SdkTracer;
 use wasp_telemetry::ids::unrecorded_child;
@@ -73,11 +73,13 @@ impl UserTelemetry {
             }
         }
         if let Some(t) = tel.tracer.as_ref() {
-            let span = t
-                .span_builder(name.as_str().to_string())
-                .with_kind(SpanKind::Internal)
-                .with_attributes([KeyValue::new("wasp.user.id", user as i64), KeyValue::new("wasp.task", name), KeyValue::new("wasp.scenario", scenario)])
-                .start_with_context(t, &Context::new());
+            // The sampler decides on the name and kind (none of the samplers
+            // the environment can choose reads attributes); only a span it
+            // records gets them.
+            let mut span = t.span_builder(name.as_str().to_string()).with_kind(SpanKind::Internal).start_with_context(t, &Context::new());
+            if span.is_recording() {
+                span.set_attributes([KeyValue::new("wasp.user.id", user as i64), KeyValue::new("wasp.task", name), KeyValue::new("wasp.scenario", scenario)]);
+            }
             self.stack.push(Context::new().with_span(span));
         }
     }
