@@ -74,8 +74,9 @@ impl Telemetry {
         }
     }
 
-    /// Providers from the environment. Must run inside the tokio runtime
-    /// (the gRPC exporters' channels live on it).
+    /// Providers from the environment. Must run inside a tokio runtime: the
+    /// gRPC exporters' channels live on it (the wasp binary gives them one of
+    /// their own, apart from the users' workers).
     pub fn from_env() -> Result<Telemetry, ConfigError> {
         let propagators = Propagators::from_env();
         let counts = Arc::new(Counts::default());

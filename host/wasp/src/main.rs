@@ -6,6 +6,7 @@ mod cli;
 mod cmd;
 mod config;
 mod exit;
+mod exporter;
 mod logging;
 mod scenarios;
 mod signals;
@@ -148,10 +149,17 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return exit_code(Err(Fatal::internal(format!("cannot start the runtime: {e}")))),
     };
-    // Telemetry first: the log bridge needs its logger provider, and the gRPC
-    // exporters need the runtime.
+    // Telemetry first: the log bridge needs its logger provider. The gRPC
+    // exporters' connections run on a runtime of their own (one thread): on
+    // the users' workers, a saturated run kept each batch waiting behind the
+    // users' tasks, and the span queue overflowed (a quarter of the spans
+    // dropped at 50 users without waits; none on their own thread).
+    let export = match exporter::Runtime::start() {
+        Ok(r) => r,
+        Err(e) => return exit_code(Err(Fatal::internal(format!("cannot start the exporters' runtime: {e}")))),
+    };
     let telemetry = {
-        let _rt = runtime.enter();
+        let _rt = export.enter();
         match wasp_telemetry::Telemetry::from_env() {
             Ok(t) => std::sync::Arc::new(t),
             Err(e) => return exit_code(Err(e.into())),
@@ -168,5 +176,6 @@ fn main() -> ExitCode {
     let result = if demo { runtime.block_on(cmd::demo::run(cli::DemoArgs { run: args }, telemetry)) } else { runtime.block_on(cmd::run::run(args, telemetry)) };
     // Users still parked in the runtime are dropped without waiting.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    export.stop();
     exit_code(result)
 }
