@@ -50,6 +50,13 @@ fn size(name: &str, value: &str) -> usize {
     name.len() + value.len()
 }
 
+impl Held {
+    /// Bytes of the names and values of every cookie in the store, expired or not.
+    fn bytes(&self) -> usize {
+        self.cookies.iter_any().map(|c| size(c.name(), c.value())).sum()
+    }
+}
+
 impl Drop for Held {
     fn drop(&mut self) {
         if let Some(a) = &self.allowance {
@@ -76,16 +83,11 @@ impl UserJar {
         if let Some(old) = held.allowance.take() {
             old.give(std::mem::take(&mut held.taken));
         }
-        let now: usize = held.cookies.iter_any().map(|c| size(c.name(), c.value())).sum();
+        let now = held.bytes();
         // Cookies already held stay; the account may then be over its cap.
         let _ = allowance.take(now);
         held.taken = now;
         held.allowance = Some(allowance);
-    }
-
-    /// Bytes of names and values held now.
-    pub fn bytes(&self) -> usize {
-        self.store.read().unwrap_or_else(|p| p.into_inner()).cookies.iter_any().map(|c| size(c.name(), c.value())).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -122,10 +124,10 @@ impl UserJar {
                     continue;
                 }
             }
-            let old = store.get(&domain, c.path.as_ref(), raw.name()).map(|k| size(k.name(), k.value())).unwrap_or(0);
-            let more = size(raw.name(), raw.value()).saturating_sub(old);
-            if let (Some(a), true) = (&jar.allowance, more > 0) {
-                if !a.take(more) {
+            if let Some(a) = &jar.allowance {
+                let old = store.get(&domain, c.path.as_ref(), raw.name()).map(|k| size(k.name(), k.value())).unwrap_or(0);
+                let more = size(raw.name(), raw.value()).saturating_sub(old);
+                if more > 0 && !a.take(more) {
                     if self.refused.fetch_add(1, Ordering::Relaxed) == 0 && !WARNED_ACCOUNT.swap(true, Ordering::Relaxed) {
                         tracing::warn!(
                             "a user's cookies would pass the memory its plugin instance may use ({}): further cookies from {} are refused",
@@ -151,7 +153,7 @@ impl UserJar {
         }
         // What replacements and expiries let go of goes back.
         if let Some(a) = &jar.allowance {
-            let now: usize = store.iter_any().map(|k| size(k.name(), k.value())).sum();
+            let now = jar.bytes();
             if now < jar.taken {
                 a.give(jar.taken - now);
                 jar.taken = now;
@@ -248,11 +250,11 @@ mod tests {
         assert_eq!(jar.len(), 3);
         assert_eq!(jar.refused(), 1);
         assert_eq!(account.used.load(Ordering::Relaxed), 10 + 2 * 4000);
-        assert_eq!(jar.bytes(), 10 + 2 * 4000);
+        assert_eq!(jar.store.read().unwrap().bytes(), 10 + 2 * 4000);
         // A shorter value gives back the difference; an expiry gives back all of it.
         set(&jar, &url, &["b0=short; Path=/".into(), "b1=; Path=/; Max-Age=0".into()]);
-        assert_eq!(account.used.load(Ordering::Relaxed), jar.bytes());
-        assert_eq!(jar.bytes(), 10 + 7);
+        assert_eq!(account.used.load(Ordering::Relaxed), jar.store.read().unwrap().bytes());
+        assert_eq!(jar.store.read().unwrap().bytes(), 10 + 7);
         // Now there is room again.
         set(&jar, &url, &values[2..].to_vec());
         assert_eq!(account.used.load(Ordering::Relaxed), 10 + 7 + 4000);

@@ -125,7 +125,8 @@ struct Rules {
     timeout: Duration,
     max_body: usize,
     max_redirects: usize,
-    user_agent: String,
+    /// Shared, so that a span's attribute can hold it without a copy.
+    user_agent: Arc<str>,
     user_agent_header: HeaderValue,
     tls_notice: Option<String>,
     proxies: Proxies,
@@ -186,7 +187,7 @@ impl Client {
             timeout: opts.timeout,
             max_body: opts.max_body,
             max_redirects: opts.max_redirects,
-            user_agent: opts.user_agent,
+            user_agent: opts.user_agent.into(),
             user_agent_header,
             tls_notice,
             proxies: opts.proxies,
@@ -228,7 +229,7 @@ impl Client {
     }
 
     /// The `User-Agent` requests carry unless they set one.
-    pub fn user_agent(&self) -> &str {
+    pub fn user_agent(&self) -> &Arc<str> {
         &self.inner.user_agent
     }
 

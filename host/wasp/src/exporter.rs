@@ -11,7 +11,7 @@ pub struct Runtime {
 
 impl Runtime {
     /// Starts the thread `wasp-otlp`, which runs the exporters' tasks until
-    /// [`Runtime::stop`] (or until this is dropped).
+    /// this is dropped.
     pub fn start() -> std::io::Result<Runtime> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let handle = rt.handle().clone();
@@ -29,13 +29,9 @@ impl Runtime {
     pub fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
         self.handle.enter()
     }
-
-    /// Ends the thread; whatever its tasks still hold is dropped.
-    pub fn stop(mut self) {
-        self.stop.take();
-    }
 }
 
+/// Dropped: the thread ends, and whatever its tasks still hold is dropped.
 impl Drop for Runtime {
     fn drop(&mut self) {
         if let Some(s) = self.stop.take() {

@@ -176,6 +176,6 @@ fn main() -> ExitCode {
     let result = if demo { runtime.block_on(cmd::demo::run(cli::DemoArgs { run: args }, telemetry)) } else { runtime.block_on(cmd::run::run(args, telemetry)) };
     // Users still parked in the runtime are dropped without waiting.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
-    export.stop();
+    drop(export);
     exit_code(result)
 }

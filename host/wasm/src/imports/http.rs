@@ -132,8 +132,6 @@ pub struct UserHttp {
     urls: RecentUrls,
     /// The request waiting for its answer now: (method, name).
     pub in_flight: Option<(&'static str, String)>,
-    /// `user_agent.original` of requests that set none, made at the first.
-    user_agent: Option<StringValue>,
     pending: Vec<Pending>,
     next_id: u64,
 }
@@ -309,9 +307,9 @@ impl UserCtx {
                     let mut span =
                         t.span_builder(format!("{method_name} {name}")).with_kind(SpanKind::Client).with_attributes(room).start_with_context(t, &parent);
                     if span.is_recording() {
-                        let ua = match headers.get(wasp_http::header::USER_AGENT) {
+                        let ua: StringValue = match headers.get(wasp_http::header::USER_AGENT) {
                             Some(v) => String::from_utf8_lossy(v.as_bytes()).into_owned().into(),
-                            None => self.http.user_agent.get_or_insert_with(|| Arc::<str>::from(client.user_agent()).into()).clone(),
+                            None => client.user_agent().clone().into(),
                         };
                         span.set_attributes([
                             KeyValue::new(semconv::HTTP_REQUEST_METHOD, method_name),
