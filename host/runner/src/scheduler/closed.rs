@@ -290,7 +290,7 @@ async fn user_life<F: UserFactory>(
         if !unpaused(&mut paused, &mut phase, &mut allowed, slot).await {
             return Exit::Left;
         }
-        let mut user = match run.factory.create(UserSpec { id, scenario: s }).await {
+        let mut user = match Box::pin(run.factory.create(UserSpec { id, scenario: s })).await {
             Ok(u) => u,
             Err(msg) => {
                 run.not_created(s, id, &msg);
@@ -300,7 +300,7 @@ async fn user_life<F: UserFactory>(
         pool.active.up();
         let mut need_restart = false;
         tokio::select! {
-            r = user.on_start() => if let Err(e) = r {
+            r = Box::pin(user.on_start()) => if let Err(e) = r {
                 tracing::warn!(user = id, "on-start failed: {}", printable(&e.message, 512));
                 stats.user_error(s, "on-start", &e.message);
                 need_restart = e.fatal;
@@ -317,7 +317,7 @@ async fn user_life<F: UserFactory>(
                 break;
             }
             if user.stale() {
-                if let Err(e) = user.on_stop().await {
+                if let Err(e) = Box::pin(user.on_stop()).await {
                     stats.user_error(s, "on-stop", &e.message);
                 }
                 drop(user);
@@ -335,7 +335,7 @@ async fn user_life<F: UserFactory>(
             let index = pool.tasks[pool.pick.sample(&mut rng)].0;
             let started = Instant::now();
             let result = tokio::select! {
-                r = user.run_task(index) => r,
+                r = Box::pin(user.run_task(index)) => r,
                 _ = phase_reached(&mut phase, Phase::Interrupt) => {
                     run.interrupted.fetch_add(1, Ordering::Relaxed);
                     stats.task_interrupted(s, index);
@@ -380,7 +380,7 @@ async fn user_life<F: UserFactory>(
             }
         }
         // Graceful end: on-stop. A hung on-stop is dropped after the graceful stop and ON_STOP_GRACE.
-        if let Err(e) = user.on_stop().await {
+        if let Err(e) = Box::pin(user.on_stop()).await {
             stats.user_error(s, "on-stop", &e.message);
         }
         pool.active.down();

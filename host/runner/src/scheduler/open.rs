@@ -240,7 +240,7 @@ async fn user_life<F: UserFactory>(
     let id = run.new_id();
     let mut fatal_in_a_row = 0u32;
     loop {
-        let mut user = match run.factory.create(UserSpec { id, scenario: s }).await {
+        let mut user = match Box::pin(run.factory.create(UserSpec { id, scenario: s })).await {
             Ok(u) => u,
             Err(msg) => {
                 run.not_created(s, id, &msg);
@@ -249,7 +249,7 @@ async fn user_life<F: UserFactory>(
         };
         shared.up();
         let started = tokio::select! {
-            r = user.on_start() => r,
+            r = Box::pin(user.on_start()) => r,
             _ = phase_reached(&mut phase, Phase::Interrupt) => {
                 run.interrupted.fetch_add(1, Ordering::Relaxed);
                 shared.down();
@@ -275,7 +275,7 @@ async fn user_life<F: UserFactory>(
             };
             let Some(order) = order else { break };
             let result = tokio::select! {
-                r = user.run_task(order.task) => r,
+                r = Box::pin(user.run_task(order.task)) => r,
                 _ = phase_reached(&mut phase, Phase::Interrupt) => {
                     run.interrupted.fetch_add(1, Ordering::Relaxed);
                     stats.task_interrupted(s, order.task);
@@ -299,7 +299,7 @@ async fn user_life<F: UserFactory>(
         }
         let stale = user.stale() && !fatal;
         if !fatal {
-            if let Err(e) = user.on_stop().await {
+            if let Err(e) = Box::pin(user.on_stop()).await {
                 stats.user_error(s, "on-stop", &e.message);
             }
         }
