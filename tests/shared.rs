@@ -195,6 +195,40 @@ async fn cookies_servers_give_count_against_the_instance() {
     assert!(roomy.iter().all(|&b| b <= 64 << 10), "{roomy:?}");
 }
 
+/// Responses awaiting the guest's verdict take their bytes from the
+/// instance's memory account too: without room the older ones are counted as
+/// they are (a later verdict on them is ignored, with a warning naming the
+/// option), and every request is still counted; with room every verdict holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_awaiting_a_verdict_count_against_the_instance() {
+    let cache = tempfile::tempdir().unwrap();
+    let info = inspect_json(&shared(), cache.path()).await;
+    let start = info["scale"]["initial_memory_bytes"].as_u64().expect("inspect shows the initial memory");
+    // (runs of the task, its requests, the late verdicts counted)
+    async fn verdicts(cap: u64) -> (u64, u64, u64, Finished) {
+        let t = target().await;
+        let r = capped(&t.url(), "verdicts", 20, cap).await;
+        t.stop().await;
+        let task = r.json["tasks"].as_array().unwrap().iter().find(|x| x["name"] == "verdicts").cloned().expect("the task ran");
+        // (Tasks cut short at the stop are counted apart, as "interrupted".)
+        let runs = task["runs"].as_u64().unwrap();
+        let name = "v".repeat(250);
+        let requests: u64 = r.json["requests"].as_array().unwrap().iter().filter(|x| x["name"] == name).map(|x| x["count"].as_u64().unwrap()).sum();
+        let late = r.json["failures"].as_array().unwrap().iter().filter(|x| x["error"] == "late verdict").map(|x| x["occurrences"].as_u64().unwrap()).sum();
+        (runs, requests, late, r)
+    }
+    let (runs, requests, late, r) = verdicts(start + (96 << 10)).await;
+    assert!(runs > 10, "{}", r.json["tasks"]);
+    assert!(requests >= 40 * runs, "every request is counted: {requests} for {runs} runs");
+    assert!(late < runs, "without room some verdicts come too late: {late} of {runs}");
+    assert!(r.stderr.contains("awaiting a verdict would pass the memory") && r.stderr.contains("--max-instance-memory"), "{}", r.stderr);
+
+    let (runs, requests, late, r) = verdicts(start + (64 << 20)).await;
+    assert!(runs > 10 && requests >= 40 * runs, "{}", r.json["tasks"]);
+    assert_eq!(late, runs, "with room every verdict holds");
+    assert!(!r.stderr.contains("awaiting a verdict"), "{}", r.stderr);
+}
+
 /// With `--seed`, each user of a shared instance draws the same random
 /// numbers in every run, whatever its instance's other users do meanwhile;
 /// another seed gives other numbers.

@@ -7,13 +7,16 @@
 use super::{RunCtx, UserCtx};
 use crate::bindings::wasp::plugin::http::Host;
 use crate::bindings::wasp::plugin::types::{HttpError, Method, Request, Response};
+use crate::ledger::Ledger;
 use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer as _};
 use opentelemetry::{Context, KeyValue, StringValue};
 use opentelemetry_semantic_conventions::attribute as semconv;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasp_http::header::{HeaderMap, HeaderName, HeaderValue};
-use wasp_http::{ErrorKind, Outgoing, Session, Url};
+use wasp_http::{Allowance as _, ErrorKind, Outgoing, Session, Url};
+use wasp_runner::stats::MAX_NAME_LEN;
 use wasp_runner::text::printable;
 
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -38,6 +41,11 @@ struct Pending {
 }
 
 impl Pending {
+    /// What holding it takes from the store's account.
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Pending>() + self.name.len() + self.failure.as_ref().map_or(0, String::len)
+    }
+
     /// Counts the request in the stats and the duration metric, and ends its span.
     fn finish(self, run: &RunCtx) {
         let failure = self.failure.as_deref();
@@ -134,6 +142,9 @@ pub struct UserHttp {
     pub in_flight: Option<(&'static str, String)>,
     pending: Vec<Pending>,
     next_id: u64,
+    /// The store's account the pending responses are held in, and their bytes.
+    account: Option<Arc<Ledger>>,
+    held: usize,
 }
 
 /// The attributes a request's span gets: 8 at its start, status code and
@@ -143,10 +154,23 @@ const SPAN_ATTRIBUTES: usize = 11;
 /// Responses waiting for the guest's verdict, at most; older ones are counted as they are.
 const MAX_PENDING: usize = 64;
 
+/// The account's refusal is logged once per process.
+static WARNED_ACCOUNT: AtomicBool = AtomicBool::new(false);
+
 impl UserHttp {
     /// Another handle on the user's connections and cookies.
     pub fn session(&self) -> Session {
         self.session.clone()
+    }
+
+    /// Holds the responses awaiting a verdict in `account` (the store's).
+    pub(crate) fn set_account(&mut self, account: Arc<Ledger>) {
+        if let Some(old) = self.account.replace(account.clone()) {
+            old.release(self.held);
+            if account.charge(self.held).is_err() {
+                self.held = 0;
+            }
+        }
     }
 
     /// Counts every response still pending.
@@ -154,6 +178,39 @@ impl UserHttp {
         for p in self.pending.drain(..) {
             p.finish(run);
         }
+        if let Some(a) = &self.account {
+            a.release(std::mem::take(&mut self.held));
+        }
+    }
+
+    /// Keeps a response for the guest's verdict, within [`MAX_PENDING`] and
+    /// the store's account: past either, the older ones are counted as they
+    /// are to make room, and one the account cannot take even then is counted
+    /// at once (a verdict on it comes too late and is ignored).
+    fn hold(&mut self, p: Pending, run: &RunCtx) {
+        if self.pending.len() >= MAX_PENDING {
+            self.flush(run);
+        }
+        let bytes = p.bytes();
+        let Some(account) = self.account.clone() else {
+            self.pending.push(p);
+            return;
+        };
+        if account.charge(bytes).is_err() {
+            if !WARNED_ACCOUNT.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    "a user's responses awaiting a verdict would pass the memory its plugin instance may use ({}): they are counted as they are, and later fail/pass calls on them are ignored",
+                    account.setting()
+                );
+            }
+            self.flush(run);
+            if account.charge(bytes).is_err() {
+                p.finish(run);
+                return;
+            }
+        }
+        self.held += bytes;
+        self.pending.push(p);
     }
 
     fn verdict(&mut self, id: u64, failure: Option<String>) {
@@ -164,6 +221,19 @@ impl UserHttp {
             }
         }
     }
+}
+
+/// A request's name, cut a character past what the stats keep of it
+/// ([`MAX_NAME_LEN`] bytes; they cut it there and mark the cut, as before): the
+/// span's name and the pending response hold no more of a long guest text.
+fn bounded_name(mut name: String) -> String {
+    // The last character kept starts at or past MAX_NAME_LEN, so the stats still see text past their cut.
+    let mut end = MAX_NAME_LEN + 4;
+    while end < name.len() && !name.is_char_boundary(end) {
+        end += 1;
+    }
+    name.truncate(end);
+    name
 }
 
 /// Headers the host sets itself: framing, routing and connection handling
@@ -283,7 +353,7 @@ impl UserCtx {
                 Err(msg) => return refuse(HttpError::Invalid(printable(&msg, 256))),
             },
         };
-        let name = req.name.unwrap_or_else(|| url.path().to_string());
+        let name = bounded_name(req.name.unwrap_or_else(|| url.path().to_string()));
         if !client.allows(&url) {
             let msg = format!("{} is not an allowed origin (see --allow-host)", url.origin().ascii_serialization());
             return refuse(HttpError::Denied(msg));
@@ -365,16 +435,13 @@ impl UserCtx {
         let now = Instant::now();
         match result {
             Ok(a) => {
-                if self.http.pending.len() >= MAX_PENDING {
-                    self.http.flush(&run);
-                }
                 self.http.next_id += 1;
                 let id = self.http.next_id;
                 let failure = (a.status >= 400).then(|| a.status_text());
                 let span = cx.span();
                 span.set_attribute(KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, a.status as i64));
                 span.set_attribute(KeyValue::new(semconv::NETWORK_PROTOCOL_VERSION, a.version));
-                self.http.pending.push(Pending {
+                let pending = Pending {
                     id,
                     scenario,
                     method: method_name,
@@ -386,7 +453,8 @@ impl UserCtx {
                     at: now,
                     span: cx.clone(),
                     server,
-                });
+                };
+                self.http.hold(pending, &run);
                 Ok(Response { id, status: a.status, headers: a.headers, body: a.body, truncated: a.truncated, url: a.url, elapsed_us })
             }
             Err(err) => {
@@ -453,26 +521,29 @@ mod tests {
         assert!(!h("bad name\n", "v").unwrap_err().contains('\n'));
     }
 
+    fn pending(id: u64, name: &str, failure: Option<String>) -> Pending {
+        Pending {
+            id,
+            scenario: 0,
+            method: "GET",
+            name: name.into(),
+            elapsed_us: 10,
+            bytes: 1,
+            failure,
+            status: Some(200),
+            at: Instant::now(),
+            span: Context::new(),
+            server: ("h".into(), 80),
+        }
+    }
+
     #[test]
     fn verdicts_change_pending_outcomes_before_they_are_counted() {
         let run = RunCtx::detached();
         let stats = run.stats.clone();
         let mut u = UserHttp::default();
-        let now = Instant::now();
         for (id, failure) in [(1, None), (2, Some("HTTP 404 Not Found".to_string()))] {
-            u.pending.push(Pending {
-                id,
-                scenario: 0,
-                method: "GET",
-                name: "/x".into(),
-                elapsed_us: 10,
-                bytes: 1,
-                failure,
-                status: Some(200),
-                at: now,
-                span: Context::new(),
-                server: ("h".into(), 80),
-            });
+            u.pending.push(pending(id, "/x", failure));
         }
         u.verdict(1, Some("wrong body".into()));
         u.verdict(2, None);
@@ -483,5 +554,51 @@ mod tests {
         assert_eq!(snap.failures[0].error, "wrong body");
         u.verdict(1, None); // too late: no effect, no panic
         assert_eq!(stats.snapshot().total.failures, 1);
+    }
+
+    #[test]
+    fn responses_awaiting_a_verdict_are_held_in_the_stores_account() {
+        let run = RunCtx::detached();
+        let stats = run.stats.clone();
+        let one = pending(0, &"n".repeat(200), None).bytes();
+        // Room for three responses of this size, not four.
+        let ledger = Arc::new(Ledger::new(3 * one + one / 2, "--max-user-memory"));
+        let mut u = UserHttp::default();
+        u.set_account(ledger.clone());
+        for id in 1..=3 {
+            u.hold(pending(id, &"n".repeat(200), None), &run);
+        }
+        assert_eq!(ledger.usage().1, 3 * one, "three held");
+        assert_eq!(stats.snapshot().total.count, 0, "none counted yet");
+        // The fourth does not fit: the three are counted as they are, and it waits alone.
+        u.hold(pending(4, &"n".repeat(200), None), &run);
+        assert_eq!(stats.snapshot().total.count, 3);
+        assert_eq!(ledger.usage().1, one);
+        u.verdict(1, Some("too late".into()));
+        u.verdict(4, Some("in time".into()));
+        // One larger than the whole account is counted at once.
+        u.hold(pending(5, &"n".repeat(4 * one), None), &run);
+        assert_eq!(stats.snapshot().total.count, 5);
+        assert_eq!(ledger.usage().1, 0, "the early flush gave everything back");
+        u.flush(&run);
+        let snap = stats.snapshot();
+        assert_eq!(snap.total.count, 5);
+        assert_eq!(snap.total.failures, 1);
+        assert_eq!(snap.failures[0].error, "in time");
+        assert_eq!(ledger.usage().1, 0);
+    }
+
+    #[test]
+    fn long_request_names_are_cut_past_what_the_stats_keep() {
+        assert_eq!(bounded_name("/a".into()), "/a");
+        let long = "é".repeat(1000);
+        let cut = bounded_name(long.clone());
+        assert!(cut.len() <= MAX_NAME_LEN + 7, "{}", cut.len());
+        for s in ["x".repeat(300), "😀".repeat(100), "\n".repeat(300)] {
+            assert_eq!(printable(&bounded_name(s.clone()), MAX_NAME_LEN), printable(&s, MAX_NAME_LEN));
+        }
+        assert!(long.starts_with(&cut));
+        // The stats show the same text either way (cut and marked).
+        assert_eq!(printable(&cut, MAX_NAME_LEN), printable(&long, MAX_NAME_LEN));
     }
 }

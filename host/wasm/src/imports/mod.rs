@@ -140,6 +140,7 @@ impl UserCtx {
     /// run's baggage seed is held from the start.
     pub(crate) fn set_ledger(&mut self, ledger: Arc<Ledger>) {
         self.http.session().set_allowance(ledger.clone());
+        self.http.set_account(ledger.clone());
         self.ledger = ledger;
         let _ = self.hold_baggage();
     }

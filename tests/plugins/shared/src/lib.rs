@@ -7,7 +7,8 @@
 //! target says so (once per run); `spin`: user 3 computes without end, once;
 //! `grow`: user 5 takes memory without end, once; `hoard`: every user hands
 //! the host 8,000 bytes of baggage (within W3C's 8,192 per user); `dice`:
-//! random numbers drawn before and after an await, sent as `x-r` headers.
+//! random numbers drawn before and after an await, sent as `x-r` headers;
+//! `verdicts`: 40 requests with a long name, then a late verdict on the first.
 //! Everyone else says hello.
 use wasp_sdk_async::prelude::*;
 
@@ -27,6 +28,7 @@ impl User for Shared {
             task!("hoard", 1, Self::hoard).tag("hoard"),
             task!("dice", 1, Self::dice).tag("dice"),
             task!("crumbs", 1, Self::crumbs).tag("crumbs"),
+            task!("verdicts", 1, Self::verdicts).tag("verdicts"),
         ]
     }
 
@@ -113,6 +115,21 @@ impl Shared {
             let r = random::range(0, 1 << 40).to_string();
             c.get(&format!("/hello?u={me}")).header("x-user", &me).header("x-r", &r).send().await?;
         }
+        Ok(())
+    }
+}
+
+impl Shared {
+    /// Forty responses await a verdict at once (each with a 250-byte name),
+    /// then the first is failed: the host holds them all only if its
+    /// instance's memory account has room.
+    async fn verdicts(&mut self, c: &Client) -> TaskResult {
+        let name = "v".repeat(250);
+        let first = c.get("/").name(&name).send().await?;
+        for _ in 1..40 {
+            c.get("/").name(&name).send().await?;
+        }
+        c.fail(&first, "late verdict");
         Ok(())
     }
 }
