@@ -32,7 +32,7 @@ pub struct RunCtx {
     /// `http.client.request.duration`, when metrics are exported.
     pub request_duration: Option<Histogram<f64>>,
     /// Baggage every user starts with (`synthetic_request=true`, `--baggage`).
-    pub baggage_seed: Vec<(String, String)>,
+    pub baggage_seed: baggage::UserBaggage,
     /// Feature flags (OpenFeature), shared by every user and the flag poller.
     pub flags: Arc<wasp_flags::Flags>,
     /// The plan's scenario names, by index (`wasp.scenario` on spans and
@@ -62,7 +62,7 @@ impl RunCtx {
             task_names: vec![],
             telemetry: Arc::new(Telemetry::disabled()),
             request_duration: None,
-            baggage_seed: vec![],
+            baggage_seed: baggage::UserBaggage::default(),
             flags: Arc::new(wasp_flags::Flags::none()),
             scenarios: vec![wasp_runner::stats::DEFAULT_SCENARIO.into()],
         }
@@ -123,7 +123,7 @@ impl UserCtx {
         UserCtx {
             id,
             scenario,
-            baggage: baggage::UserBaggage::seeded(&run.baggage_seed),
+            baggage: run.baggage_seed.clone(),
             run,
             http: http::UserHttp::default(),
             telemetry: telemetry::UserTelemetry::default(),

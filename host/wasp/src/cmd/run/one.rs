@@ -95,7 +95,7 @@ pub async fn run(loaded: &Loaded, cfg: RunConfig, hooks: Hooks<'_>) -> Result<En
         task_names: task_names.iter().map(|n| n.as_str().into()).collect(),
         request_duration: loaded.request_duration.clone(),
         telemetry: telemetry.clone(),
-        baggage_seed: cfg.baggage.clone(),
+        baggage_seed: wasp_wasm::imports::baggage::UserBaggage::seed(&cfg.baggage),
         flags: loaded.flags.clone(),
         scenarios: scenarios.iter().map(|s| s.name.as_str().into()).collect(),
     });
