@@ -83,10 +83,10 @@ impl UserJar {
         if let Some(old) = held.allowance.take() {
             old.give(std::mem::take(&mut held.taken));
         }
+        // Cookies already held stay. If the account cannot take them, it
+        // holds none of them (and gets none back as they go).
         let now = held.bytes();
-        // Cookies already held stay; the account may then be over its cap.
-        let _ = allowance.take(now);
-        held.taken = now;
+        held.taken = if allowance.take(now) { now } else { 0 };
         held.allowance = Some(allowance);
     }
 
@@ -260,5 +260,18 @@ mod tests {
         assert_eq!(account.used.load(Ordering::Relaxed), 10 + 7 + 4000);
         drop(jar);
         assert_eq!(account.used.load(Ordering::Relaxed), 0, "a dropped jar gives everything back");
+
+        // An account too small for what the jar holds already takes none of it,
+        // and never gets back more than it took.
+        let small = Arc::new(Account { cap: 5, used: Default::default() });
+        let other = Arc::new(Account { cap: 10_000, used: Default::default() });
+        let jar = UserJar::default();
+        set(&jar, &url, &["early=12345; Path=/".into()]);
+        jar.set_allowance(small.clone());
+        assert_eq!(small.used.load(Ordering::Relaxed), 0);
+        set(&jar, &url, &["early=; Path=/; Max-Age=0".into()]);
+        jar.set_allowance(other.clone());
+        drop(jar);
+        assert_eq!((small.used.load(Ordering::Relaxed), other.used.load(Ordering::Relaxed)), (0, 0));
     }
 }

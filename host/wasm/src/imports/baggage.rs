@@ -33,20 +33,16 @@ impl std::fmt::Display for TooMuchBaggage {
 impl std::error::Error for TooMuchBaggage {}
 
 impl UserBaggage {
-    pub fn seeded(entries: &[(String, String)]) -> Self {
+    /// The run's seed (`synthetic_request=true`, `--baggage`), with its header
+    /// made once: every user starts from a copy of it, and a user that never
+    /// changes its baggage sends that header without encoding it again (a
+    /// 100,000-user start made 100,000).
+    pub fn seed(entries: &[(String, String)]) -> Self {
         let mut b = UserBaggage::default();
         for (k, v) in entries {
             // The run's own seed was checked when the run was configured.
             let _ = b.set(k.clone(), v.clone());
         }
-        b
-    }
-
-    /// The run's seed, with its header made once: every user starts from a
-    /// copy of it, and a user that never changes its baggage sends that
-    /// header without encoding it again (a 100,000-user start made 100,000).
-    pub fn seed(entries: &[(String, String)]) -> Self {
-        let b = UserBaggage::seeded(entries);
         let _ = b.header();
         b
     }

@@ -192,11 +192,8 @@ impl UserHttp {
             self.flush(run);
         }
         let bytes = p.bytes();
-        let Some(account) = self.account.clone() else {
-            self.pending.push(p);
-            return;
-        };
-        if account.charge(bytes).is_err() {
+        // (The account is cloned only when it refuses: flushing needs `self`.)
+        if let Some(account) = self.account.as_ref().filter(|a| a.charge(bytes).is_err()).cloned() {
             if !WARNED_ACCOUNT.swap(true, Ordering::Relaxed) {
                 tracing::warn!(
                     "a user's responses awaiting a verdict would pass the memory its plugin instance may use ({}): they are counted as they are, and later fail/pass calls on them are ignored",
