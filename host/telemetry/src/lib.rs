@@ -15,6 +15,7 @@ pub mod env;
 pub mod ids;
 pub mod instruments;
 pub mod logs;
+pub mod otlp;
 pub mod process;
 pub mod propagation;
 
@@ -100,11 +101,14 @@ impl Telemetry {
             CountEnded { inner: opentelemetry_sdk::trace::BatchSpanProcessor::builder(counted).build(), counts: counts.clone() }
         }
         match kinds.0 {
-            Exporter::Otlp => {
-                let b = opentelemetry_otlp::SpanExporter::builder();
-                let e = if protocol_unset("TRACES") { b.with_tonic().build() } else { b.build() }.map_err(|e| build_err("traces", e))?;
-                tb = tb.with_span_processor(batch(e, &counts));
-            }
+            Exporter::Otlp => match otlp::HttpSpans::from_env()? {
+                Some(e) => tb = tb.with_span_processor(batch(e, &counts)),
+                None => {
+                    let b = opentelemetry_otlp::SpanExporter::builder();
+                    let e = if protocol_unset("TRACES") { b.with_tonic().build() } else { b.build() }.map_err(|e| build_err("traces", e))?;
+                    tb = tb.with_span_processor(batch(e, &counts));
+                }
+            },
             Exporter::Console => {
                 tb = tb.with_span_processor(batch(opentelemetry_stdout::SpanExporter::default(), &counts));
             }
