@@ -3,14 +3,19 @@
 # GET / (its index task), 50 users, no waits, against the shared benchmark
 # nginx (CPU 0), wasp on CPU 1, in three settings, alternating, RUNS of each:
 #   untraced   no OTEL_* (trace context still made and sent: ids only)
-#   traced     every span exported over OTLP/HTTP to scripts/otlp-sink.py (CPU 0)
+#   traced     every span exported over OTLP/HTTP to scripts/otlp-sink.py (CPU 0),
+#              or with PROTOCOL=grpc over OTLP/gRPC to the otlp_grpc_sink example
+#   sdk        (with SDK_TOO=1) traced through opentelemetry-otlp's exporter
+#              instead of wasp's own encoder (WASP_OTLP_ENCODER=sdk)
 #   ratio      the same with OTEL_TRACES_SAMPLER=traceidratio, 0.01
 # Requests per CPU-second of wasp (GNU time) from each run's JSON result;
 # prints medians and each setting over untraced.
-# Usage: scripts/bench-tracing.sh   (env: RUNS [3], SECS [10]; BENCH_DIR: the peer harness folder)
+# Usage: scripts/bench-tracing.sh   (env: RUNS [3], SECS [10], PROTOCOL [http/protobuf|grpc], SDK_TOO;
+#        BENCH_DIR: the peer harness folder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS="${RUNS:-3}"; SECS="${SECS:-10}"
+RUNS="${RUNS:-3}"; SECS="${SECS:-10}"; PROTOCOL="${PROTOCOL:-http/protobuf}"
+modes=(untraced traced); [[ -n ${SDK_TOO:-} ]] && modes+=(sdk); modes+=(ratio)
 BENCH="${BENCH_DIR:-}"
 [[ -x $BENCH/nginx-ctl.sh ]] || { echo "bench-tracing: needs the shared harness (BENCH_DIR=path/to/the/harness, the folder of run-peers.sh and nginx-ctl.sh)" >&2; exit 2; }
 command -v nginx >/dev/null || { echo "bench-tracing: needs nginx (apt-get install nginx)" >&2; exit 2; }
@@ -27,18 +32,24 @@ cleanup() {
 }
 trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-taskset -c 0 python3 scripts/otlp-sink.py "$port" >"$scratch/sink.log" 2>&1 &
+if [[ $PROTOCOL == grpc ]]; then
+  [[ -x target/release/examples/otlp_grpc_sink ]] || cargo build --release -p wasp-telemetry --example otlp_grpc_sink
+  taskset -c 0 target/release/examples/otlp_grpc_sink "$port" >"$scratch/sink.log" 2>&1 &
+else
+  taskset -c 0 python3 scripts/otlp-sink.py "$port" >"$scratch/sink.log" 2>&1 &
+fi
 sink=$!
 "$BENCH/nginx-ctl.sh" start >/dev/null
 
-otel=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+otel=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" OTEL_EXPORTER_OTLP_PROTOCOL="$PROTOCOL"
       OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none)
-echo "== tracing: 50 users, no waits, ${SECS}s, nginx + OTLP sink on CPU 0, wasp on CPU 1, $RUNS runs each"
+echo "== tracing ($PROTOCOL): 50 users, no waits, ${SECS}s, nginx + OTLP sink on CPU 0, wasp on CPU 1, $RUNS runs each"
 for i in $(seq 1 "$RUNS"); do
-  for mode in untraced traced ratio; do
+  for mode in "${modes[@]}"; do
     case $mode in
       untraced) envs=() ;;
       traced) envs=("${otel[@]}") ;;
+      sdk) envs=("${otel[@]}" WASP_OTLP_ENCODER=sdk) ;;
       ratio) envs=("${otel[@]}" OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0.01) ;;
     esac
     env "${envs[@]}" taskset -c 1 /usr/bin/time -f '%U %S' -o "$scratch/$mode-$i.time" "$wasp" run target/wasm32-wasip2/release/quickstart.wasm \
@@ -53,12 +64,12 @@ print(mode, r["total"]["count"] / (float(u) + float(s)), tel.get("spans_exported
 PY
   done
 done
-python3 - "$scratch/rows.tsv" <<'PY'
+python3 - "$scratch/rows.tsv" "${modes[@]}" <<'PY'
 import statistics, sys
 rows = [l.split("\t") for l in open(sys.argv[1]).read().split("\n") if l]
 med = {}
 print(f"{'setting':10} {'req/CPU-s':>10} {'vs untraced':>12} {'spans exported':>15} {'dropped':>8}   (medians)")
-for mode in ["untraced", "traced", "ratio"]:
+for mode in sys.argv[2:]:
     rs = [r for r in rows if r[0] == mode]
     med[mode] = statistics.median(float(r[1]) for r in rs)
     exp = statistics.median(int(r[2]) for r in rs); drop = statistics.median(int(r[3]) for r in rs)

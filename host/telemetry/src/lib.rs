@@ -101,9 +101,10 @@ impl Telemetry {
             CountEnded { inner: opentelemetry_sdk::trace::BatchSpanProcessor::builder(counted).build(), counts: counts.clone() }
         }
         match kinds.0 {
-            Exporter::Otlp => match otlp::HttpSpans::from_env()? {
-                Some(e) => tb = tb.with_span_processor(batch(e, &counts)),
-                None => {
+            Exporter::Otlp => match (otlp::HttpSpans::from_env()?, otlp::GrpcSpans::from_env()?) {
+                (Some(e), _) => tb = tb.with_span_processor(batch(e, &counts)),
+                (None, Some(e)) => tb = tb.with_span_processor(batch(e, &counts)),
+                (None, None) => {
                     let b = opentelemetry_otlp::SpanExporter::builder();
                     let e = if protocol_unset("TRACES") { b.with_tonic().build() } else { b.build() }.map_err(|e| build_err("traces", e))?;
                     tb = tb.with_span_processor(batch(e, &counts));

@@ -373,7 +373,7 @@ fn put_span(out: &mut Vec<u8>, s: &SpanData) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use opentelemetry::trace::{TraceFlags, TraceId, TraceState};
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -408,7 +408,7 @@ mod tests {
     }
 
     /// Every shape of span the SDK can hand over, across two scopes.
-    fn batch() -> (Resource, Vec<SpanData>) {
+    pub(crate) fn batch() -> (Resource, Vec<SpanData>) {
         let resource = Resource::builder_empty()
             .with_schema_url([KeyValue::new("service.name", "wasp"), KeyValue::new("wasp.version", "0.1.1")], "https://opentelemetry.io/schemas/1.30.0")
             .build();
@@ -468,7 +468,7 @@ mod tests {
         ExportTraceServiceRequest::decode(out.as_slice()).expect("our bytes decode as an OTLP request")
     }
 
-    fn sdk(resource: &Resource, spans: Vec<SpanData>) -> ExportTraceServiceRequest {
+    pub(crate) fn sdk(resource: &Resource, spans: Vec<SpanData>) -> ExportTraceServiceRequest {
         ExportTraceServiceRequest { resource_spans: group_spans_by_resource_and_scope(spans, &ResourceAttributesWithSchema::from(resource)) }
     }
 

@@ -27,7 +27,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Variables this exporter does not handle: with any of them set the run
 /// uses opentelemetry-otlp's exporter instead.
-const LEFT_TO_THE_SDK: [&str; 8] = [
+pub(crate) const LEFT_TO_THE_SDK: [&str; 8] = [
     "OTEL_EXPORTER_OTLP_COMPRESSION",
     "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
     "OTEL_EXPORTER_OTLP_CERTIFICATE",
@@ -177,7 +177,7 @@ fn headers() -> Result<HeaderMap, ConfigError> {
     Ok(map)
 }
 
-fn add_headers(var: &str, list: &str, map: &mut HeaderMap) -> Result<(), ConfigError> {
+pub(crate) fn add_headers(var: &str, list: &str, map: &mut HeaderMap) -> Result<(), ConfigError> {
     for pair in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let bad = |what: &str| ConfigError(format!("{var}: {what} in '{pair}' (expected key=value pairs separated by commas)"));
         let (k, v) = pair.split_once('=').ok_or_else(|| bad("no '='"))?;
