@@ -168,6 +168,40 @@ async fn a_guest_over_its_memory_cap_is_stopped_alone() {
     }
 }
 
+/// Responses a user keeps for a later verdict count against its own memory
+/// cap (`--max-user-memory`, one instance per user): without room the older
+/// ones are counted as they are, every request is still counted, and the
+/// warning names the option; with room every late verdict holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responses_awaiting_a_verdict_count_against_the_users_memory() {
+    let cache = tempfile::tempdir().unwrap();
+    let info = inspect_json(&plugin("chaos"), cache.path()).await;
+    let start = info["scale"]["initial_memory_bytes"].as_u64().expect("inspect shows the initial memory");
+    // (runs of the task, its requests, the late verdicts counted, the run)
+    async fn verdicts(cap: u64) -> (u64, u64, u64, Finished) {
+        let t = target().await;
+        let cap = cap.to_string();
+        let r = run(&plugin("chaos"), &["-H", &t.url(), "-T", "verdicts", "-u", "4", "-r", "1000", "-t", "2s", "--wait", "50ms", "--max-user-memory", &cap]).await;
+        t.stop().await;
+        let task = r.json["tasks"].as_array().unwrap().iter().find(|x| x["name"] == "verdicts").cloned().expect("the task ran");
+        let runs = task["runs"].as_u64().unwrap();
+        let name = "v".repeat(250);
+        let requests: u64 = r.json["requests"].as_array().unwrap().iter().filter(|x| x["name"] == name).map(|x| x["count"].as_u64().unwrap()).sum();
+        let late = r.json["failures"].as_array().unwrap().iter().filter(|x| x["error"] == "late verdict").map(|x| x["occurrences"].as_u64().unwrap()).sum();
+        (runs, requests, late, r)
+    }
+    let (runs, requests, late, r) = verdicts(start + (8 << 10)).await;
+    assert!(runs >= 4, "{}", r.json["tasks"]);
+    assert!(requests >= 40 * runs, "every request is counted: {requests} for {runs} runs");
+    assert!(late < runs, "without room some verdicts come too late: {late} of {runs}");
+    assert!(r.stderr.contains("awaiting a verdict would pass the memory") && r.stderr.contains("--max-user-memory"), "{}", r.stderr);
+
+    let (runs, requests, late, r) = verdicts(start + (64 << 20)).await;
+    assert!(runs >= 4 && requests >= 40 * runs, "{}", r.json["tasks"]);
+    assert_eq!(late, runs, "with room every verdict holds");
+    assert!(!r.stderr.contains("awaiting a verdict"), "{}", r.stderr);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_outside_the_allow_list_are_denied() {
     let t = target().await;

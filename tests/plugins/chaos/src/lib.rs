@@ -112,6 +112,19 @@ impl User for Chaos {
                 Ok(())
             })
             .tag("bad-json"),
+            // Forty responses await a verdict at once (each with a 250-byte
+            // name), then the first is failed: the host holds them all only
+            // if the user's memory account has room.
+            task("verdicts", 1, |_| {
+                let name = "v".repeat(250);
+                let first = http::get("/").name(&name).send()?;
+                for _ in 1..40 {
+                    http::get("/").name(&name).send()?;
+                }
+                first.fail("late verdict");
+                Ok(())
+            })
+            .tag("verdicts"),
         ]
     }
 
