@@ -107,7 +107,7 @@ enum Budget {
 
 /// Why a user's life in its slot ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Exit {
+pub(super) enum Exit {
     /// The pool shrank below its slot (or the scenario stopped).
     Left,
     /// Its iterations are done.
@@ -117,7 +117,7 @@ enum Exit {
 }
 
 /// What the users of one closed scenario share.
-struct Pool<F> {
+pub(super) struct Pool<F> {
     active: Active<F>,
     tasks: Vec<(usize, u32)>,
     pick: WeightedIndex<u64>,
@@ -269,7 +269,7 @@ async fn unpaused(paused: &mut watch::Receiver<bool>, phase: &mut watch::Receive
 }
 
 /// One user's life in its slot.
-async fn user_life<F: UserFactory>(
+pub(super) async fn user_life<F: UserFactory>(
     pool: Arc<Pool<F>>,
     slot: u64,
     mut phase: watch::Receiver<Phase>,

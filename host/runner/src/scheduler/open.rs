@@ -25,7 +25,7 @@ use tokio::task::JoinSet;
 use tokio::time::{sleep_until, Instant};
 
 /// One iteration for a user: the task, and when it was meant to start.
-struct Order {
+pub(super) struct Order {
     task: usize,
     intended: Instant,
 }
@@ -227,7 +227,7 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
 
 /// One user of an open scenario: made, started, then running the iterations
 /// it is handed until there are no more.
-async fn user_life<F: UserFactory>(
+pub(super) async fn user_life<F: UserFactory>(
     shared: Arc<Active<F>>,
     slot: u64,
     mut orders: mpsc::Receiver<Order>,

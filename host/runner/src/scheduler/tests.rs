@@ -571,3 +571,55 @@ async fn a_seeded_shard_repeats_itself_and_differs_from_its_peers() {
     }
     assert_ne!(times(&first[0], task), times(&first[1], task), "each shard has its own seed: its own Poisson gaps");
 }
+
+/// A user whose every future holds 64 KiB across an await.
+struct Heavy;
+
+async fn heavy() {
+    let buf = [7u8; 64 << 10];
+    tokio::task::yield_now().await;
+    std::hint::black_box(&buf);
+}
+
+impl User for Heavy {
+    async fn on_start(&mut self) -> Result<(), UserError> {
+        heavy().await;
+        Ok(())
+    }
+    async fn run_task(&mut self, _index: usize) -> Result<(), UserError> {
+        heavy().await;
+        Ok(())
+    }
+    async fn on_stop(&mut self) -> Result<(), UserError> {
+        heavy().await;
+        Ok(())
+    }
+}
+
+struct HeavyFactory;
+
+impl UserFactory for HeavyFactory {
+    type User = Heavy;
+    async fn create(&self, _spec: UserSpec) -> Result<Heavy, String> {
+        heavy().await;
+        Ok(Heavy)
+    }
+}
+
+/// The size of what a five-argument function returns, without calling it.
+fn returned_size<A, B, C, D, E, R>(_f: fn(A, B, C, D, E) -> R) -> usize {
+    std::mem::size_of::<R>()
+}
+
+/// Each call into a user runs in a box of its own, so the task every waiting
+/// user keeps stays small whatever the user's futures hold (at 100,000 users
+/// each KiB of it is 100 MB).
+#[test]
+fn a_users_task_does_not_hold_its_users_futures() {
+    let mut user = Heavy;
+    assert!(std::mem::size_of_val(&user.run_task(0)) >= 64 << 10, "the user's own future is heavy");
+    let closed = returned_size(closed::user_life::<HeavyFactory> as fn(_, _, _, _, _) -> _);
+    let open = returned_size(open::user_life::<HeavyFactory> as fn(_, _, _, _, _) -> _);
+    assert!(closed <= 2048, "a closed scenario's user task is {closed} bytes");
+    assert!(open <= 2048, "an open scenario's user task is {open} bytes");
+}
