@@ -181,7 +181,8 @@ async fn responses_awaiting_a_verdict_count_against_the_users_memory() {
     async fn verdicts(cap: u64) -> (u64, u64, u64, Finished) {
         let t = target().await;
         let cap = cap.to_string();
-        let r = run(&plugin("chaos"), &["-H", &t.url(), "-T", "verdicts", "-u", "4", "-r", "1000", "-t", "2s", "--wait", "50ms", "--max-user-memory", &cap]).await;
+        let r =
+            run(&plugin("chaos"), &["-H", &t.url(), "-T", "verdicts", "-u", "4", "-r", "1000", "-t", "2s", "--wait", "50ms", "--max-user-memory", &cap]).await;
         t.stop().await;
         let task = r.json["tasks"].as_array().unwrap().iter().find(|x| x["name"] == "verdicts").cloned().expect("the task ran");
         let runs = task["runs"].as_u64().unwrap();

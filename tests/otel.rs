@@ -275,3 +275,28 @@ async fn a_missing_or_stalled_collector_never_slows_the_load() {
         assert!(took < Duration::from_secs(8), "{what}: took {took:?}");
     }
 }
+
+/// Span exports carry up to 2,048 spans each (wasp's default; the SDK's is
+/// 512), unless `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` says otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn span_exports_are_as_large_as_wasps_default_or_the_environment_says() {
+    for (batch, limit) in [(None, 2048), (Some("100"), 100)] {
+        let t = target().await;
+        let rx = receiver(false).await;
+        let endpoint = rx.grpc_url();
+        let mut envs = vec![("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_METRICS_EXPORTER", "none"), ("OTEL_LOGS_EXPORTER", "none")];
+        if let Some(b) = batch {
+            envs.push(("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", b));
+        }
+        let r = run_env(&plugin("chaos"), &["-H", &t.url(), "-T", "hello", "-u", "8", "-r", "1000", "-t", "2s", "--wait", "1ms"], &envs).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let exported = r.json["telemetry"]["spans_exported"].as_u64().unwrap();
+        let got = rx.store.lock().unwrap();
+        let largest = got.span_batches.iter().copied().max().unwrap_or(0);
+        assert_eq!(got.span_batches.iter().sum::<usize>() as u64, exported);
+        assert!(exported > limit as u64, "enough spans to fill a batch: {exported}");
+        assert_eq!(largest, limit, "exports fill up to the limit: {:?}", got.span_batches);
+        drop(got);
+        t.stop().await;
+    }
+}

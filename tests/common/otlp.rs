@@ -32,6 +32,8 @@ pub struct Received {
     pub metrics: Vec<ResourceMetrics>,
     /// Export requests by transport ("grpc" / "http").
     pub requests: HashMap<&'static str, u64>,
+    /// The spans in each trace export request, in arrival order.
+    pub span_batches: Vec<usize>,
 }
 
 #[derive(Clone)]
@@ -65,6 +67,8 @@ impl Sink {
     fn traces(&self, via: &'static str, r: ExportTraceServiceRequest) {
         let mut s = self.store.lock().unwrap();
         *s.requests.entry(via).or_insert(0) += 1;
+        let n = r.resource_spans.iter().flat_map(|rs| &rs.scope_spans).map(|ss| ss.spans.len()).sum();
+        s.span_batches.push(n);
         for rs in r.resource_spans {
             let res = text(&rs.resource.map(|r| r.attributes).unwrap_or_default());
             for ss in rs.scope_spans {

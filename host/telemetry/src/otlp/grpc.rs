@@ -114,7 +114,8 @@ impl GrpcSpans {
             };
             let why = format!("OTLP/gRPC traces export failed: {}: {}", status.code(), status.message());
             // The codes the OTLP specification calls retryable.
-            let passing = matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded | Code::Aborted | Code::OutOfRange | Code::Unavailable | Code::DataLoss);
+            let passing =
+                matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded | Code::Aborted | Code::OutOfRange | Code::Unavailable | Code::DataLoss);
             if !passing || attempt == RETRIES || Instant::now() + backoff >= deadline {
                 return Err(OTelSdkError::InternalFailure(why));
             }
@@ -179,7 +180,8 @@ impl Decoder for Raw {
     type Item = ExportTraceServiceResponse;
     type Error = Status;
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<ExportTraceServiceResponse>, Status> {
-        let r = ExportTraceServiceResponse::decode(src.copy_to_bytes(src.remaining())).map_err(|e| Status::internal(format!("the OTLP receiver's answer: {e}")))?;
+        let r =
+            ExportTraceServiceResponse::decode(src.copy_to_bytes(src.remaining())).map_err(|e| Status::internal(format!("the OTLP receiver's answer: {e}")))?;
         Ok(Some(r))
     }
 }
