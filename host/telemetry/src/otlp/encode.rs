@@ -41,16 +41,28 @@ impl EncodedResource {
     }
 }
 
-/// Encodes `spans` as one `ExportTraceServiceRequest` into `out` (cleared
-/// first): one `ResourceSpans`, one `ScopeSpans` per instrumentation scope in
-/// the order scopes first appear.
-pub fn encode_request(resource: &EncodedResource, spans: &[SpanData], out: &mut Vec<u8>) {
+/// What one export request may carry: the OpenTelemetry Collector's gRPC
+/// receiver takes messages up to 4 MiB by default. A larger batch goes out
+/// in several requests; a single larger span goes alone.
+pub const MAX_REQUEST_BYTES: usize = 4_000_000;
+
+/// Encodes the longest prefix of `spans` (at least one span) whose spans
+/// fit in `max_bytes` as one `ExportTraceServiceRequest` into `out`
+/// (cleared first): one `ResourceSpans`, one `ScopeSpans` per
+/// instrumentation scope in the order scopes first appear. Returns how many
+/// spans it took.
+pub fn encode_request(resource: &EncodedResource, spans: &[SpanData], max_bytes: usize, out: &mut Vec<u8>) -> usize {
     out.clear();
     // Group by scope: nearly always one, so a short list compared by value.
     let mut scopes: Vec<(&InstrumentationScope, Vec<usize>, usize)> = Vec::new();
     let mut lens = Vec::with_capacity(spans.len());
+    let mut total = 0;
     for (i, s) in spans.iter().enumerate() {
         let len = span_len(s);
+        total += delimited_len(2, len);
+        if i > 0 && total > max_bytes {
+            break;
+        }
         lens.push(len);
         let at = match scopes.iter().position(|(sc, _, _)| *sc == &s.instrumentation_scope) {
             Some(at) => at,
@@ -91,6 +103,7 @@ pub fn encode_request(resource: &EncodedResource, spans: &[SpanData], out: &mut 
         put_string(out, 3, sc.schema_url().unwrap_or_default());
     }
     put_string(out, 3, &resource.schema_url);
+    lens.len()
 }
 
 // ---- lengths -------------------------------------------------------------
@@ -464,7 +477,7 @@ pub(crate) mod tests {
 
     fn ours(resource: &Resource, spans: &[SpanData]) -> ExportTraceServiceRequest {
         let mut out = vec![0xff; 3];
-        encode_request(&EncodedResource::new(resource), spans, &mut out);
+        assert_eq!(encode_request(&EncodedResource::new(resource), spans, MAX_REQUEST_BYTES, &mut out), spans.len());
         ExportTraceServiceRequest::decode(out.as_slice()).expect("our bytes decode as an OTLP request")
     }
 
@@ -488,7 +501,7 @@ pub(crate) mod tests {
         // Field order matches the generated messages, so even the bytes agree.
         let (resource, spans) = batch();
         let mut out = Vec::new();
-        encode_request(&EncodedResource::new(&resource), &spans, &mut out);
+        encode_request(&EncodedResource::new(&resource), &spans, MAX_REQUEST_BYTES, &mut out);
         assert_eq!(out, sdk(&resource, spans).encode_to_vec());
     }
 
@@ -499,5 +512,30 @@ pub(crate) mod tests {
         let wasp = InstrumentationScope::builder("wasp").build();
         let one = vec![span(&wasp, "x", 0)];
         assert_eq!(ours(&resource, &one), sdk(&resource, one));
+    }
+
+    #[test]
+    fn a_batch_past_the_request_limit_goes_out_in_several_requests() {
+        let (resource, spans) = batch();
+        let encoded = EncodedResource::new(&resource);
+        let mut parts = Vec::new();
+        let mut rest = &spans[..];
+        while !rest.is_empty() {
+            let mut out = Vec::new();
+            // Room for about two small spans; the large first one goes alone.
+            let n = encode_request(&encoded, rest, 260, &mut out);
+            assert!(n >= 1);
+            parts.push((n, ExportTraceServiceRequest::decode(out.as_slice()).unwrap()));
+            rest = &rest[n..];
+        }
+        let sizes: Vec<usize> = parts.iter().map(|(n, _)| *n).collect();
+        assert_eq!(sizes.iter().sum::<usize>(), spans.len());
+        assert!(sizes.len() >= 3 && sizes[0] == 1, "{sizes:?}");
+        // Each part is what the SDK makes of those spans.
+        let mut at = 0;
+        for (n, got) in parts {
+            assert_eq!(got, sdk(&resource, spans[at..at + n].to_vec()));
+            at += n;
+        }
     }
 }

@@ -9,7 +9,7 @@
 //! exporter also clones the whole batch before converting it (for its
 //! retries); here a retry sends the same bytes again.
 
-use super::encode::{encode_request, EncodedResource};
+use super::encode::{encode_request, EncodedResource, MAX_REQUEST_BYTES};
 use super::http::{add_headers, LEFT_TO_THE_SDK};
 use crate::env::env;
 use crate::ConfigError;
@@ -131,10 +131,18 @@ impl SpanExporter for GrpcSpans {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut body = Vec::new();
-        encode_request(&self.resource, &batch, &mut body);
-        drop(batch);
-        self.send(Bytes::from(body)).await
+        // Every part is tried; the batch fails if one part did.
+        let mut result = Ok(());
+        let mut rest = &batch[..];
+        while !rest.is_empty() {
+            let mut body = Vec::new();
+            let n = encode_request(&self.resource, rest, MAX_REQUEST_BYTES, &mut body);
+            rest = &rest[n..];
+            if let Err(e) = self.send(Bytes::from(body)).await {
+                result = Err(e);
+            }
+        }
+        result
     }
 
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {

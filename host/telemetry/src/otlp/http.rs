@@ -5,7 +5,7 @@
 //! opentelemetry-otlp's exporter (see [`HttpSpans::from_env`]). Runs on the
 //! SDK's batch thread, so the blocking client never touches a user's worker.
 
-use super::encode::{encode_request, EncodedResource};
+use super::encode::{encode_request, EncodedResource, MAX_REQUEST_BYTES};
 use crate::env::env;
 use crate::ConfigError;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
@@ -121,10 +121,18 @@ impl SpanExporter for HttpSpans {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut body = Vec::new();
-        encode_request(&self.resource, &batch, &mut body);
-        drop(batch);
-        self.send(body)
+        // Every part is tried; the batch fails if one part did.
+        let mut result = Ok(());
+        let mut rest = &batch[..];
+        while !rest.is_empty() {
+            let mut body = Vec::new();
+            let n = encode_request(&self.resource, rest, MAX_REQUEST_BYTES, &mut body);
+            rest = &rest[n..];
+            if let Err(e) = self.send(body) {
+                result = Err(e);
+            }
+        }
+        result
     }
 
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
