@@ -205,9 +205,12 @@ mod tests {
 
     /// A loopback TraceService that refuses its first `refuse` calls as
     /// unavailable, then keeps what it gets with the `x-tenant` it came with.
+    /// What the sink kept: each request with its `x-tenant`.
+    type Kept = Vec<(Option<String>, ExportTraceServiceRequest)>;
+
     #[derive(Clone, Default)]
     struct Sink {
-        got: Arc<std::sync::Mutex<Vec<(Option<String>, ExportTraceServiceRequest)>>>,
+        got: Arc<std::sync::Mutex<Kept>>,
         refuse: Arc<AtomicU32>,
         calls: Arc<AtomicU32>,
     }
