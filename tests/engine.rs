@@ -184,11 +184,7 @@ async fn responses_awaiting_a_verdict_count_against_the_users_memory() {
         let r =
             run(&plugin("chaos"), &["-H", &t.url(), "-T", "verdicts", "-u", "4", "-r", "1000", "-t", "2s", "--wait", "50ms", "--max-user-memory", &cap]).await;
         t.stop().await;
-        let task = r.json["tasks"].as_array().unwrap().iter().find(|x| x["name"] == "verdicts").cloned().expect("the task ran");
-        let runs = task["runs"].as_u64().unwrap();
-        let name = "v".repeat(250);
-        let requests: u64 = r.json["requests"].as_array().unwrap().iter().filter(|x| x["name"] == name).map(|x| x["count"].as_u64().unwrap()).sum();
-        let late = r.json["failures"].as_array().unwrap().iter().filter(|x| x["error"] == "late verdict").map(|x| x["occurrences"].as_u64().unwrap()).sum();
+        let (runs, requests, late) = verdicts_counted(&r);
         (runs, requests, late, r)
     }
     let (runs, requests, late, r) = verdicts(start + (8 << 10)).await;

@@ -578,3 +578,16 @@ pub fn decode_png(path: &std::path::Path) -> (u32, u32, Vec<[u8; 3]>) {
     let pixels = buf[..info.buffer_size()].chunks(channels).map(|c| [c[0], c[1], c[2]]).collect();
     (info.width, info.height, pixels)
 }
+
+/// What a run of a `verdicts` task (forty requests named with 250 `v`s, then
+/// a late failure on the first) shows: its runs, those requests, and the late
+/// verdicts that were counted.
+pub fn verdicts_counted(r: &Finished) -> (u64, u64, u64) {
+    let task = r.json["tasks"].as_array().unwrap().iter().find(|x| x["name"] == "verdicts").cloned().expect("the task ran");
+    // (Tasks cut short at the stop are counted apart, as "interrupted".)
+    let runs = task["runs"].as_u64().unwrap();
+    let name = "v".repeat(250);
+    let requests = r.json["requests"].as_array().unwrap().iter().filter(|x| x["name"] == name).map(|x| x["count"].as_u64().unwrap()).sum();
+    let late = r.json["failures"].as_array().unwrap().iter().filter(|x| x["error"] == "late verdict").map(|x| x["occurrences"].as_u64().unwrap()).sum();
+    (runs, requests, late)
+}

@@ -106,6 +106,20 @@ pub fn encode_request(resource: &EncodedResource, spans: &[SpanData], max_bytes:
     lens.len()
 }
 
+/// The request bodies for a batch: each within [`MAX_REQUEST_BYTES`] (or a
+/// single span), in order.
+pub fn requests<'a>(resource: &'a EncodedResource, mut spans: &'a [SpanData]) -> impl Iterator<Item = Vec<u8>> + 'a {
+    std::iter::from_fn(move || {
+        if spans.is_empty() {
+            return None;
+        }
+        let mut body = Vec::new();
+        let n = encode_request(resource, spans, MAX_REQUEST_BYTES, &mut body);
+        spans = &spans[n..];
+        Some(body)
+    })
+}
+
 // ---- lengths -------------------------------------------------------------
 
 /// A length-delimited field: key, length, body.

@@ -9,8 +9,8 @@
 //! exporter also clones the whole batch before converting it (for its
 //! retries); here a retry sends the same bytes again.
 
-use super::encode::{encode_request, EncodedResource, MAX_REQUEST_BYTES};
-use super::http::{add_headers, LEFT_TO_THE_SDK};
+use super::config::{self, FIRST_BACKOFF, RETRIES};
+use super::encode::{requests, EncodedResource};
 use crate::env::env;
 use crate::ConfigError;
 use bytes::{Buf, BufMut, Bytes};
@@ -28,9 +28,6 @@ use tonic::{Code, Status};
 
 const DEFAULT_ENDPOINT: &str = "http://localhost:4317";
 const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-const RETRIES: u32 = 3;
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 pub struct GrpcSpans {
     channel: Mutex<Option<Channel>>,
@@ -47,36 +44,20 @@ impl std::fmt::Debug for GrpcSpans {
 
 impl GrpcSpans {
     /// The exporter the environment asks for, or None when the traces
-    /// protocol is set and is not `grpc`, when the endpoint is not plain
-    /// `http://`, when `WASP_OTLP_ENCODER=sdk`, or when a variable the SDK's
-    /// exporter handles is set (compression, certificates, `INSECURE`).
-    /// Must run inside a tokio runtime: the channel's tasks live on it.
+    /// protocol is not `grpc` (unset is `grpc`), when the endpoint is not
+    /// plain `http://`, or when the configuration is left to
+    /// opentelemetry-otlp (see [`config::ours`]). Must run inside a tokio
+    /// runtime: the channel's tasks live on it.
     pub fn from_env() -> Result<Option<GrpcSpans>, ConfigError> {
-        let protocol = env("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL").or_else(|| env("OTEL_EXPORTER_OTLP_PROTOCOL"));
         let (var, endpoint) = match (env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), env("OTEL_EXPORTER_OTLP_ENDPOINT")) {
             (Some(e), _) => ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", e),
             (None, Some(e)) => ("OTEL_EXPORTER_OTLP_ENDPOINT", e),
             (None, None) => ("OTEL_EXPORTER_OTLP_ENDPOINT", DEFAULT_ENDPOINT.to_string()),
         };
-        if protocol.is_some_and(|p| p != "grpc")
-            || !endpoint.starts_with("http://")
-            || env("WASP_OTLP_ENCODER").is_some_and(|v| v.eq_ignore_ascii_case("sdk"))
-            || LEFT_TO_THE_SDK.iter().chain(&["OTEL_EXPORTER_OTLP_INSECURE", "OTEL_EXPORTER_OTLP_TRACES_INSECURE"]).any(|v| env(v).is_some())
-        {
+        if config::ours().as_deref() != Some("grpc") || !endpoint.starts_with("http://") {
             return Ok(None);
         }
-        let mut headers = reqwest::header::HeaderMap::new();
-        for v in ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"] {
-            if let Some(list) = env(v) {
-                add_headers(v, &list, &mut headers)?;
-            }
-        }
-        let timeout = ["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"]
-            .iter()
-            .find_map(|v| env(v))
-            .and_then(|ms| ms.parse::<u64>().ok())
-            .map_or(DEFAULT_TIMEOUT, Duration::from_millis);
-        Ok(Some(GrpcSpans::new(var, &endpoint, headers, timeout)?))
+        Ok(Some(GrpcSpans::new(var, &endpoint, config::headers()?, config::timeout())?))
     }
 
     pub fn new(var: &str, endpoint: &str, headers: reqwest::header::HeaderMap, timeout: Duration) -> Result<GrpcSpans, ConfigError> {
@@ -104,10 +85,7 @@ impl GrpcSpans {
             };
             let status = match result {
                 Ok(response) => {
-                    let p = response.into_inner().partial_success.unwrap_or_default();
-                    if p.rejected_spans > 0 || !p.error_message.is_empty() {
-                        tracing::warn!("the OTLP receiver rejected {} spans: {}", p.rejected_spans, p.error_message);
-                    }
+                    config::partial_success(response.into_inner().partial_success);
                     return Ok(());
                 }
                 Err(s) => s,
@@ -132,17 +110,11 @@ impl SpanExporter for GrpcSpans {
             return Ok(());
         }
         // Every part is tried; the batch fails if one part did.
-        let mut result = Ok(());
-        let mut rest = &batch[..];
-        while !rest.is_empty() {
-            let mut body = Vec::new();
-            let n = encode_request(&self.resource, rest, MAX_REQUEST_BYTES, &mut body);
-            rest = &rest[n..];
-            if let Err(e) = self.send(Bytes::from(body)).await {
-                result = Err(e);
-            }
+        let mut all = Ok(());
+        for body in requests(&self.resource, &batch) {
+            all = self.send(Bytes::from(body)).await.and(all);
         }
-        result
+        all
     }
 
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
@@ -256,7 +228,7 @@ mod tests {
         sink.refuse.store(1, Ordering::SeqCst);
         let (url, stop) = serve(sink.clone()).await;
         let mut headers = reqwest::header::HeaderMap::new();
-        add_headers("V", "x-tenant=blue", &mut headers).unwrap();
+        config::add_headers("V", "x-tenant=blue", &mut headers).unwrap();
         let mut e = GrpcSpans::new("V", &url, headers, Duration::from_secs(5)).unwrap();
         let (resource, spans) = batch();
         let want = sdk(&resource, spans.clone());
@@ -285,7 +257,7 @@ mod tests {
 
     #[test]
     fn an_endpoint_that_is_not_a_uri_is_refused_with_the_variable_named() {
-        let err = GrpcSpans::new("OTEL_EXPORTER_OTLP_ENDPOINT", "http://a b", Default::default(), DEFAULT_TIMEOUT).unwrap_err().0;
+        let err = GrpcSpans::new("OTEL_EXPORTER_OTLP_ENDPOINT", "http://a b", Default::default(), Duration::from_secs(1)).unwrap_err().0;
         assert!(err.starts_with("OTEL_EXPORTER_OTLP_ENDPOINT: invalid endpoint 'http://a b'"), "{err}");
     }
 }

@@ -5,7 +5,8 @@
 //! opentelemetry-otlp's exporter (see [`HttpSpans::from_env`]). Runs on the
 //! SDK's batch thread, so the blocking client never touches a user's worker.
 
-use super::encode::{encode_request, EncodedResource, MAX_REQUEST_BYTES};
+use super::config::{self, FIRST_BACKOFF, RETRIES};
+use super::encode::{requests, EncodedResource};
 use crate::env::env;
 use crate::ConfigError;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
@@ -13,30 +14,12 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 use prost::Message;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const DEFAULT_ENDPOINT: &str = "http://localhost:4318";
 const PATH: &str = "/v1/traces";
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Attempts after the first for a refusal the receiver says is passing
-/// (429, 502, 503, 504) or a failed connection, within the timeout.
-const RETRIES: u32 = 3;
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-
-/// Variables this exporter does not handle: with any of them set the run
-/// uses opentelemetry-otlp's exporter instead.
-pub(crate) const LEFT_TO_THE_SDK: [&str; 8] = [
-    "OTEL_EXPORTER_OTLP_COMPRESSION",
-    "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
-    "OTEL_EXPORTER_OTLP_CERTIFICATE",
-    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
-    "OTEL_EXPORTER_OTLP_CLIENT_KEY",
-    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
-    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
-    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
-];
 
 #[derive(Debug)]
 pub struct HttpSpans {
@@ -49,20 +32,13 @@ pub struct HttpSpans {
 
 impl HttpSpans {
     /// The exporter the environment asks for, or None when the traces
-    /// protocol is not `http/protobuf`, when `WASP_OTLP_ENCODER=sdk`, or when
-    /// a variable in [`LEFT_TO_THE_SDK`] is set.
+    /// protocol is not `http/protobuf` or the configuration is left to
+    /// opentelemetry-otlp (see [`config::ours`]).
     pub fn from_env() -> Result<Option<HttpSpans>, ConfigError> {
-        let protocol = env("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL").or_else(|| env("OTEL_EXPORTER_OTLP_PROTOCOL"));
-        if protocol.as_deref() != Some("http/protobuf")
-            || env("WASP_OTLP_ENCODER").is_some_and(|v| v.eq_ignore_ascii_case("sdk"))
-            || LEFT_TO_THE_SDK.iter().any(|v| env(v).is_some())
-        {
+        if config::ours().as_deref() != Some("http/protobuf") {
             return Ok(None);
         }
-        let endpoint = endpoint()?;
-        let headers = headers()?;
-        let timeout = timeout();
-        Ok(Some(HttpSpans::new(endpoint, headers, timeout)?))
+        Ok(Some(HttpSpans::new(endpoint()?, config::headers()?, config::timeout())?))
     }
 
     pub fn new(endpoint: reqwest::Url, headers: HeaderMap, timeout: Duration) -> Result<HttpSpans, ConfigError> {
@@ -91,7 +67,8 @@ impl HttpSpans {
                 .send();
             let (wait, why) = match sent {
                 Ok(r) if r.status().is_success() => {
-                    partial_success(&r.bytes().unwrap_or_default());
+                    let answer = r.bytes().unwrap_or_default();
+                    config::partial_success(ExportTraceServiceResponse::decode(answer).ok().and_then(|a| a.partial_success));
                     return Ok(());
                 }
                 Ok(r) => {
@@ -122,17 +99,11 @@ impl SpanExporter for HttpSpans {
             return Ok(());
         }
         // Every part is tried; the batch fails if one part did.
-        let mut result = Ok(());
-        let mut rest = &batch[..];
-        while !rest.is_empty() {
-            let mut body = Vec::new();
-            let n = encode_request(&self.resource, rest, MAX_REQUEST_BYTES, &mut body);
-            rest = &rest[n..];
-            if let Err(e) = self.send(body) {
-                result = Err(e);
-            }
+        let mut all = Ok(());
+        for body in requests(&self.resource, &batch) {
+            all = self.send(body).and(all);
         }
-        result
+        all
     }
 
     fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
@@ -144,15 +115,6 @@ impl SpanExporter for HttpSpans {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.resource = EncodedResource::new(resource);
-    }
-}
-
-/// A receiver that took only part of a batch says so in its answer.
-fn partial_success(body: &[u8]) {
-    if let Ok(ExportTraceServiceResponse { partial_success: Some(p) }) = ExportTraceServiceResponse::decode(body) {
-        if p.rejected_spans > 0 || !p.error_message.is_empty() {
-            tracing::warn!("the OTLP receiver rejected {} spans: {}", p.rejected_spans, p.error_message);
-        }
     }
 }
 
@@ -171,40 +133,6 @@ fn endpoint_from(traces: Option<String>, base: Option<String>) -> Result<reqwest
         }
     };
     reqwest::Url::parse(&url).map_err(|e| ConfigError(format!("{var}: invalid endpoint '{url}': {e}")))
-}
-
-/// `OTEL_EXPORTER_OTLP_HEADERS`, then `OTEL_EXPORTER_OTLP_TRACES_HEADERS`
-/// over it: `key=value` pairs separated by commas, values percent-encoded.
-fn headers() -> Result<HeaderMap, ConfigError> {
-    let mut map = HeaderMap::new();
-    for var in ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"] {
-        if let Some(list) = env(var) {
-            add_headers(var, &list, &mut map)?;
-        }
-    }
-    Ok(map)
-}
-
-pub(crate) fn add_headers(var: &str, list: &str, map: &mut HeaderMap) -> Result<(), ConfigError> {
-    for pair in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let bad = |what: &str| ConfigError(format!("{var}: {what} in '{pair}' (expected key=value pairs separated by commas)"));
-        let (k, v) = pair.split_once('=').ok_or_else(|| bad("no '='"))?;
-        let v = percent_encoding::percent_decode_str(v.trim()).decode_utf8().map_err(|_| bad("a value that is not UTF-8"))?;
-        let name = HeaderName::from_bytes(k.trim().as_bytes()).map_err(|_| bad("an invalid header name"))?;
-        let value = HeaderValue::from_str(v.trim()).map_err(|_| bad("an invalid header value"))?;
-        map.insert(name, value);
-    }
-    Ok(())
-}
-
-/// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` or `OTEL_EXPORTER_OTLP_TIMEOUT`, in
-/// milliseconds; 10 s when unset or unreadable (as opentelemetry-otlp).
-fn timeout() -> Duration {
-    ["OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"]
-        .iter()
-        .find_map(|v| env(v))
-        .and_then(|ms| ms.parse::<u64>().ok())
-        .map_or(DEFAULT_TIMEOUT, Duration::from_millis)
 }
 
 #[cfg(test)]
@@ -300,7 +228,7 @@ mod tests {
 
     fn exporter(url: reqwest::Url) -> HttpSpans {
         let mut headers = HeaderMap::new();
-        add_headers("X", "authorization=Bearer%20t0ken, x-tenant = blue ", &mut headers).unwrap();
+        config::add_headers("X", "authorization=Bearer%20t0ken, x-tenant = blue ", &mut headers).unwrap();
         let mut e = HttpSpans::new(url, headers, Duration::from_secs(5)).unwrap();
         e.set_resource(&Resource::builder_empty().with_attribute(KeyValue::new("service.name", "wasp")).build());
         e
@@ -357,17 +285,5 @@ mod tests {
         assert_eq!(s(Some("http://t:1/custom"), Some("http://c:4318")).unwrap(), "http://t:1/custom");
         let err = s(Some("no scheme"), None).unwrap_err().0;
         assert!(err.starts_with("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: invalid endpoint 'no scheme'"), "{err}");
-    }
-
-    #[test]
-    fn header_lists_parse_or_say_what_is_wrong() {
-        let mut m = HeaderMap::new();
-        add_headers("V", "a=1,b=x%3Dy, ,c = two words", &mut m).unwrap();
-        assert_eq!((m["a"].to_str().unwrap(), m["b"].to_str().unwrap(), m["c"].to_str().unwrap()), ("1", "x=y", "two words"));
-        add_headers("T", "a=2", &mut m).unwrap();
-        assert_eq!(m["a"], "2", "the signal's list overrides the general one");
-        assert!(add_headers("V", "novalue", &mut m).unwrap_err().0.contains("no '='"));
-        assert!(add_headers("V", "bad key=1", &mut m).unwrap_err().0.contains("invalid header name"));
-        assert!(add_headers("V", "k=%01", &mut m).unwrap_err().0.contains("invalid header value"));
     }
 }

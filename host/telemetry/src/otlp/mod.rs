@@ -3,6 +3,7 @@
 //! gRPC ([`grpc`]) from the batch thread. Configurations these do not cover,
 //! and metrics and logs, go through opentelemetry-otlp.
 
+mod config;
 pub mod encode;
 pub mod grpc;
 pub mod http;
