@@ -98,6 +98,7 @@ async fn a_run_is_started_steered_and_stopped_from_the_api() {
     // No -u and no --autostart: the session waits for the form.
     let st = ui.ready().await;
     assert_eq!(st["phase"], "ready", "{st}");
+    assert_eq!(st["has_run"], false, "no stats to ask for before a start: {st}");
     assert_eq!(st["defaults"]["host"], format!("{host}/"));
     assert_eq!(shop_total(&shop_stats(&s).await), 0, "nothing is sent before a start");
     assert!(!json_out.exists());
@@ -106,7 +107,7 @@ async fn a_run_is_started_steered_and_stopped_from_the_api() {
     assert_eq!(code, 202, "{body}");
     eventually("5 users running", Duration::from_secs(20), || async {
         let st = ui.state().await;
-        (st["phase"] == "running" && st["users"] == 5).then_some(())
+        (st["phase"] == "running" && st["users"] == 5 && st["has_run"] == true).then_some(())
     })
     .await;
     eventually("requests in the stats", Duration::from_secs(10), || async { (ui.requests().await > 20).then_some(()) }).await;

@@ -81,6 +81,12 @@ function live() {
   return state && (state.phase === "running" || state.phase === "starting");
 }
 
+// Stats and charts exist once a run does: before the first start has made
+// its users there are none to ask for.
+function measured() {
+  return state && state.has_run;
+}
+
 function showButtons() {
   const ro = state.read_only;
   const running = live();
@@ -194,7 +200,7 @@ function showEvents() {
 async function poll() {
   try {
     state = await api("GET", "api/state");
-    stats = state.phase === "ready" ? null : await api("GET", "api/stats").catch(() => null);
+    stats = measured() ? await api("GET", "api/stats").catch(() => null) : null;
   } catch (e) {
     notice(`cannot reach wasp: ${e.message}`);
     return;
@@ -207,7 +213,7 @@ async function poll() {
 }
 
 function refreshCharts() {
-  if (tab !== "charts" || !state || state.phase === "ready" || chartsLoading > 0) return;
+  if (tab !== "charts" || !measured() || chartsLoading > 0) return;
   for (const name of ["requests", "latency", "users"]) {
     const img = $(`chart-${name}`);
     chartsLoading++;

@@ -136,6 +136,8 @@ struct EventDoc {
 #[derive(Serialize, ToSchema)]
 struct StateDoc {
     phase: Phase,
+    /// A run (this one or the last) has stats, charts and reports to read.
+    has_run: bool,
     paused: bool,
     /// Users running now.
     users: u64,
@@ -306,6 +308,7 @@ async fn get_state(State(ctx): State<Ctx>) -> Json<StateDoc> {
         .unwrap_or_default();
     Json(StateDoc {
         phase: status.phase,
+        has_run: run.is_some(),
         paused: run.is_some_and(|r| r.controls.paused()),
         users,
         target_users: current.iter().filter(|c| !c.1).map(|c| c.2 as u64).sum(),
