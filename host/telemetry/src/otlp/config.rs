@@ -1,18 +1,57 @@
-//! The `OTEL_*` settings both of wasp's span exporters read: which
-//! configurations they leave to opentelemetry-otlp, headers, timeout, and
-//! what a receiver's partial acceptance says.
+//! What both of wasp's span exporters share: the `OTEL_*` settings (which
+//! configurations they leave to opentelemetry-otlp, headers, timeout), the
+//! retries within the timeout, and what a receiver's partial acceptance says.
 
 use crate::env::env;
 use crate::ConfigError;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTracePartialSuccess;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Attempts after the first for a refusal the receiver calls passing, within
 /// the timeout, waiting twice as long each time from [`FIRST_BACKOFF`].
-pub(crate) const RETRIES: u32 = 3;
-pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const RETRIES: u32 = 3;
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// What one attempt at sending a request came to.
+pub(crate) enum Attempt {
+    Sent,
+    /// Failed for good.
+    Failed(OTelSdkError),
+    /// Failed in a way that may pass: try again after `after` (the
+    /// receiver's word) or the next backoff, if that is within the timeout.
+    Passing {
+        why: String,
+        after: Option<Duration>,
+    },
+}
+
+/// Makes attempts (each given the time left) until one is sent or fails for
+/// good, a wait would pass the timeout, or [`RETRIES`] retries are spent.
+/// Waits block: this runs on the SDK's batch thread. A timeout or a wait too
+/// large for the clock counts as never reached, not as an overflow.
+pub(crate) async fn with_retries<F: Future<Output = Attempt>>(timeout: Duration, mut attempt: impl FnMut(Duration) -> F) -> OTelSdkResult {
+    let deadline = Instant::now().checked_add(timeout);
+    let left = || deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
+    let mut backoff = FIRST_BACKOFF;
+    let mut retries = 0;
+    loop {
+        let (why, wait) = match attempt(left()).await {
+            Attempt::Sent => return Ok(()),
+            Attempt::Failed(e) => return Err(e),
+            Attempt::Passing { why, after } => (why, after.unwrap_or(backoff)),
+        };
+        if retries == RETRIES || wait >= left() {
+            return Err(OTelSdkError::InternalFailure(why));
+        }
+        std::thread::sleep(wait);
+        backoff *= 2;
+        retries += 1;
+    }
+}
 
 /// Variables wasp's exporters do not handle: with any of them set the run
 /// uses opentelemetry-otlp's exporter instead.

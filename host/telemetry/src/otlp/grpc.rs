@@ -9,18 +9,16 @@
 //! exporter also clones the whole batch before converting it (for its
 //! retries); here a retry sends the same bytes again.
 
-use super::config::{self, FIRST_BACKOFF, RETRIES};
-use super::encode::{requests, EncodedResource};
+use super::config::{self, Attempt};
+use super::{GrpcSpans, Spans, Transport};
 use crate::env::env;
 use crate::ConfigError;
 use bytes::{Buf, BufMut, Bytes};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
-use opentelemetry_sdk::Resource;
 use prost::Message;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::metadata::MetadataMap;
 use tonic::transport::Channel;
@@ -29,16 +27,16 @@ use tonic::{Code, Status};
 const DEFAULT_ENDPOINT: &str = "http://localhost:4317";
 const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
-pub struct GrpcSpans {
+/// Requests sent to `TraceService/Export` through a tonic channel.
+pub struct Grpc {
     channel: Mutex<Option<Channel>>,
     metadata: MetadataMap,
     timeout: Duration,
-    resource: EncodedResource,
 }
 
-impl std::fmt::Debug for GrpcSpans {
+impl std::fmt::Debug for Grpc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("GrpcSpans")
+        f.write_str("Grpc")
     }
 }
 
@@ -46,7 +44,7 @@ impl GrpcSpans {
     /// The exporter the environment asks for, or None when the traces
     /// protocol is not `grpc` (unset is `grpc`), when the endpoint is not
     /// plain `http://`, or when the configuration is left to
-    /// opentelemetry-otlp (see [`config::ours`]). Must run inside a tokio
+    /// opentelemetry-otlp (see `config::ours`). Must run inside a tokio
     /// runtime: the channel's tasks live on it.
     pub fn from_env() -> Result<Option<GrpcSpans>, ConfigError> {
         let (var, endpoint) = match (env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), env("OTEL_EXPORTER_OTLP_ENDPOINT")) {
@@ -65,15 +63,17 @@ impl GrpcSpans {
             .map_err(|e| ConfigError(format!("{var}: invalid endpoint '{endpoint}': {e}")))?
             .timeout(timeout)
             .connect_lazy();
-        Ok(GrpcSpans { channel: Mutex::new(Some(channel)), metadata: MetadataMap::from_headers(headers), timeout, resource: EncodedResource::default() })
+        Ok(Spans::over(Grpc { channel: Mutex::new(Some(channel)), metadata: MetadataMap::from_headers(headers), timeout }))
     }
+}
 
-    async fn send(&self, body: Bytes) -> OTelSdkResult {
+impl Transport for Grpc {
+    async fn send(&self, body: Vec<u8>) -> OTelSdkResult {
+        let body = Bytes::from(body);
         let channel = self.channel.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or(OTelSdkError::AlreadyShutdown)?;
-        let deadline = Instant::now() + self.timeout;
-        let mut backoff = FIRST_BACKOFF;
-        let mut attempt = 0;
-        loop {
+        let (channel, body) = (&channel, &body);
+        // Each attempt is bounded by the channel's own timeout.
+        config::with_retries(self.timeout, |_left| async move {
             let mut grpc = tonic::client::Grpc::new(channel.clone());
             let result = match grpc.ready().await {
                 Ok(()) => {
@@ -86,46 +86,27 @@ impl GrpcSpans {
             let status = match result {
                 Ok(response) => {
                     config::partial_success(response.into_inner().partial_success);
-                    return Ok(());
+                    return Attempt::Sent;
                 }
                 Err(s) => s,
             };
             let why = format!("OTLP/gRPC traces export failed: {}: {}", status.code(), status.message());
             // The codes the OTLP specification calls retryable.
-            let passing =
-                matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded | Code::Aborted | Code::OutOfRange | Code::Unavailable | Code::DataLoss);
-            if !passing || attempt == RETRIES || Instant::now() + backoff >= deadline {
-                return Err(OTelSdkError::InternalFailure(why));
+            match status.code() {
+                Code::Cancelled | Code::DeadlineExceeded | Code::Aborted | Code::OutOfRange | Code::Unavailable | Code::DataLoss => {
+                    Attempt::Passing { why, after: None }
+                }
+                _ => Attempt::Failed(OTelSdkError::InternalFailure(why)),
             }
-            std::thread::sleep(backoff);
-            backoff *= 2;
-            attempt += 1;
-        }
-    }
-}
-
-impl SpanExporter for GrpcSpans {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        // Every part is tried; the batch fails if one part did.
-        let mut all = Ok(());
-        for body in requests(&self.resource, &batch) {
-            all = self.send(Bytes::from(body)).await.and(all);
-        }
-        all
+        })
+        .await
     }
 
-    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+    fn close(&self) -> OTelSdkResult {
         match self.channel.lock().unwrap_or_else(|p| p.into_inner()).take() {
             Some(_) => Ok(()),
             None => Err(OTelSdkError::AlreadyShutdown),
         }
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        self.resource = EncodedResource::new(resource);
     }
 }
 
@@ -172,8 +153,10 @@ mod tests {
     use super::*;
     use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_sdk::trace::{SpanData, SpanExporter};
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::Arc;
+    use std::time::Instant;
 
     /// A loopback TraceService that refuses its first `refuse` calls as
     /// unavailable, then keeps what it gets with the `x-tenant` it came with.

@@ -5,35 +5,33 @@
 //! opentelemetry-otlp's exporter (see [`HttpSpans::from_env`]). Runs on the
 //! SDK's batch thread, so the blocking client never touches a user's worker.
 
-use super::config::{self, FIRST_BACKOFF, RETRIES};
-use super::encode::{requests, EncodedResource};
+use super::config::{self, Attempt};
+use super::{HttpSpans, Spans, Transport};
 use crate::env::env;
 use crate::ConfigError;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
-use opentelemetry_sdk::Resource;
 use prost::Message;
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DEFAULT_ENDPOINT: &str = "http://localhost:4318";
 const PATH: &str = "/v1/traces";
 
+/// Requests POSTed with reqwest's blocking client.
 #[derive(Debug)]
-pub struct HttpSpans {
+pub struct Http {
     client: Mutex<Option<reqwest::blocking::Client>>,
     endpoint: reqwest::Url,
     headers: HeaderMap,
     timeout: Duration,
-    resource: EncodedResource,
 }
 
 impl HttpSpans {
     /// The exporter the environment asks for, or None when the traces
     /// protocol is not `http/protobuf` or the configuration is left to
-    /// opentelemetry-otlp (see [`config::ours`]).
+    /// opentelemetry-otlp (see `config::ours`).
     pub fn from_env() -> Result<Option<HttpSpans>, ConfigError> {
         if config::ours().as_deref() != Some("http/protobuf") {
             return Ok(None);
@@ -48,73 +46,50 @@ impl HttpSpans {
             .join()
             .map_err(|_| ConfigError("cannot set up the OTLP traces exporter: building its HTTP client panicked".into()))?
             .map_err(|e| ConfigError(format!("cannot set up the OTLP traces exporter: {e}")))?;
-        Ok(HttpSpans { client: Mutex::new(Some(client)), endpoint, headers, timeout, resource: EncodedResource::default() })
+        Ok(Spans::over(Http { client: Mutex::new(Some(client)), endpoint, headers, timeout }))
     }
+}
 
-    fn send(&self, body: Vec<u8>) -> OTelSdkResult {
+impl Transport for Http {
+    async fn send(&self, body: Vec<u8>) -> OTelSdkResult {
         let client = self.client.lock().unwrap_or_else(|p| p.into_inner()).clone().ok_or(OTelSdkError::AlreadyShutdown)?;
         let body = bytes::Bytes::from(body);
-        let deadline = Instant::now() + self.timeout;
-        let mut backoff = FIRST_BACKOFF;
-        let mut attempt = 0;
-        loop {
+        let (client, body) = (&client, &body);
+        config::with_retries(self.timeout, |left| async move {
             let sent = client
                 .post(self.endpoint.clone())
                 .headers(self.headers.clone())
                 .header(CONTENT_TYPE, "application/x-protobuf")
                 .body(body.clone())
-                .timeout(deadline.saturating_duration_since(Instant::now()))
+                .timeout(left)
                 .send();
-            let (wait, why) = match sent {
+            match sent {
                 Ok(r) if r.status().is_success() => {
                     let answer = r.bytes().unwrap_or_default();
                     config::partial_success(ExportTraceServiceResponse::decode(answer).ok().and_then(|a| a.partial_success));
-                    return Ok(());
+                    Attempt::Sent
                 }
                 Ok(r) => {
                     let status = r.status().as_u16();
                     let why = format!("OTLP/HTTP traces export failed with status {status}");
                     if !matches!(status, 429 | 502 | 503 | 504) {
-                        return Err(OTelSdkError::InternalFailure(why));
+                        return Attempt::Failed(OTelSdkError::InternalFailure(why));
                     }
                     let after = r.headers().get("retry-after").and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok()).map(Duration::from_secs);
-                    (after.unwrap_or(backoff), why)
+                    Attempt::Passing { why, after }
                 }
-                Err(e) if e.is_timeout() => return Err(OTelSdkError::Timeout(self.timeout)),
-                Err(e) => (backoff, format!("OTLP/HTTP traces export failed: {e}")),
-            };
-            if attempt == RETRIES || Instant::now() + wait >= deadline {
-                return Err(OTelSdkError::InternalFailure(why));
+                Err(e) if e.is_timeout() => Attempt::Failed(OTelSdkError::Timeout(self.timeout)),
+                Err(e) => Attempt::Passing { why: format!("OTLP/HTTP traces export failed: {e}"), after: None },
             }
-            std::thread::sleep(wait);
-            backoff *= 2;
-            attempt += 1;
-        }
-    }
-}
-
-impl SpanExporter for HttpSpans {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        // Every part is tried; the batch fails if one part did.
-        let mut all = Ok(());
-        for body in requests(&self.resource, &batch) {
-            all = self.send(body).and(all);
-        }
-        all
+        })
+        .await
     }
 
-    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+    fn close(&self) -> OTelSdkResult {
         match self.client.lock().unwrap_or_else(|p| p.into_inner()).take() {
             Some(_) => Ok(()),
             None => Err(OTelSdkError::AlreadyShutdown),
         }
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        self.resource = EncodedResource::new(resource);
     }
 }
 
@@ -141,7 +116,9 @@ mod tests {
     use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState};
     use opentelemetry::{InstrumentationScope, KeyValue};
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_sdk::trace::{SpanData, SpanExporter};
     use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+    use opentelemetry_sdk::Resource;
     use std::future::Future;
     use std::io::{BufRead, BufReader, Read, Write};
     use std::net::TcpListener;
@@ -152,8 +129,8 @@ mod tests {
     type Got = (String, Vec<(String, String)>, Vec<u8>);
 
     /// A loopback receiver that answers each request with the next status of
-    /// `answers` (and `Retry-After: 0` on a 503), then stops.
-    fn receiver(answers: Vec<u16>) -> (reqwest::Url, std::thread::JoinHandle<Vec<Got>>) {
+    /// `answers` (with its `Retry-After`, unless empty), then stops.
+    fn receiver(answers: Vec<(u16, &'static str)>) -> (reqwest::Url, std::thread::JoinHandle<Vec<Got>>) {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = reqwest::Url::parse(&format!("http://{}/v1/traces", l.local_addr().unwrap())).unwrap();
         let h = std::thread::spawn(move || {
@@ -165,7 +142,7 @@ mod tests {
                 let mut r = BufReader::new(s.try_clone().unwrap());
                 let mut w = s;
                 // Keep-alive: serve this connection until it closes or the answers run out.
-                while let Some(status) = answer {
+                while let Some((status, after)) = answer {
                     let mut line = String::new();
                     if r.read_line(&mut line).unwrap_or(0) == 0 {
                         break;
@@ -185,7 +162,7 @@ mod tests {
                     let mut body = vec![0; len];
                     r.read_exact(&mut body).unwrap();
                     got.push((line.trim_end().to_string(), headers, body));
-                    let extra = if status == 503 { "Retry-After: 0\r\n" } else { "" };
+                    let extra = if after.is_empty() { String::new() } else { format!("Retry-After: {after}\r\n") };
                     write!(w, "HTTP/1.1 {status} X\r\n{extra}Content-Length: 0\r\n\r\n").unwrap();
                     w.flush().unwrap();
                     answer = answers.next();
@@ -236,7 +213,7 @@ mod tests {
 
     #[test]
     fn posts_the_batch_with_its_headers_and_retries_a_passing_refusal() {
-        let (url, rx) = receiver(vec![503, 200]);
+        let (url, rx) = receiver(vec![(503, "0"), (200, "")]);
         let e = exporter(url);
         export(&e, spans(3)).expect("the second attempt succeeds");
         let got = rx.join().unwrap();
@@ -260,7 +237,7 @@ mod tests {
 
     #[test]
     fn a_refusal_that_will_not_pass_is_not_retried() {
-        let (url, rx) = receiver(vec![400]);
+        let (url, rx) = receiver(vec![(400, "")]);
         let e = exporter(url);
         let err = export(&e, spans(2)).unwrap_err();
         assert!(err.to_string().contains("status 400"), "{err}");
@@ -285,5 +262,25 @@ mod tests {
         assert_eq!(s(Some("http://t:1/custom"), Some("http://c:4318")).unwrap(), "http://t:1/custom");
         let err = s(Some("no scheme"), None).unwrap_err().0;
         assert!(err.starts_with("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: invalid endpoint 'no scheme'"), "{err}");
+    }
+
+    #[test]
+    fn an_absurd_retry_after_ends_the_export_instead_of_the_thread() {
+        // u64::MAX seconds: waiting that long would pass any deadline, and
+        // adding it to the clock overflows.
+        let (url, rx) = receiver(vec![(429, "18446744073709551615")]);
+        let e = exporter(url);
+        let err = export(&e, spans(1)).unwrap_err();
+        assert!(err.to_string().contains("status 429"), "{err}");
+        assert_eq!(rx.join().unwrap().len(), 1, "no retry past the deadline");
+    }
+
+    #[test]
+    fn an_absurd_timeout_does_not_overflow_the_clock() {
+        let (url, rx) = receiver(vec![(503, "0"), (200, "")]);
+        let mut e = exporter(url);
+        e.transport.timeout = Duration::MAX;
+        export(&e, spans(1)).expect("the retry gets through");
+        assert_eq!(rx.join().unwrap().len(), 2);
     }
 }
