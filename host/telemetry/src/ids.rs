@@ -8,9 +8,15 @@ use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
 /// A span context with a fresh span id in `parent`'s trace (a new trace
 /// without one), recording nothing: what requests carry when no spans are exported.
 pub fn unrecorded_child(ids: &RandomIdGenerator, parent: &Context) -> Context {
-    let p = parent.span().span_context().clone();
+    parent.with_remote_span_context(unrecorded(ids, parent))
+}
+
+/// [`unrecorded_child`]'s span context alone.
+pub fn unrecorded(ids: &RandomIdGenerator, parent: &Context) -> SpanContext {
+    let span = parent.span();
+    let p = span.span_context();
     let trace = if p.is_valid() { p.trace_id() } else { ids.new_trace_id() };
-    parent.with_remote_span_context(SpanContext::new(trace, ids.new_span_id(), TraceFlags::SAMPLED, false, TraceState::default()))
+    SpanContext::new(trace, ids.new_span_id(), TraceFlags::SAMPLED, false, TraceState::default())
 }
 
 /// The child of a span the sampler did not sample, without asking the
@@ -20,14 +26,13 @@ pub fn unrecorded_child(ids: &RandomIdGenerator, parent: &Context) -> Context {
 /// the trace id the two share, the parent-based ones by the parent, and
 /// `always_on` samples every parent). None for a sampled or invalid parent:
 /// the SDK makes that span.
-pub fn unsampled_child(ids: &RandomIdGenerator, parent: &Context) -> Option<Context> {
+pub fn unsampled(ids: &RandomIdGenerator, parent: &Context) -> Option<SpanContext> {
     let span = parent.span();
     let p = span.span_context();
     if !p.is_valid() || p.is_sampled() {
         return None;
     }
-    let sc = SpanContext::new(p.trace_id(), ids.new_span_id(), p.trace_flags(), false, p.trace_state().clone());
-    Some(parent.with_remote_span_context(sc))
+    Some(SpanContext::new(p.trace_id(), ids.new_span_id(), p.trace_flags(), false, p.trace_state().clone()))
 }
 
 #[cfg(test)]
@@ -40,11 +45,10 @@ mod tests {
         let ids = RandomIdGenerator::default();
         let state = TraceState::from_key_value([("k", "v")]).unwrap();
         let parent = |flags| Context::new().with_remote_span_context(SpanContext::new(TraceId::from(7), SpanId::from(9), flags, false, state.clone()));
-        let child = unsampled_child(&ids, &parent(TraceFlags::default())).expect("an unsampled parent");
-        let c = child.span().span_context().clone();
+        let c = unsampled(&ids, &parent(TraceFlags::default())).expect("an unsampled parent");
         assert_eq!((c.trace_id(), c.trace_flags(), c.trace_state().header()), (TraceId::from(7), TraceFlags::default(), "k=v".to_string()));
         assert!(c.is_valid() && c.span_id() != SpanId::from(9));
-        assert!(unsampled_child(&ids, &parent(TraceFlags::SAMPLED)).is_none(), "a sampled parent's child is the SDK's to make");
-        assert!(unsampled_child(&ids, &Context::new()).is_none());
+        assert!(unsampled(&ids, &parent(TraceFlags::SAMPLED)).is_none(), "a sampled parent's child is the SDK's to make");
+        assert!(unsampled(&ids, &Context::new()).is_none());
     }
 }

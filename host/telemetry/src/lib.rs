@@ -14,6 +14,7 @@ pub mod counting;
 pub mod env;
 pub mod ids;
 pub mod instruments;
+pub mod leaf;
 pub mod logs;
 pub mod otlp;
 pub mod process;

@@ -8,8 +8,8 @@ use super::{RunCtx, UserCtx};
 use crate::bindings::wasp::plugin::http::Host;
 use crate::bindings::wasp::plugin::types::{HttpError, Method, Request, Response};
 use crate::ledger::Ledger;
-use opentelemetry::trace::{Span as _, SpanKind, Status, TraceContextExt, Tracer as _};
-use opentelemetry::{Context, KeyValue, StringValue};
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer as _};
+use opentelemetry::{KeyValue, StringValue};
 use opentelemetry_semantic_conventions::attribute as semconv;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use wasp_http::header::{HeaderMap, HeaderName, HeaderValue};
 use wasp_http::{Allowance as _, ErrorKind, Outgoing, Session, Url};
 use wasp_runner::stats::MAX_NAME_LEN;
 use wasp_runner::text::printable;
+use wasp_telemetry::leaf::LeafSpan;
 
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
@@ -36,7 +37,7 @@ struct Pending {
     status: Option<u16>,
     at: Instant,
     /// The request's CLIENT span, ended when the outcome is final.
-    span: Context,
+    span: LeafSpan,
     server: (StringValue, u16),
 }
 
@@ -71,14 +72,14 @@ impl Pending {
             }
             h.record(self.elapsed_us as f64 / 1e6, &attrs);
         }
-        let span = self.span.span();
-        if span.span_context().is_valid() {
+        let mut span = self.span;
+        if span.is_recording() {
             if let (Some(t), Some(msg)) = (error_type, failure) {
-                span.set_attribute(KeyValue::new(semconv::ERROR_TYPE, t));
+                span.set_attributes([KeyValue::new(semconv::ERROR_TYPE, t)]);
                 span.set_status(Status::error(msg.to_string()));
             }
             let end = std::time::SystemTime::now() - self.at.elapsed();
-            span.end_with_timestamp(end);
+            span.end_at(end);
         }
     }
 }
@@ -324,8 +325,8 @@ fn guest_error(e: wasp_http::Error) -> HttpError {
 pub(crate) struct Flight {
     scenario: usize,
     method: &'static str,
-    /// The request's CLIENT span (with its parent).
-    cx: Context,
+    /// The request's CLIENT span.
+    span: LeafSpan,
     server: (StringValue, u16),
     t0: Instant,
 }
@@ -361,18 +362,19 @@ impl UserCtx {
         };
         // The CLIENT span, child of the innermost open span, and the headers that carry it.
         let parent = self.telemetry.current();
-        let cx = match run.telemetry.tracer.as_ref() {
-            Some(t) => match run.telemetry.ids.as_ref().and_then(|ids| wasp_telemetry::ids::unsampled_child(ids, &parent)) {
+        let span = match run.telemetry.tracer.as_ref() {
+            Some(t) => match run.telemetry.ids.as_ref().and_then(|ids| wasp_telemetry::ids::unsampled(ids, &parent)) {
                 // Under a span the sampler dropped: the request's span is dropped too, and no span is built.
-                Some(cx) => cx,
+                Some(sc) => LeafSpan::Unrecorded(sc),
                 None => {
                     // The sampler decides first (on the name, kind and parent);
                     // only a span it records gets its attributes built.
                     // An empty list with room for every attribute the span gets
                     // (the sampler sees no attributes, as before): one allocation.
                     let room = Vec::with_capacity(SPAN_ATTRIBUTES);
-                    let mut span =
-                        t.span_builder(format!("{method_name} {name}")).with_kind(SpanKind::Client).with_attributes(room).start_with_context(t, &parent);
+                    let mut span = LeafSpan::Sdk(
+                        t.span_builder([method_name, " ", &name].concat()).with_kind(SpanKind::Client).with_attributes(room).start_with_context(t, &parent),
+                    );
                     if span.is_recording() {
                         let ua: StringValue = match headers.get(wasp_http::header::USER_AGENT) {
                             Some(v) => String::from_utf8_lossy(v.as_bytes()).into_owned().into(),
@@ -389,18 +391,19 @@ impl UserCtx {
                             KeyValue::new("wasp.request.name", name.clone()),
                         ]);
                     }
-                    parent.with_span(span)
+                    span
                 }
             },
             None => match &run.telemetry.ids {
-                Some(ids) => wasp_telemetry::ids::unrecorded_child(ids, &parent),
-                None => parent,
+                Some(ids) => LeafSpan::Unrecorded(wasp_telemetry::ids::unrecorded(ids, &parent)),
+                // No tracing at all: the headers carry the task's context, as it is (none).
+                None => LeafSpan::Unrecorded(parent.span().span_context().clone()),
             },
         };
+        drop(parent);
         // The trace context and baggage headers (see wasp_telemetry::propagation).
         let props = run.telemetry.propagators;
         if props.trace_context {
-            let span = cx.span();
             let sc = span.span_context();
             if let Some(Ok(tp)) = wasp_telemetry::propagation::traceparent(sc).map(|tp| HeaderValue::from_bytes(&tp)) {
                 headers.insert(TRACEPARENT, tp);
@@ -418,13 +421,13 @@ impl UserCtx {
 
         let outgoing = Outgoing { method: m, url, headers, body: req.body, timeout: req.timeout_ms.map(|ms| Duration::from_millis(ms as u64)) };
         self.http.in_flight = Some((method_name, name));
-        Ok((outgoing, Flight { scenario, method: method_name, cx, server, t0: Instant::now() }))
+        Ok((outgoing, Flight { scenario, method: method_name, span, server, t0: Instant::now() }))
     }
 
     /// The answer (or the failure) of the request in flight: a response the
     /// guest may still judge, or an error counted at once.
     pub(crate) fn answered(&mut self, flight: Flight, result: Result<wasp_http::Answer, wasp_http::Error>) -> Result<Response, HttpError> {
-        let Flight { scenario, method: method_name, cx, server, t0 } = flight;
+        let Flight { scenario, method: method_name, mut span, server, t0 } = flight;
         let run = self.run.clone();
         let name = self.http.in_flight.take().map(|(_, n)| n).unwrap_or_default();
         let elapsed = t0.elapsed();
@@ -435,22 +438,12 @@ impl UserCtx {
                 self.http.next_id += 1;
                 let id = self.http.next_id;
                 let failure = (a.status >= 400).then(|| a.status_text());
-                let span = cx.span();
-                span.set_attribute(KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, a.status as i64));
-                span.set_attribute(KeyValue::new(semconv::NETWORK_PROTOCOL_VERSION, a.version));
-                let pending = Pending {
-                    id,
-                    scenario,
-                    method: method_name,
-                    name,
-                    elapsed_us,
-                    bytes: a.bytes,
-                    failure,
-                    status: Some(a.status),
-                    at: now,
-                    span: cx.clone(),
-                    server,
-                };
+                span.set_attributes([
+                    KeyValue::new(semconv::HTTP_RESPONSE_STATUS_CODE, a.status as i64),
+                    KeyValue::new(semconv::NETWORK_PROTOCOL_VERSION, a.version),
+                ]);
+                let pending =
+                    Pending { id, scenario, method: method_name, name, elapsed_us, bytes: a.bytes, failure, status: Some(a.status), at: now, span, server };
                 self.http.hold(pending, &run);
                 Ok(Response { id, status: a.status, headers: a.headers, body: a.body, truncated: a.truncated, url: a.url, elapsed_us })
             }
@@ -465,7 +458,7 @@ impl UserCtx {
                     failure: Some(err.to_string()),
                     status: None,
                     at: now,
-                    span: cx.clone(),
+                    span,
                     server,
                 };
                 p.finish(&run);
@@ -529,7 +522,7 @@ mod tests {
             failure,
             status: Some(200),
             at: Instant::now(),
-            span: Context::new(),
+            span: LeafSpan::none(),
             server: ("h".into(), 80),
         }
     }
