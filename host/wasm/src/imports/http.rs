@@ -372,9 +372,9 @@ impl UserCtx {
                     // An empty list with room for every attribute the span gets
                     // (the sampler sees no attributes, as before): one allocation.
                     let room = Vec::with_capacity(SPAN_ATTRIBUTES);
-                    let mut span = LeafSpan::Sdk(
+                    let mut span = LeafSpan::Sdk(Box::new(
                         t.span_builder([method_name, " ", &name].concat()).with_kind(SpanKind::Client).with_attributes(room).start_with_context(t, &parent),
-                    );
+                    ));
                     if span.is_recording() {
                         let ua: StringValue = match headers.get(wasp_http::header::USER_AGENT) {
                             Some(v) => String::from_utf8_lossy(v.as_bytes()).into_owned().into(),
