@@ -8,14 +8,23 @@
 #   sdk        (with SDK_TOO=1) traced through opentelemetry-otlp's exporter
 #              instead of wasp's own encoder (WASP_OTLP_ENCODER=sdk)
 #   ratio      the same with OTEL_TRACES_SAMPLER=traceidratio, 0.01
+#   base-untraced, base-traced
+#              (with BASE=path/to/another/wasp) the same two settings with that
+#              build, in the same rounds: a change measured against the build
+#              before it, each over its own untraced rate
 # Requests per CPU-second of wasp (GNU time) from each run's JSON result;
 # prints medians and each setting over untraced.
-# Usage: scripts/bench-tracing.sh   (env: RUNS [3], SECS [10], PROTOCOL [http/protobuf|grpc], SDK_TOO;
-#        BENCH_DIR: the peer harness folder)
+# Usage: scripts/bench-tracing.sh   (env: RUNS [3], SECS [10], PROTOCOL [http/protobuf|grpc], SDK_TOO,
+#        BASE; BENCH_DIR: the peer harness folder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"; SECS="${SECS:-10}"; PROTOCOL="${PROTOCOL:-http/protobuf}"
 modes=(untraced traced); [[ -n ${SDK_TOO:-} ]] && modes+=(sdk); modes+=(ratio)
+BASE="${BASE:-}"
+if [[ -n $BASE ]]; then
+  [[ -x $BASE ]] || { echo "bench-tracing: BASE=$BASE is not an executable wasp" >&2; exit 2; }
+  modes+=(base-untraced base-traced)
+fi
 BENCH="${BENCH_DIR:-}"
 [[ -x $BENCH/nginx-ctl.sh ]] || { echo "bench-tracing: needs the shared harness (BENCH_DIR=path/to/the/harness, the folder of run-peers.sh and nginx-ctl.sh)" >&2; exit 2; }
 command -v nginx >/dev/null || { echo "bench-tracing: needs nginx (apt-get install nginx)" >&2; exit 2; }
@@ -46,13 +55,16 @@ otel=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" OTEL_EXPORTER_OTLP_PR
 echo "== tracing ($PROTOCOL): 50 users, no waits, ${SECS}s, nginx + OTLP sink on CPU 0, wasp on CPU 1, $RUNS runs each"
 for i in $(seq 1 "$RUNS"); do
   for mode in "${modes[@]}"; do
+    bin=$wasp
     case $mode in
       untraced) envs=() ;;
       traced) envs=("${otel[@]}") ;;
+      base-untraced) envs=(); bin=$BASE ;;
+      base-traced) envs=("${otel[@]}"); bin=$BASE ;;
       sdk) envs=("${otel[@]}" WASP_OTLP_ENCODER=sdk) ;;
       ratio) envs=("${otel[@]}" OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0.01) ;;
     esac
-    env "${envs[@]}" taskset -c 1 /usr/bin/time -f '%U %S' -o "$scratch/$mode-$i.time" "$wasp" run target/wasm32-wasip2/release/quickstart.wasm \
+    env "${envs[@]}" taskset -c 1 /usr/bin/time -f '%U %S' -o "$scratch/$mode-$i.time" "$bin" run target/wasm32-wasip2/release/quickstart.wasm \
       -H http://127.0.0.1:18080 -E write -u 50 -r 1000 -t "${SECS}s" --wait none --only-summary --log-level warn \
       --json "$scratch/$mode-$i.json" >/dev/null 2>"$scratch/$mode-$i.err" || true
     python3 - "$mode" "$scratch/$mode-$i.json" "$scratch/$mode-$i.time" >>"$scratch/rows.tsv" <<'PY'
@@ -68,10 +80,17 @@ python3 - "$scratch/rows.tsv" "${modes[@]}" <<'PY'
 import statistics, sys
 rows = [l.split("\t") for l in open(sys.argv[1]).read().split("\n") if l]
 med = {}
-print(f"{'setting':10} {'req/CPU-s':>10} {'vs untraced':>12} {'spans exported':>15} {'dropped':>8}   (medians)")
+# Each setting over the untraced rate of its own build (BASE's settings over BASE's).
+own = lambda mode: "base-untraced" if mode.startswith("base-") else "untraced"
+print(f"{'setting':14} {'req/CPU-s':>10} {'vs untraced':>12} {'spans exported':>15} {'dropped':>8}   (medians)")
 for mode in sys.argv[2:]:
     rs = [r for r in rows if r[0] == mode]
     med[mode] = statistics.median(float(r[1]) for r in rs)
     exp = statistics.median(int(r[2]) for r in rs); drop = statistics.median(int(r[3]) for r in rs)
-    print(f"{mode:10} {med[mode]:10.0f} {med[mode] / med['untraced']:12.3f} {exp:15.0f} {drop:8.0f}")
+    print(f"{mode:14} {med[mode]:10.0f} {med[mode] / med[own(mode)]:12.3f} {exp:15.0f} {drop:8.0f}")
+# Per round, traced over untraced of the same build in the same round.
+for mode in ("traced", "base-traced"):
+    if mode in sys.argv[2:]:
+        t = [float(r[1]) for r in rows if r[0] == mode]; u = [float(r[1]) for r in rows if r[0] == own(mode)]
+        print(f"{mode} over untraced, per round: " + ", ".join(f"{a / b:.3f}" for a, b in zip(t, u)))
 PY
