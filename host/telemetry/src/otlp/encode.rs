@@ -14,7 +14,7 @@ use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
-use prost::encoding::{encode_key, encode_varint, encoded_len_varint, key_len, WireType};
+use prost::encoding::{encode_varint, encoded_len_varint, key_len, WireType};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// OTLP's span flags: the W3C trace flags, whether the parent's remoteness is
@@ -144,11 +144,13 @@ fn varint_len(tag: u32, v: u64) -> usize {
     }
 }
 
-fn fixed64_len(tag: u32, v: u64) -> usize {
-    if v == 0 {
-        0
-    } else {
+/// A timestamp as `fixed64` nanoseconds; proto3 leaves 0 (the epoch) out.
+/// (Compared, not converted: the conversion is done once, when written.)
+fn time_len(tag: u32, t: SystemTime) -> usize {
+    if t > UNIX_EPOCH {
         key_len(tag) + 8
+    } else {
+        0
     }
 }
 
@@ -220,7 +222,7 @@ fn status_len(s: &Status) -> usize {
 }
 
 fn event_len(e: &Event) -> usize {
-    fixed64_len(1, nanos(e.timestamp)) + string_len(2, &e.name) + attributes_len(3, &e.attributes) + varint_len(4, e.dropped_attributes_count as u64)
+    time_len(1, e.timestamp) + string_len(2, &e.name) + attributes_len(3, &e.attributes) + varint_len(4, e.dropped_attributes_count as u64)
 }
 
 fn link_len(l: &Link) -> usize {
@@ -245,8 +247,8 @@ fn span_len(s: &SpanData) -> usize {
         + 4
         + string_len(5, &s.name)
         + varint_len(6, kind(&s.span_kind))
-        + fixed64_len(7, nanos(s.start_time))
-        + fixed64_len(8, nanos(s.end_time))
+        + time_len(7, s.start_time)
+        + time_len(8, s.end_time)
         + attributes_len(9, &s.attributes)
         + varint_len(10, s.dropped_attributes_count as u64)
         + s.events.events.iter().map(|e| delimited_len(11, event_len(e))).sum::<usize>()
@@ -258,9 +260,25 @@ fn span_len(s: &SpanData) -> usize {
 
 // ---- writing -------------------------------------------------------------
 
+/// A varint. Nearly all of them here (keys, lengths of attributes and small
+/// messages) fit in one byte, so that case skips prost's loop.
+#[inline]
+fn put_uvarint(out: &mut Vec<u8>, v: u64) {
+    if v < 0x80 {
+        out.push(v as u8);
+    } else {
+        encode_varint(v, out);
+    }
+}
+
+#[inline]
+fn put_key(out: &mut Vec<u8>, tag: u32, wire: WireType) {
+    put_uvarint(out, u64::from(tag << 3 | wire as u32));
+}
+
 fn put_header(out: &mut Vec<u8>, tag: u32, len: usize) {
-    encode_key(tag, WireType::LengthDelimited, out);
-    encode_varint(len as u64, out);
+    put_key(out, tag, WireType::LengthDelimited);
+    put_uvarint(out, len as u64);
 }
 
 /// A bytes field, written even when empty (for bodies of message fields that
@@ -278,35 +296,35 @@ fn put_string(out: &mut Vec<u8>, tag: u32, s: &str) {
 
 fn put_varint(out: &mut Vec<u8>, tag: u32, v: u64) {
     if v != 0 {
-        encode_key(tag, WireType::Varint, out);
-        encode_varint(v, out);
+        put_key(out, tag, WireType::Varint);
+        put_uvarint(out, v);
     }
 }
 
 fn put_fixed64(out: &mut Vec<u8>, tag: u32, v: u64) {
     if v != 0 {
-        encode_key(tag, WireType::SixtyFourBit, out);
+        put_key(out, tag, WireType::SixtyFourBit);
         out.extend_from_slice(&v.to_le_bytes());
     }
 }
 
 fn put_fixed32(out: &mut Vec<u8>, tag: u32, v: u32) {
-    encode_key(tag, WireType::ThirtyTwoBit, out);
+    put_key(out, tag, WireType::ThirtyTwoBit);
     out.extend_from_slice(&v.to_le_bytes());
 }
 
 fn put_any(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Bool(b) => {
-            encode_key(2, WireType::Varint, out);
-            encode_varint(*b as u64, out);
+            put_key(out, 2, WireType::Varint);
+            put_uvarint(out, *b as u64);
         }
         Value::I64(i) => {
-            encode_key(3, WireType::Varint, out);
-            encode_varint(*i as u64, out);
+            put_key(out, 3, WireType::Varint);
+            put_uvarint(out, *i as u64);
         }
         Value::F64(f) => {
-            encode_key(4, WireType::SixtyFourBit, out);
+            put_key(out, 4, WireType::SixtyFourBit);
             out.extend_from_slice(&f.to_le_bytes());
         }
         Value::String(s) => put_bytes(out, 1, s.as_str().as_bytes()),
