@@ -8,7 +8,7 @@ use super::{RunCtx, UserCtx};
 use crate::bindings::wasp::plugin::http::Host;
 use crate::bindings::wasp::plugin::types::{HttpError, Method, Request, Response};
 use crate::ledger::Ledger;
-use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer as _};
+use opentelemetry::trace::{SpanKind, Status, Tracer as _};
 use opentelemetry::{KeyValue, StringValue};
 use opentelemetry_semantic_conventions::attribute as semconv;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -152,6 +152,10 @@ pub struct UserHttp {
 /// protocol version with the answer, `error.type` on failure.
 const SPAN_ATTRIBUTES: usize = 11;
 
+/// Headers the host may add to a guest's: `traceparent`, `tracestate`,
+/// `baggage`, `user-agent`, `accept`, `host`, `cookie`, `authorization`.
+const HOST_HEADERS: usize = 8;
+
 /// Responses waiting for the guest's verdict, at most; older ones are counted as they are.
 const MAX_PENDING: usize = 64;
 
@@ -255,7 +259,9 @@ const HOST_OWNED: [&str; 12] = [
 /// The guest's headers as a header map, refusing host-owned and malformed
 /// ones with a one-line, printable reason.
 fn guest_headers(headers: &[(String, String)]) -> Result<HeaderMap, String> {
-    let mut map = HeaderMap::with_capacity(headers.len() + 3);
+    // With room for what the host adds (trace context, baggage, user agent,
+    // accept, host, cookies, credentials): a map that grows rehashes.
+    let mut map = HeaderMap::with_capacity(headers.len() + HOST_HEADERS);
     for (k, v) in headers {
         let shown = || printable(k, 64);
         let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| format!("'{}' is not a header name", shown()))?;
@@ -367,40 +373,37 @@ impl UserCtx {
                 // Under a span the sampler dropped: the request's span is dropped too, and no span is built.
                 Some(sc) => LeafSpan::Unrecorded(sc),
                 None => {
-                    // The sampler decides first (on the name, kind and parent);
-                    // only a span it records gets its attributes built.
-                    // An empty list with room for every attribute the span gets
-                    // (the sampler sees no attributes, as before): one allocation.
-                    let room = Vec::with_capacity(SPAN_ATTRIBUTES);
-                    let mut span = LeafSpan::Sdk(Box::new(
-                        t.span_builder([method_name, " ", &name].concat()).with_kind(SpanKind::Client).with_attributes(room).start_with_context(t, &parent),
-                    ));
-                    if span.is_recording() {
-                        let ua: StringValue = match headers.get(wasp_http::header::USER_AGENT) {
-                            Some(v) => String::from_utf8_lossy(v.as_bytes()).into_owned().into(),
-                            None => client.user_agent().clone().into(),
-                        };
-                        span.set_attributes([
-                            KeyValue::new(semconv::HTTP_REQUEST_METHOD, method_name),
-                            KeyValue::new(semconv::URL_FULL, full),
-                            KeyValue::new(semconv::SERVER_ADDRESS, server.0.clone()),
-                            KeyValue::new(semconv::SERVER_PORT, server.1 as i64),
-                            KeyValue::new(semconv::USER_AGENT_ORIGINAL, ua),
-                            KeyValue::new("wasp.user.id", self.id as i64),
-                            KeyValue::new("wasp.scenario", run.scenario_value(scenario)),
-                            KeyValue::new("wasp.request.name", name.clone()),
-                        ]);
-                    }
-                    span
+                    // The parent is recorded (or there is none), and none of the
+                    // samplers the environment can choose decides differently for
+                    // its child or reads attributes: the attributes go in with the
+                    // builder, in one list with room for the answer's, rather than
+                    // one call each after the start.
+                    let ua: StringValue = match headers.get(wasp_http::header::USER_AGENT) {
+                        Some(v) => String::from_utf8_lossy(v.as_bytes()).into_owned().into(),
+                        None => client.user_agent().clone().into(),
+                    };
+                    let mut attrs = Vec::with_capacity(SPAN_ATTRIBUTES);
+                    attrs.extend([
+                        KeyValue::new(semconv::HTTP_REQUEST_METHOD, method_name),
+                        KeyValue::new(semconv::URL_FULL, full),
+                        KeyValue::new(semconv::SERVER_ADDRESS, server.0.clone()),
+                        KeyValue::new(semconv::SERVER_PORT, server.1 as i64),
+                        KeyValue::new(semconv::USER_AGENT_ORIGINAL, ua),
+                        KeyValue::new("wasp.user.id", self.id as i64),
+                        KeyValue::new("wasp.scenario", run.scenario_value(scenario)),
+                        KeyValue::new("wasp.request.name", name.clone()),
+                    ]);
+                    LeafSpan::Sdk(Box::new(
+                        t.span_builder([method_name, " ", &name].concat()).with_kind(SpanKind::Client).with_attributes(attrs).start_with_context(t, &parent),
+                    ))
                 }
             },
             None => match &run.telemetry.ids {
                 Some(ids) => LeafSpan::Unrecorded(wasp_telemetry::ids::unrecorded(ids, &parent)),
-                // No tracing at all: the headers carry the task's context, as it is (none).
-                None => LeafSpan::Unrecorded(parent.span().span_context().clone()),
+                // No tracing at all, and no ids: no trace context to carry.
+                None => LeafSpan::none(),
             },
         };
-        drop(parent);
         // The trace context and baggage headers (see wasp_telemetry::propagation).
         let props = run.telemetry.propagators;
         if props.trace_context {
