@@ -10,6 +10,7 @@
 //! Export never blocks the load: the SDK's batch processors queue with
 //! `try_send` and export on their own threads.
 
+pub mod batch;
 pub mod counting;
 pub mod env;
 pub mod ids;
@@ -53,17 +54,6 @@ fn build_err(signal: &str, e: impl std::fmt::Display) -> ConfigError {
 /// and bursts drop fewer spans.
 pub const SPAN_QUEUE: usize = 8192;
 pub const SPAN_BATCH: usize = 2048;
-
-fn span_batches() -> opentelemetry_sdk::trace::BatchConfig {
-    let mut b = opentelemetry_sdk::trace::BatchConfigBuilder::default();
-    if env("OTEL_BSP_MAX_QUEUE_SIZE").is_none() {
-        b = b.with_max_queue_size(SPAN_QUEUE);
-    }
-    if env("OTEL_BSP_MAX_EXPORT_BATCH_SIZE").is_none() {
-        b = b.with_max_export_batch_size(SPAN_BATCH);
-    }
-    b.build()
-}
 
 /// The run's telemetry. Cheap to share: everything inside is a handle.
 pub struct Telemetry {
@@ -119,7 +109,7 @@ impl Telemetry {
         let mut tb = SdkTracerProvider::builder().with_resource(resource.clone());
         fn batch<E: SpanExporter + 'static>(e: E, counts: &Arc<Counts>) -> impl SpanProcessor {
             let counted = Counted { inner: e, counts: counts.clone() };
-            let processor = opentelemetry_sdk::trace::BatchSpanProcessor::builder(counted).with_batch_config(span_batches()).build();
+            let processor = batch::Batcher::new(counted, batch::Batching::from_env(SPAN_QUEUE, SPAN_BATCH));
             CountEnded { inner: processor, counts: counts.clone() }
         }
         match kinds.0 {
