@@ -344,12 +344,13 @@ mod tests {
         for n in 0..3 {
             b.on_end(span(n));
         }
+        // No flush and no full batch: only the delay can send them.
         let t0 = Instant::now();
-        while sizes.0.lock().unwrap().is_empty() {
-            assert!(t0.elapsed() < Duration::from_secs(10), "the delay sent nothing");
+        while sizes.0.lock().unwrap().iter().sum::<usize>() < 3 {
+            assert!(t0.elapsed() < Duration::from_secs(10), "the delay did not send the spans");
             std::thread::sleep(Duration::from_millis(5));
         }
-        assert_eq!(*sizes.0.lock().unwrap(), vec![3]);
+        assert!(sizes.0.lock().unwrap().iter().all(|&n| n < 100));
         b.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
     }
 
