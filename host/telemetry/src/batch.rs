@@ -41,10 +41,15 @@ impl Batching {
         let num = |name: &str| var(name).and_then(|v| v.trim().parse::<u64>().ok());
         let queue = num("OTEL_BSP_MAX_QUEUE_SIZE").map_or(queue, |n| n as usize).max(1);
         let batch = num("OTEL_BSP_MAX_EXPORT_BATCH_SIZE").map_or(batch, |n| n as usize).clamp(1, queue);
-        let delay = Duration::from_millis(num("OTEL_BSP_SCHEDULE_DELAY").unwrap_or(5_000));
+        // At least a millisecond: with no delay the idle thread would spin.
+        let delay = Duration::from_millis(num("OTEL_BSP_SCHEDULE_DELAY").unwrap_or(5_000).max(1));
         Batching { queue, batch, delay }
     }
 }
+
+/// The most spans a list is made ready for: a larger batch setting grows
+/// its list as spans come, rather than reserving it all up front.
+const PREALLOCATED: usize = 4096;
 
 #[derive(Default)]
 struct State {
@@ -88,7 +93,7 @@ impl<E: SpanExporter + 'static> std::fmt::Debug for Batcher<E> {
 impl<E: SpanExporter + 'static> Batcher<E> {
     pub fn new(exporter: E, cfg: Batching) -> Batcher<E> {
         let shared = Arc::new(Shared {
-            state: Mutex::new(State { spans: Vec::with_capacity(cfg.batch), ..State::default() }),
+            state: Mutex::new(State { spans: Vec::with_capacity(cfg.batch.min(PREALLOCATED)), ..State::default() }),
             wake: Condvar::new(),
             done: Condvar::new(),
             exporter: Mutex::new(exporter),
@@ -129,59 +134,64 @@ impl<E: SpanExporter + 'static> Batcher<E> {
 
 fn export_loop<E: SpanExporter>(shared: &Shared<E>) {
     let cfg = shared.cfg;
+    let mut failing = false;
     let mut last = Instant::now();
     loop {
         // The next list, made before the lock is taken: users pushing spans
         // never wait for an allocation.
-        let mut spans = Vec::with_capacity(cfg.batch);
+        let mut spans = Vec::with_capacity(cfg.batch.min(PREALLOCATED));
         let mut st = shared.state();
         loop {
-            let due = last + cfg.delay;
             let now = Instant::now();
-            if st.spans.len() >= cfg.batch || st.flushes_asked > st.flushes_done || st.stopping || (now >= due && !st.spans.is_empty()) {
+            // (A delay past what an `Instant` can hold is never due.)
+            let due = last.checked_add(cfg.delay).is_some_and(|d| now >= d);
+            if st.spans.len() >= cfg.batch || st.flushes_asked > st.flushes_done || st.stopping || (due && !st.spans.is_empty()) {
                 break;
             }
-            // Nothing to send: wait a whole delay again.
-            let wait = if now >= due { cfg.delay } else { due - now };
-            if now >= due {
+            if due {
+                // Nothing to send: a whole delay again.
                 last = now;
             }
+            let wait = last.checked_add(cfg.delay).map_or(cfg.delay, |d| d.saturating_duration_since(now));
             st = shared.wake.wait_timeout(st, wait).unwrap_or_else(|e| e.into_inner()).0;
         }
         let flushes = st.flushes_asked;
+        // Once stopping, `on_end` takes no more spans: this list is the last.
         let stopping = st.stopping;
         std::mem::swap(&mut st.spans, &mut spans);
         drop(st);
-        export(shared, spans, cfg.batch);
+        export(shared, spans, cfg.batch, &mut failing);
         last = Instant::now();
+        if stopping {
+            let _ = shared.exporter.lock().unwrap_or_else(|e| e.into_inner()).shutdown();
+        }
         let mut st = shared.state();
         st.flushes_done = flushes;
-        if stopping {
-            // What ended during the last export goes out too.
-            let rest = std::mem::take(&mut st.spans);
-            drop(st);
-            export(shared, rest, cfg.batch);
-            let _ = shared.exporter.lock().unwrap_or_else(|e| e.into_inner()).shutdown();
-            shared.state().stopped = true;
-            shared.done.notify_all();
-            return;
-        }
+        st.stopped = stopping;
         drop(st);
         shared.done.notify_all();
+        if stopping {
+            return;
+        }
     }
 }
 
 /// Exports `spans` in batches of at most `batch`: as it is when it fits (no
-/// copy), in parts otherwise.
-fn export<E: SpanExporter>(shared: &Shared<E>, spans: Vec<SpanData>, batch: usize) {
+/// copy), in parts otherwise. The first failure after a success (or at the
+/// start) is a warning; the rest of a run of failures are logged at debug
+/// level (each is counted in the dropped spans anyway).
+fn export<E: SpanExporter>(shared: &Shared<E>, spans: Vec<SpanData>, batch: usize, failing: &mut bool) {
     if spans.is_empty() {
         return;
     }
     let exporter = shared.exporter.lock().unwrap_or_else(|e| e.into_inner());
-    let send = |part: Vec<SpanData>| {
-        if let Err(e) = futures_executor::block_on(exporter.export(part)) {
-            tracing::debug!("span export failed: {e}");
+    let mut send = |part: Vec<SpanData>| match futures_executor::block_on(exporter.export(part)) {
+        Ok(()) => *failing = false,
+        Err(e) if !*failing => {
+            *failing = true;
+            tracing::warn!("span export failed: {e} (further failures in a row go to the debug log; the summary counts the spans dropped)");
         }
+        Err(e) => tracing::debug!("span export failed: {e}"),
     };
     if spans.len() <= batch {
         send(spans);
@@ -266,12 +276,17 @@ mod tests {
     use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
     use std::time::SystemTime;
 
-    /// Keeps the size of each export.
+    /// Keeps the size of each export (and fails the first `.2` of them).
     #[derive(Debug, Clone, Default)]
-    struct Sizes(Arc<Mutex<Vec<usize>>>, Arc<Mutex<bool>>);
+    struct Sizes(Arc<Mutex<Vec<usize>>>, Arc<Mutex<bool>>, Arc<Mutex<usize>>);
 
     impl SpanExporter for Sizes {
         async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            let mut fail = self.2.lock().unwrap();
+            if *fail > 0 {
+                *fail -= 1;
+                return Err(OTelSdkError::InternalFailure("refused".into()));
+            }
             self.0.lock().unwrap().push(batch.len());
             Ok(())
         }
@@ -317,6 +332,46 @@ mod tests {
         assert_eq!(Batching::from(env, 8192, 2048), cfg(100, 100, 200));
         let bad = |n: &str| (n == "OTEL_BSP_MAX_EXPORT_BATCH_SIZE").then(|| "many".to_string());
         assert_eq!(Batching::from(bad, 8192, 2048), cfg(8192, 2048, 5000));
+        let negative = |n: &str| (n == "OTEL_BSP_MAX_QUEUE_SIZE").then(|| "-5".to_string());
+        assert_eq!(Batching::from(negative, 8192, 2048), cfg(8192, 2048, 5000));
+        // No delay would spin the idle thread: a millisecond at least.
+        let zero = |n: &str| (n != "OTEL_BSP_MAX_QUEUE_SIZE").then(|| "0".to_string());
+        assert_eq!(Batching::from(zero, 8192, 2048), cfg(8192, 1, 1));
+        let huge = |_: &str| Some(u64::MAX.to_string());
+        let b = Batching::from(huge, 8192, 2048);
+        assert_eq!((b.queue, b.batch, b.delay), (u64::MAX as usize, u64::MAX as usize, Duration::from_millis(u64::MAX)));
+    }
+
+    #[test]
+    fn absurd_settings_neither_panic_nor_reserve_their_size() {
+        // The largest of everything: no list of that size is reserved, and a
+        // delay past what an `Instant` holds never comes due (a flush sends).
+        let sizes = Sizes::default();
+        let b = Batcher::new(sizes.clone(), Batching { queue: usize::MAX, batch: usize::MAX, delay: Duration::from_millis(u64::MAX) });
+        for n in 0..3 {
+            b.on_end(span(n));
+        }
+        b.force_flush().unwrap();
+        assert_eq!(*sizes.0.lock().unwrap(), vec![3]);
+        b.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+    }
+
+    #[test]
+    fn a_failed_export_does_not_stop_the_next() {
+        let sizes = Sizes::default();
+        *sizes.2.lock().unwrap() = 1;
+        let b = Batcher::new(sizes.clone(), cfg(1000, 10, 60_000));
+        for n in 0..10 {
+            b.on_end(span(n));
+        }
+        b.force_flush().unwrap();
+        assert!(sizes.0.lock().unwrap().is_empty(), "the first export was refused");
+        for n in 10..13 {
+            b.on_end(span(n));
+        }
+        b.force_flush().unwrap();
+        assert_eq!(*sizes.0.lock().unwrap(), vec![3]);
+        b.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
     }
 
     #[test]

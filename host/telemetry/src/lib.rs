@@ -7,8 +7,9 @@
 //! default service name `wasp`, gRPC as the default protocol (as the demo's
 //! load generator), and counting what was exported and what was dropped.
 //!
-//! Export never blocks the load: the SDK's batch processors queue with
-//! `try_send` and export on their own threads.
+//! Export never blocks the load: ended spans go into wasp's batch list (a
+//! short lock, see [`batch`]) and log records into the SDK's batch queue
+//! (`try_send`); both are exported on threads of their own.
 
 pub mod batch;
 pub mod counting;
