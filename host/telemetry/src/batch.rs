@@ -51,6 +51,14 @@ impl Batching {
 /// its list as spans come, rather than reserving it all up front.
 const PREALLOCATED: usize = 4096;
 
+/// The room a list is made with: a full batch, and as much again for the
+/// spans that end between the wake-up and the moment the thread takes the
+/// list (on a busy core, a good many). A list that outgrows its room is
+/// copied whole into a larger one.
+fn room(cfg: Batching) -> usize {
+    cfg.batch.saturating_mul(2).min(cfg.queue).min(PREALLOCATED)
+}
+
 #[derive(Default)]
 struct State {
     spans: Vec<SpanData>,
@@ -93,7 +101,7 @@ impl<E: SpanExporter + 'static> std::fmt::Debug for Batcher<E> {
 impl<E: SpanExporter + 'static> Batcher<E> {
     pub fn new(exporter: E, cfg: Batching) -> Batcher<E> {
         let shared = Arc::new(Shared {
-            state: Mutex::new(State { spans: Vec::with_capacity(cfg.batch.min(PREALLOCATED)), ..State::default() }),
+            state: Mutex::new(State { spans: Vec::with_capacity(room(cfg)), ..State::default() }),
             wake: Condvar::new(),
             done: Condvar::new(),
             exporter: Mutex::new(exporter),
@@ -139,7 +147,7 @@ fn export_loop<E: SpanExporter>(shared: &Shared<E>) {
     loop {
         // The next list, made before the lock is taken: users pushing spans
         // never wait for an allocation.
-        let mut spans = Vec::with_capacity(cfg.batch.min(PREALLOCATED));
+        let mut spans = Vec::with_capacity(room(cfg));
         let mut st = shared.state();
         loop {
             let now = Instant::now();
@@ -176,34 +184,31 @@ fn export_loop<E: SpanExporter>(shared: &Shared<E>) {
     }
 }
 
-/// Exports `spans` in batches of at most `batch`: as it is when it fits (no
-/// copy), in parts otherwise. The first failure after a success (or at the
-/// start) is a warning; the rest of a run of failures are logged at debug
-/// level (each is counted in the dropped spans anyway).
-fn export<E: SpanExporter>(shared: &Shared<E>, spans: Vec<SpanData>, batch: usize, failing: &mut bool) {
+/// Exports `spans` in batches of at most `batch`, in order: the first batch
+/// is the list itself (no copy), the rest are split off its end. The first
+/// failure after a success (or at the start) is a warning; the rest of a run
+/// of failures are logged at debug level (each is counted in the dropped
+/// spans anyway).
+fn export<E: SpanExporter>(shared: &Shared<E>, mut spans: Vec<SpanData>, batch: usize, failing: &mut bool) {
     if spans.is_empty() {
         return;
     }
-    let exporter = shared.exporter.lock().unwrap_or_else(|e| e.into_inner());
-    let mut send = |part: Vec<SpanData>| match futures_executor::block_on(exporter.export(part)) {
-        Ok(()) => *failing = false,
-        Err(e) if !*failing => {
-            *failing = true;
-            tracing::warn!("span export failed: {e} (further failures in a row go to the debug log; the summary counts the spans dropped)");
-        }
-        Err(e) => tracing::debug!("span export failed: {e}"),
-    };
-    if spans.len() <= batch {
-        send(spans);
-        return;
+    // Cut from the end, so that each span past the first batch is moved once.
+    let mut rest = Vec::new();
+    while spans.len() > batch {
+        let at = (spans.len() - 1) / batch * batch;
+        rest.push(spans.split_off(at));
     }
-    let mut rest = spans.into_iter();
-    loop {
-        let part: Vec<SpanData> = rest.by_ref().take(batch).collect();
-        if part.is_empty() {
-            return;
+    let exporter = shared.exporter.lock().unwrap_or_else(|e| e.into_inner());
+    for part in std::iter::once(spans).chain(rest.into_iter().rev()) {
+        match futures_executor::block_on(exporter.export(part)) {
+            Ok(()) => *failing = false,
+            Err(e) if !*failing => {
+                *failing = true;
+                tracing::warn!("span export failed: {e} (further failures in a row go to the debug log; the summary counts the spans dropped)");
+            }
+            Err(e) => tracing::debug!("span export failed: {e}"),
         }
-        send(part);
     }
 }
 
@@ -390,6 +395,42 @@ mod tests {
         b.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
         assert!(*sizes.1.lock().unwrap(), "the exporter is shut down");
         assert!(b.force_flush().is_err(), "nothing after the shutdown");
+    }
+
+    /// Keeps the span ids of each export, in order.
+    #[derive(Debug, Clone, Default)]
+    struct Ids(Arc<Mutex<Vec<Vec<u64>>>>);
+
+    impl SpanExporter for Ids {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            let ids = batch.iter().map(|s| u64::from_be_bytes(s.span_context.span_id().to_bytes())).collect();
+            self.0.lock().unwrap().push(ids);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_list_longer_than_a_batch_goes_out_in_order_in_batches() {
+        for (n, want) in [(25u64, vec![10, 10, 5]), (20, vec![10, 10]), (10, vec![10]), (3, vec![3]), (0, vec![])] {
+            let ids = Ids::default();
+            let shared = Shared {
+                state: Mutex::new(State::default()),
+                wake: Condvar::new(),
+                done: Condvar::new(),
+                exporter: Mutex::new(ids.clone()),
+                cfg: cfg(100, 10, 1000),
+            };
+            let mut failing = false;
+            export(&shared, (0..n).map(span).collect(), 10, &mut failing);
+            let got = ids.0.lock().unwrap().clone();
+            assert_eq!(got.iter().map(Vec::len).collect::<Vec<_>>(), want, "{n} spans");
+            assert_eq!(got.concat(), (1..=n).collect::<Vec<_>>(), "{n} spans, in the order they ended");
+        }
+        // The room a list is made with: a batch and as much again, within the queue and the cap.
+        assert_eq!(room(cfg(8192, 2048, 1)), 4096);
+        assert_eq!(room(cfg(2048, 2048, 1)), 2048);
+        assert_eq!(room(cfg(1 << 20, 1 << 19, 1)), PREALLOCATED);
+        assert_eq!(room(cfg(usize::MAX, usize::MAX, 1)), PREALLOCATED);
     }
 
     #[test]

@@ -277,8 +277,14 @@ fn put_key(out: &mut Vec<u8>, tag: u32, wire: WireType) {
 }
 
 fn put_header(out: &mut Vec<u8>, tag: u32, len: usize) {
-    put_key(out, tag, WireType::LengthDelimited);
-    put_uvarint(out, len as u64);
+    let key = tag << 3 | WireType::LengthDelimited as u32;
+    if key < 0x80 && len < 0x80 {
+        // Both in one byte each (nearly every header): one write.
+        out.extend_from_slice(&[key as u8, len as u8]);
+    } else {
+        put_uvarint(out, u64::from(key));
+        put_uvarint(out, len as u64);
+    }
 }
 
 /// A bytes field, written even when empty (for bodies of message fields that
@@ -358,9 +364,11 @@ fn put_any(out: &mut Vec<u8>, v: &Value) {
 }
 
 fn put_attribute(out: &mut Vec<u8>, tag: u32, key: &str, v: &Value) {
-    put_header(out, tag, kv_len(key, v));
+    // `kv_len`, with the value's length summed once for both headers.
+    let any = any_len(v);
+    put_header(out, tag, string_len(1, key) + delimited_len(2, any));
     put_string(out, 1, key);
-    put_header(out, 2, any_len(v));
+    put_header(out, 2, any);
     put_any(out, v);
 }
 
