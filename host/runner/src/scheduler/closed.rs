@@ -169,8 +169,8 @@ pub(super) async fn run<F: UserFactory>(run: Arc<Run<F>>, index: usize, sc: Scen
     let (phase_tx, phase_rx) = watch::channel(Phase::Running);
     let (allowed_tx, allowed_rx) = watch::channel(0u64);
     let mut users: JoinSet<(u64, Exit)> = JoinSet::new();
-    let mut live: HashSet<u64> = HashSet::new();
-    let mut retired: HashSet<u64> = HashSet::new();
+    let mut live: HashSet<u64, foldhash::fast::RandomState> = HashSet::default();
+    let mut retired: HashSet<u64, foldhash::fast::RandomState> = HashSet::default();
     let mut allowed = 0u64;
     let mut ever_spawned = false;
 

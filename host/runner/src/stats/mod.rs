@@ -693,7 +693,7 @@ impl Stats {
         let n = by_name.entry(kept).or_insert_with_key(|kept| {
             let mut entry = Entry::new(method, kept);
             entry.scenario = scenario;
-            Named { entry, failures: HashMap::new() }
+            Named { entry, failures: Default::default() }
         });
         f(n, self)
     }

@@ -10,10 +10,14 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// The maps every request looks into: keyed by the run's own names and
+/// numbers (bounded in number), so a fast hash serves, not std's SipHash.
+pub(super) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// One request name's entry and its failures by message (as kept).
 pub(super) struct Named {
     pub entry: Entry,
-    pub failures: HashMap<String, Occurrences>,
+    pub failures: FastMap<String, Occurrences>,
 }
 
 /// A task's counts in one shard.
@@ -34,8 +38,8 @@ impl Default for TaskCounts {
 #[derive(Default)]
 pub(super) struct Part {
     /// method → name (as kept) → entry.
-    pub named: HashMap<String, HashMap<String, Named>>,
-    pub tasks: HashMap<usize, TaskCounts>,
+    pub named: FastMap<String, FastMap<String, Named>>,
+    pub tasks: FastMap<usize, TaskCounts>,
 }
 
 /// One second's requests, not yet gathered.

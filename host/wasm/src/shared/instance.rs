@@ -156,7 +156,8 @@ fn session(rep: u32) -> wasmtime::component::Resource<UserCtx> {
 
 /// Runs the instance until every handle and the factory let go of it, or it traps.
 pub(crate) async fn drive(mut store: Store<InstanceState>, bindings: Bindings, mut rx: mpsc::UnboundedReceiver<Command>, dead: Arc<AtomicBool>, index: u64) {
-    let mut users: HashMap<u64, Entry> = HashMap::new();
+    // (Looked up at every call: foldhash, not SipHash.)
+    let mut users: HashMap<u64, Entry, foldhash::fast::RandomState> = HashMap::default();
     let outcome = store
         .run_concurrent(async |acc: &Accessor<InstanceState>| -> Result<(), (Option<u64>, wasmtime::Error)> {
             let behaviour = bindings.wasp_plugin_behaviour();
