@@ -81,6 +81,16 @@ struct Shared<E> {
 }
 
 impl<E> Shared<E> {
+    fn new(exporter: E, cfg: Batching) -> Shared<E> {
+        Shared {
+            state: Mutex::new(State { spans: Vec::with_capacity(room(cfg)), ..State::default() }),
+            wake: Condvar::new(),
+            done: Condvar::new(),
+            exporter: Mutex::new(exporter),
+            cfg,
+        }
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -100,13 +110,7 @@ impl<E: SpanExporter + 'static> std::fmt::Debug for Batcher<E> {
 
 impl<E: SpanExporter + 'static> Batcher<E> {
     pub fn new(exporter: E, cfg: Batching) -> Batcher<E> {
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State { spans: Vec::with_capacity(room(cfg)), ..State::default() }),
-            wake: Condvar::new(),
-            done: Condvar::new(),
-            exporter: Mutex::new(exporter),
-            cfg,
-        });
+        let shared = Arc::new(Shared::new(exporter, cfg));
         let worker = shared.clone();
         let thread = std::thread::Builder::new().name("wasp-span-batch".into()).spawn(move || export_loop(&worker));
         if let Err(e) = &thread {
@@ -413,13 +417,7 @@ mod tests {
     fn a_list_longer_than_a_batch_goes_out_in_order_in_batches() {
         for (n, want) in [(25u64, vec![10, 10, 5]), (20, vec![10, 10]), (10, vec![10]), (3, vec![3]), (0, vec![])] {
             let ids = Ids::default();
-            let shared = Shared {
-                state: Mutex::new(State::default()),
-                wake: Condvar::new(),
-                done: Condvar::new(),
-                exporter: Mutex::new(ids.clone()),
-                cfg: cfg(100, 10, 1000),
-            };
+            let shared = Shared::new(ids.clone(), cfg(100, 10, 1000));
             let mut failing = false;
             export(&shared, (0..n).map(span).collect(), 10, &mut failing);
             let got = ids.0.lock().unwrap().clone();

@@ -200,7 +200,12 @@ fn array_len(a: &Array) -> usize {
 
 /// `KeyValue`'s body: the key, and the value (always present).
 fn kv_len(key: &str, v: &Value) -> usize {
-    string_len(1, key) + delimited_len(2, any_len(v))
+    kv_len_with(key, any_len(v))
+}
+
+/// [`kv_len`] for a value whose `AnyValue` body is `any` bytes long.
+fn kv_len_with(key: &str, any: usize) -> usize {
+    string_len(1, key) + delimited_len(2, any)
 }
 
 fn attributes_len(tag: u32, kvs: &[KeyValue]) -> usize {
@@ -271,18 +276,24 @@ fn put_uvarint(out: &mut Vec<u8>, v: u64) {
     }
 }
 
+/// A field's key: its tag and wire type.
+#[inline]
+fn key(tag: u32, wire: WireType) -> u32 {
+    tag << 3 | wire as u32
+}
+
 #[inline]
 fn put_key(out: &mut Vec<u8>, tag: u32, wire: WireType) {
-    put_uvarint(out, u64::from(tag << 3 | wire as u32));
+    put_uvarint(out, u64::from(key(tag, wire)));
 }
 
 fn put_header(out: &mut Vec<u8>, tag: u32, len: usize) {
-    let key = tag << 3 | WireType::LengthDelimited as u32;
-    if key < 0x80 && len < 0x80 {
+    let k = key(tag, WireType::LengthDelimited);
+    if k < 0x80 && len < 0x80 {
         // Both in one byte each (nearly every header): one write.
-        out.extend_from_slice(&[key as u8, len as u8]);
+        out.extend_from_slice(&[k as u8, len as u8]);
     } else {
-        put_uvarint(out, u64::from(key));
+        put_uvarint(out, u64::from(k));
         put_uvarint(out, len as u64);
     }
 }
@@ -364,9 +375,9 @@ fn put_any(out: &mut Vec<u8>, v: &Value) {
 }
 
 fn put_attribute(out: &mut Vec<u8>, tag: u32, key: &str, v: &Value) {
-    // `kv_len`, with the value's length summed once for both headers.
+    // The value's length, summed once for both headers.
     let any = any_len(v);
-    put_header(out, tag, string_len(1, key) + delimited_len(2, any));
+    put_header(out, tag, kv_len_with(key, any));
     put_string(out, 1, key);
     put_header(out, 2, any);
     put_any(out, v);
