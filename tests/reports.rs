@@ -18,22 +18,46 @@ fn truth(delays: &mut [u64], q: f64) -> f64 {
 /// never share the machine with another run of this file.
 static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// Runs on a shared machine may be slowed by load that is not ours: then the
+/// client's own delays grow, and the upper bound below fails for no fault of
+/// wasp's. A fault of wasp's (a wrong percentile, coordinated omission, a lost
+/// sample) is there in every run, so a run is tried up to this many times.
+const ATTEMPTS: usize = 3;
+
 /// wasp's p50/p95/p99 for `name` are within 1 ms + 2 % of the target's delays.
+/// Measured times include the client's own overhead, so they never sit below
+/// the truth (checked in every attempt) and sit above it by at most that much
+/// (in at least one of [`ATTEMPTS`] runs).
 async fn percentiles_match(tag: &str, name: &str) {
     let _alone = ALONE.lock().await;
-    let t = target().await;
-    let r = run(&plugin("chaos"), &["-H", &t.url(), "-T", tag, "-u", "200", "-r", "100", "-t", "5s", "--wait", "50ms", "--stop-timeout", "5s"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let entry = r.json["requests"].as_array().unwrap().iter().find(|e| e["name"] == name).expect("entry").clone();
-    let mut delays = t.seen.lock().unwrap().delays.clone();
-    assert_eq!(entry["count"].as_u64().unwrap(), delays.len() as u64, "every delayed request is counted");
-    assert!(delays.len() > 1000, "{} samples", delays.len());
-    for (q, key) in [(0.5, "p50_ms"), (0.95, "p95_ms"), (0.99, "p99_ms")] {
-        let want = truth(&mut delays, q);
-        let got = entry[key].as_f64().unwrap();
-        // Measured times include the client's own overhead, so they sit at or above the truth.
-        assert!(got >= want - 0.05 && got <= want + 1.0 + want * 0.02, "{name} {key}: measured {got} ms, truth {want} ms");
+    let mut slow = Vec::new();
+    for attempt in 1..=ATTEMPTS {
+        let t = target().await;
+        let r = run(&plugin("chaos"), &["-H", &t.url(), "-T", tag, "-u", "200", "-r", "100", "-t", "5s", "--wait", "50ms", "--stop-timeout", "5s"]).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let entry = r.json["requests"].as_array().unwrap().iter().find(|e| e["name"] == name).expect("entry").clone();
+        let mut delays = t.seen.lock().unwrap().delays.clone();
+        assert_eq!(entry["count"].as_u64().unwrap(), delays.len() as u64, "every delayed request is counted");
+        assert!(delays.len() > 1000, "{} samples", delays.len());
+        let mut over = Vec::new();
+        for (q, key) in [(0.5, "p50_ms"), (0.95, "p95_ms"), (0.99, "p99_ms")] {
+            let want = truth(&mut delays, q);
+            let got = entry[key].as_f64().unwrap();
+            assert!(got >= want - 0.05, "{name} {key}: measured {got} ms, below the truth {want} ms");
+            if got > want + 1.0 + want * 0.02 {
+                over.push(format!("{key}: measured {got} ms, truth {want} ms"));
+            }
+        }
+        if over.is_empty() {
+            if !slow.is_empty() {
+                eprintln!("{name}: held in attempt {attempt}, after slow ones: {slow:?}");
+            }
+            return;
+        }
+        eprintln!("{name}: attempt {attempt} of {ATTEMPTS} above 1 ms + 2 %: {over:?}");
+        slow.push(over);
     }
+    panic!("{name}: above the truth by more than 1 ms + 2 % in all {ATTEMPTS} runs: {slow:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
