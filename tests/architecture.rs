@@ -145,6 +145,7 @@ const COPIES: &[(&str, &str)] = &[
     ("wit/v0.2/wasp-plugin.wit", "host/wasm/wit/v0.2/wasp-plugin.wit"),
     ("wit/v0.2/wasp-plugin.wit", "guest-sdk/async/wit/wasp-plugin.wit"),
     ("wit/v0.2/wasp-plugin.wit", "guest-sdk/python/async/wasp_async/wit/wasp-plugin.wit"),
+    ("wit/v0.2/wasp-plugin.wit", "guest-sdk/js/async/wit/wasp-plugin.wit"),
     ("host/shop/data/products.json", "plugins/otel-demo/data/products.json"),
 ];
 

@@ -1,0 +1,387 @@
+// wasp-sdk for JavaScript, wasp:plugin@0.2: many users per instance, async tasks.
+//
+//   import { User, task, between, exportUser } from "wasp-sdk/async";
+//
+//   class Quickstart extends User {
+//     static wait = between(0.5, 1.5);
+//     static tasks = [task("index", 3, (u) => u.index())];
+//     async index() { await this.client.get("/"); }
+//   }
+//   export const behaviour = exportUser(Quickstart);
+//
+// Built with componentize-qjs (QuickJS) against wasp's WIT 0.2 (world user):
+// see wasp-build. One instance of the component runs many simulated users
+// (`wasp run --users-per-instance`), one object of your class per user. Tasks
+// are async functions that `await` the host's HTTP, so that while one user
+// waits for an answer the instance runs the others. Everything that acts for
+// the user hangs off it: `this.client` (HTTP with its own cookies),
+// `this.baggage`, `this.log`, `this.telemetry`, `this.flags`, `this.userId`.
+// Module-level state is the instance's, shared by its users.
+
+import witHttp from "wasp:plugin/http@0.2.0";
+import witBaggage from "wasp:plugin/baggage@0.2.0";
+import witLog from "wasp:plugin/log@0.2.0";
+import witTelemetry from "wasp:plugin/telemetry@0.2.0";
+import witFlags from "wasp:plugin/flags@0.2.0";
+import witSession from "wasp:plugin/session@0.2.0";
+import witSeed from "wasi:random/insecure-seed@0.2.12";
+
+export const WIT_VERSION = "0.2.0";
+
+const ms = (seconds) => Math.max(0, Math.round(seconds * 1000));
+
+/** Wait uniformly between min and max seconds. */
+export const between = (min, max) => ({ tag: "between", val: [ms(min), ms(max)] });
+/** Wait this many seconds between tasks. */
+export const constant = (s) => (s > 0 ? { tag: "constant", val: ms(s) } : { tag: "none" });
+/** Start a task every `period` seconds. */
+export const constantPacing = (period) => ({ tag: "pacing", val: ms(period) });
+
+/** A task: a name, a weight, the async function that runs it (given the user), tags. */
+export function task(name, weight, run, tags = []) {
+  return { name, weight, run, tags };
+}
+
+// Random numbers. The component is a snapshot taken at build time, so
+// QuickJS's own Math.random would start from the same state in every
+// instance of every run. Instead each instance seeds itself from the host's
+// randomness when its first user is made (with `wasp run --seed` that is the
+// run's seed, the same in every instance), and each user draws from a stream
+// of its own, made from that seed and its id: `Math.random()` in a user's
+// call, and `this.random()`, draw from it.
+
+/** sfc32: a small fast generator with 128 bits of state (seeded by splitmix32). */
+function stream(seed) {
+  let x = seed >>> 0;
+  const mix = () => {
+    x = (x + 0x9e3779b9) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let a = mix();
+  let b = mix();
+  let c = mix();
+  let d = mix();
+  return () => {
+    const t = (((a + b) >>> 0) + d) >>> 0;
+    d = (d + 1) >>> 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) >>> 0;
+    c = ((c << 21) | (c >>> 11)) >>> 0;
+    c = (c + t) >>> 0;
+    return t / 4294967296;
+  };
+}
+
+const u32 = (v) => (typeof v === "bigint" ? Number(v & 0xffffffffn) : v >>> 0);
+/** The host's seed, read when the instance's first user is made. */
+let runSeed = null;
+/** Draws outside any user's call (until the first user seeds it: the snapshot's state). */
+let instanceDraw = stream(0x2545f491);
+/** The user whose call runs now (set when a call starts or resumes). */
+let running = null;
+
+/** A user's seed: the host's seed and the user's id, wherever the user is placed. */
+function seedFor(userId) {
+  if (runSeed === null) {
+    const [lo, hi] = witSeed.insecureSeed();
+    runSeed = (u32(lo) ^ Math.imul(u32(hi), 0x27d4eb2f)) >>> 0;
+    instanceDraw = stream(runSeed ^ Math.imul(userId >>> 0, 0x85ebca6b) ^ 0x5bd1e995);
+  }
+  return (runSeed ^ Math.imul(userId >>> 0, 0x9e3779b1)) >>> 0;
+}
+
+Math.random = () => (running ? running.random() : instanceDraw());
+
+// QuickJS has no TextEncoder/TextDecoder: UTF-8 by hand (what cannot be
+// encoded or decoded becomes U+FFFD, as with the Web's classes).
+function utf8Encode(text) {
+  const out = [];
+  for (const ch of String(text)) {
+    let c = ch.codePointAt(0);
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // a lone surrogate
+    if (c < 0x80) out.push(c);
+    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+  }
+  return new Uint8Array(out);
+}
+
+function utf8Decode(bytes) {
+  const b = bytes;
+  const points = [];
+  let i = 0;
+  while (i < b.length) {
+    const x = b[i];
+    // The sequence's length and the smallest code point it may carry.
+    const [need, min, first] = x < 0x80 ? [0, 0, x] : x >= 0xc2 && x < 0xe0 ? [1, 0x80, x & 31] : x >= 0xe0 && x < 0xf0 ? [2, 0x800, x & 15] : x >= 0xf0 && x < 0xf5 ? [3, 0x10000, x & 7] : [-1, 0, 0];
+    if (need < 0) {
+      points.push(0xfffd);
+      i += 1;
+      continue;
+    }
+    let c = first;
+    let j = 1;
+    while (j <= need && i + j < b.length && (b[i + j] & 0xc0) === 0x80) {
+      c = (c << 6) | (b[i + j] & 63);
+      j += 1;
+    }
+    if (j <= need || c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+      points.push(0xfffd);
+      i += j;
+      continue;
+    }
+    points.push(c);
+    i += need + 1;
+  }
+  let text = "";
+  for (let k = 0; k < points.length; k += 4096) text += String.fromCodePoint(...points.slice(k, k + 4096));
+  return text;
+}
+
+/** A response. Status >= 400 is a failure unless you call `success()`. */
+export class Response {
+  constructor(session, r) {
+    this.session = session;
+    this.id = r.id;
+    this.status = r.status;
+    this.headers = Object.fromEntries(r.headers.map(([k, v]) => [k.toLowerCase(), v]));
+    this.body = r.body;
+    this.truncated = r.truncated;
+    this.url = r.url;
+    this.elapsedMs = Number(r.elapsedUs) / 1000;
+  }
+  get ok() {
+    return this.status < 400;
+  }
+  text() {
+    return utf8Decode(this.body);
+  }
+  json() {
+    return JSON.parse(this.text());
+  }
+  /** Counts this response as failed, with a message (a k6 check that failed). */
+  failure(message) {
+    witHttp.fail(this.session, this.id, String(message));
+  }
+  /** Counts this response as a success, whatever its status. */
+  success() {
+    witHttp.pass(this.session, this.id);
+  }
+}
+
+/** No answer came: the kind is timeout, connect, protocol, denied or invalid. */
+export class HttpError extends Error {
+  constructor(kind, message) {
+    super(`${kind}: ${message}`);
+    this.kind = kind;
+  }
+}
+
+/** `this.client`: the user's requests through the host (its own connections
+ * and cookies, redirects followed, paths joined to --host). Every method is
+ * async: `await this.client.get("/")`. */
+export class Client {
+  constructor(session, user) {
+    this.session = session;
+    this.user = user;
+  }
+
+  async request(method, url, opts = {}) {
+    const headers = Object.entries(opts.headers || {}).map(([k, v]) => [String(k), String(v)]);
+    let body = null;
+    if (opts.json !== undefined) {
+      body = utf8Encode(JSON.stringify(opts.json));
+      if (!headers.some(([k]) => k.toLowerCase() === "content-type")) headers.push(["content-type", "application/json"]);
+    } else if (opts.body !== undefined) {
+      body = typeof opts.body === "string" ? utf8Encode(opts.body) : opts.body;
+    }
+    const req = {
+      method,
+      url: String(url),
+      headers,
+      body,
+      name: opts.name === undefined ? null : String(opts.name),
+      timeoutMs: opts.timeout === undefined ? null : ms(opts.timeout),
+    };
+    let r;
+    try {
+      r = await witHttp.send(this.session, req);
+    } catch (e) {
+      // The host's `http-error` variant: { tag, val }.
+      if (e && typeof e === "object" && typeof e.tag === "string") throw new HttpError(e.tag, e.val);
+      throw e;
+    } finally {
+      running = this.user;
+    }
+    return new Response(this.session, r);
+  }
+
+  get(url, opts) {
+    return this.request("get", url, opts);
+  }
+  head(url, opts) {
+    return this.request("head", url, opts);
+  }
+  post(url, opts) {
+    return this.request("post", url, opts);
+  }
+  put(url, opts) {
+    return this.request("put", url, opts);
+  }
+  patch(url, opts) {
+    return this.request("patch", url, opts);
+  }
+  del(url, opts) {
+    return this.request("delete", url, opts);
+  }
+  options(url, opts) {
+    return this.request("options", url, opts);
+  }
+}
+
+const attrs = (o) => Object.entries(o || {}).map(([k, v]) => [String(k), String(v)]);
+
+// WIT's 64-bit integers go to the host as BigInt.
+function value(v) {
+  if (typeof v === "boolean") return { tag: "boolean", val: v };
+  if (typeof v === "bigint") return { tag: "int", val: BigInt.asIntN(64, v) };
+  if (typeof v === "number") return Number.isSafeInteger(v) ? { tag: "int", val: BigInt(v) } : { tag: "float", val: v };
+  return { tag: "str", val: String(v) };
+}
+
+/** The user's own baggage, logs, spans and flags, each bound to its session. */
+function bound(s, user) {
+  const resumed = async (p) => {
+    try {
+      return await p;
+    } finally {
+      running = user;
+    }
+  };
+  return {
+    baggage: {
+      set: (k, v) => witBaggage.set(s, String(k), String(v)),
+      get: (k) => witBaggage.get(s, String(k)),
+      remove: (k) => witBaggage.remove(s, String(k)),
+      entries: () => witBaggage.entries(s),
+    },
+    log: {
+      trace: (m, a) => witLog.log(s, "trace", String(m), attrs(a)),
+      debug: (m, a) => witLog.log(s, "debug", String(m), attrs(a)),
+      info: (m, a) => witLog.log(s, "info", String(m), attrs(a)),
+      warn: (m, a) => witLog.log(s, "warn", String(m), attrs(a)),
+      error: (m, a) => witLog.log(s, "error", String(m), attrs(a)),
+    },
+    telemetry: {
+      setSpanName: (name) => witTelemetry.setSpanName(s, String(name)),
+      setAttribute: (k, v) => witTelemetry.setAttribute(s, String(k), value(v)),
+      /** Runs the async `f` inside a child span of the innermost open one. */
+      async span(name, f) {
+        witTelemetry.startSpan(s, String(name));
+        try {
+          return await f();
+        } finally {
+          witTelemetry.endSpan(s);
+        }
+      },
+      event: (name, a) => witTelemetry.addEvent(s, String(name), Object.entries(a || {}).map(([k, v]) => [String(k), value(v)])),
+      exception: (m) => witTelemetry.recordException(s, String(m)),
+      /** Drops the span of the current task (or onStart/onStop): it is not exported. */
+      discardSpan: () => witTelemetry.discardSpan(s),
+    },
+    /** Feature flags evaluated by the host (OpenFeature); the default when unknown. */
+    flags: {
+      bool: (k, d = false) => resumed(witFlags.getBool(s, String(k), Boolean(d))),
+      int: async (k, d = 0) => Number(await resumed(witFlags.getInt(s, String(k), BigInt.asIntN(64, BigInt(Math.trunc(Number(d))))))),
+      float: (k, d = 0) => resumed(witFlags.getFloat(s, String(k), Number(d))),
+      string: (k, d = "") => resumed(witFlags.getString(s, String(k), String(d))),
+    },
+  };
+}
+
+/** Base class of users: give it `static tasks` and `static wait`; override
+ * the async `onStart`/`onStop` if needed. */
+export class User {
+  constructor(session) {
+    const b = bound(session, this);
+    this.session = session;
+    this.userId = Number(session.userId());
+    /** A number in [0, 1) from this user's own stream (as `Math.random()` in its calls). */
+    this.random = stream(seedFor(this.userId));
+    this.client = new Client(session, this);
+    this.baggage = b.baggage;
+    this.log = b.log;
+    this.telemetry = b.telemetry;
+    this.flags = b.flags;
+  }
+  // Nothing done: no span for it.
+  async onStart() {
+    this.telemetry.discardSpan();
+  }
+  async onStop() {
+    this.telemetry.discardSpan();
+  }
+}
+
+/** The run's --host and the time since the run started (the instance's, not a user's). */
+export const context = {
+  host: () => witSession.host(),
+  elapsedMs: () => Number(witSession.elapsedMs()),
+};
+
+/** A task's exception is a task error (result err), not a trap. */
+function reason(e) {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/** The `behaviour` export for a user class: `export const behaviour = exportUser(MyUser);` */
+export function exportUser(cls) {
+  const tasks = cls.tasks || [];
+  // The `user` resource the host makes per simulated user.
+  class UserResource {
+    constructor(session) {
+      this.user = new cls(session);
+    }
+    async onStart() {
+      running = this.user;
+      try {
+        await this.user.onStart();
+      } catch (e) {
+        throw reason(e);
+      }
+    }
+    async runTask(index) {
+      const t = tasks[index];
+      if (!t) throw `no task #${index}`;
+      running = this.user;
+      try {
+        await t.run(this.user);
+      } catch (e) {
+        throw reason(e);
+      }
+    }
+    async onStop() {
+      running = this.user;
+      try {
+        await this.user.onStop();
+      } catch (e) {
+        this.user.log.warn(`onStop: ${reason(e)}`);
+      }
+      // The user's last call: its object goes, so that an instance holds only its live users.
+      if (running === this.user) running = null;
+      this.user = null;
+    }
+  }
+  return {
+    describe: () => ({
+      name: cls.behaviourName || cls.name,
+      tasks: tasks.map((t) => ({ name: t.name, weight: t.weight, tags: t.tags })),
+      wait: cls.wait || { tag: "none" },
+    }),
+    User: UserResource,
+  };
+}
