@@ -1,5 +1,7 @@
 //! Plugins in other languages, built from source here (Python with
-//! componentize-py, by scripts/build-python-plugins) and run by the real binary:
+//! componentize-py, by scripts/build-python-plugins; JavaScript with
+//! componentize-js and, for wasp:plugin@0.2, componentize-qjs, by
+//! scripts/build-js-plugins) and run by the real binary:
 //! the same host contract as the Rust ones, the same demo traffic, and the
 //! compiled-plugin cache that makes their start fast.
 
@@ -24,6 +26,18 @@ async fn the_javascript_quickstart_sends_traced_requests_logs_and_spans() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_javascript_otel_demo_makes_the_same_traffic_as_the_rust_one() {
     check_traffic_follows_the_table(&js_plugin("otel-demo"), 5, 4).await;
+}
+
+/// The 0.2 JavaScript plugins (users sharing instances, async tasks, built
+/// with componentize-qjs): the same contract and the same demo traffic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_javascript_0_2_quickstart_sends_traced_requests_logs_and_spans() {
+    check_quickstart(&js_plugin("quickstart-async")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_javascript_0_2_otel_demo_makes_the_same_traffic() {
+    check_traffic_follows_the_table(&js_plugin("otel-demo-async"), 5, 4).await;
 }
 
 /// The quickstart's contract, in any language: `index` (3) is a logged GET /,
@@ -211,6 +225,36 @@ async fn the_javascript_sdk_installs_as_a_package_whose_wasp_build_makes_a_plugi
         std::process::Command::new(project.join("node_modules/.bin/wasp-build")).args(["nope.txt", "-o", "x.wasm"]).current_dir(&project).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a JavaScript file"));
+
+    // An app of `wasp-sdk/async` is built for wasp:plugin@0.2 (componentize-qjs).
+    let app = std::fs::read_to_string(workspace().join("plugins/js/quickstart-async/app.js")).unwrap();
+    assert!(app.contains(r#"from "wasp-sdk/async""#));
+    std::fs::write(project.join("shared.js"), app).unwrap();
+    let qjs = sh(&mut std::process::Command::new(workspace().join("scripts/install-componentize-qjs")), "componentize-qjs");
+    let shared = project.join("shared.wasm");
+    sh(
+        std::process::Command::new(project.join("node_modules/.bin/wasp-build"))
+            .args(["shared.js", "-o"])
+            .arg(&shared)
+            .env("WASP_COMPONENTIZE_QJS", qjs.trim()),
+        "wasp-build (0.2)",
+    );
+    let info = inspect_json(&shared, "").await;
+    assert_eq!(info["wit"], "wasp:plugin@0.2.0", "{info}");
+    let r = run(&shared, &["-H", &t.url(), "-u", "4", "-t", "2s", "--users-per-instance", "2"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(reported(&r.json, "/") > 0, "{}", r.json["requests"]);
+    // Without the tool, one clear line and the usage exit code.
+    let out = std::process::Command::new(project.join("node_modules/.bin/wasp-build"))
+        .args(["shared.js", "-o", "x.wasm"])
+        .env("WASP_COMPONENTIZE_QJS", project.join("no-such-tool"))
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot run") && err.contains("componentize-qjs-cli@0.5.0"), "{err}");
+    assert!(!project.join("x.wasm").exists());
 }
 
 /// Mappings of a compiled plugin file that a process has writable (`rw-p`):

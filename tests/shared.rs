@@ -72,9 +72,42 @@ async fn python_users_sharing_instances_keep_their_own_cookies_baggage_and_trace
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_python_0_2_quickstart_runs_against_a_target() {
+async fn javascript_users_sharing_instances_keep_their_own_cookies_baggage_and_traces() {
+    users_keep_their_own_state(&js_plugin("shared-users-async"), 500, 250).await;
+}
+
+/// The JavaScript SDK writes and reads UTF-8 itself (QuickJS has no
+/// TextEncoder): text of 1 to 4 bytes a character goes to the target as
+/// UTF-8 and comes back the same, as text and as JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn javascript_users_send_and_read_utf8_text() {
     let t = target().await;
-    let r = run(&python_plugin("quickstart-async"), &["-H", &t.url(), "-u", "100", "-r", "1000", "-t", "3s", "--wait", "20ms"]).await;
+    let r = run(
+        &js_plugin("shared-users-async"),
+        &["-H", &t.url(), "-T", "utf8", "-u", "3", "--executor", "per-user-iterations", "--iterations", "4", "--wait", "1ms"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(task_runs(&r.json, "utf8"), (12, 0), "{}", r.json["errors"]);
+    assert_eq!(t.count("/echo"), 24, "two round trips a task");
+    assert_eq!(r.json["total"]["failures"], 0, "{}", r.json["failures"]);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_javascript_0_2_quickstart_runs_against_a_target() {
+    quickstart_runs(&js_plugin("quickstart-async")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_0_2_quickstart_runs_against_a_target() {
+    quickstart_runs(&python_plugin("quickstart-async")).await;
+}
+
+/// 100 users of a 0.2 quickstart (in some language) browse and post, with no failure.
+async fn quickstart_runs(plugin: &std::path::Path) {
+    let t = target().await;
+    let r = run(plugin, &["-H", &t.url(), "-u", "100", "-r", "1000", "-t", "3s", "--wait", "20ms"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(reported(&r.json, "/items") > 0 && reported(&r.json, "/") > reported(&r.json, "/items"), "{}", r.json["requests"]);
     assert_eq!(r.json["total"]["failures"], 0, "{}", r.json["failures"]);
@@ -235,6 +268,11 @@ async fn a_seed_gives_each_user_of_a_shared_instance_its_own_numbers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_seed_gives_each_python_user_of_a_shared_instance_its_own_numbers() {
     seeded_users_draw_their_own_numbers(&python_plugin("shared-users-async")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seed_gives_each_javascript_user_of_a_shared_instance_its_own_numbers() {
+    seeded_users_draw_their_own_numbers(&js_plugin("shared-users-async")).await;
 }
 
 async fn seeded_users_draw_their_own_numbers(plugin: &std::path::Path) {

@@ -328,6 +328,8 @@ pub async fn target() -> Target {
         .route("/", get(|| async { "ok" }))
         .route("/v2", get(|| async { "ok, v2" }))
         .route("/items", post(items))
+        // A UTF-8 body back as it came (400 when it is not UTF-8).
+        .route("/echo", post(|body: String| async move { body }))
         .route("/buy", post(|| async { "bought" }))
         .route("/stall", get(stall))
         .route("/start", get(start))
