@@ -24,19 +24,8 @@ import * as wasiFlags from "wasp:plugin/flags@0.1.1";
 
 export const WIT_VERSION = "0.1.1";
 
-const ms = (seconds) => Math.max(0, Math.round(seconds * 1000));
-
-/** Wait uniformly between min and max seconds. */
-export const between = (min, max) => ({ tag: "between", val: [ms(min), ms(max)] });
-/** Wait this many seconds between tasks. */
-export const constant = (s) => (s > 0 ? { tag: "constant", val: ms(s) } : { tag: "none" });
-/** Start a task every `period` seconds. */
-export const constantPacing = (period) => ({ tag: "pacing", val: ms(period) });
-
-/** A task: a name, a weight, the function that runs it (given the user), tags. */
-export function task(name, weight, run, tags = []) {
-  return { name, weight, run, tags };
-}
+import { ms } from "./common.js";
+export { between, constant, constantPacing, task } from "./common.js";
 
 /** A response. Status >= 400 is a failure unless you call `success()`. */
 export class Response {

@@ -28,19 +28,8 @@ import witSeed from "wasi:random/insecure-seed@0.2.12";
 
 export const WIT_VERSION = "0.2.0";
 
-const ms = (seconds) => Math.max(0, Math.round(seconds * 1000));
-
-/** Wait uniformly between min and max seconds. */
-export const between = (min, max) => ({ tag: "between", val: [ms(min), ms(max)] });
-/** Wait this many seconds between tasks. */
-export const constant = (s) => (s > 0 ? { tag: "constant", val: ms(s) } : { tag: "none" });
-/** Start a task every `period` seconds. */
-export const constantPacing = (period) => ({ tag: "pacing", val: ms(period) });
-
-/** A task: a name, a weight, the async function that runs it (given the user), tags. */
-export function task(name, weight, run, tags = []) {
-  return { name, weight, run, tags };
-}
+import { ms } from "../common.js";
+export { between, constant, constantPacing, task } from "../common.js";
 
 // Random numbers. The component is a snapshot taken at build time, so
 // QuickJS's own Math.random would start from the same state in every

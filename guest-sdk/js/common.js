@@ -1,0 +1,20 @@
+// What both SDKs (wasp-sdk for wasp:plugin@0.1, wasp-sdk/async for 0.2)
+// describe the same way: wait models and tasks. Plain JavaScript, no WIT.
+
+/** Seconds as whole milliseconds, never negative. */
+export const ms = (seconds) => Math.max(0, Math.round(seconds * 1000));
+
+/** Wait uniformly between min and max seconds. */
+export const between = (min, max) => ({ tag: "between", val: [ms(min), ms(max)] });
+/** Wait this many seconds between tasks. */
+export const constant = (s) => (s > 0 ? { tag: "constant", val: ms(s) } : { tag: "none" });
+/** Start a task every `period` seconds. */
+export const constantPacing = (period) => ({ tag: "pacing", val: ms(period) });
+
+/**
+ * A task: a name, a weight, the function that runs it (given the user; an
+ * async function with wasp-sdk/async), tags.
+ */
+export function task(name, weight, run, tags = []) {
+  return { name, weight, run, tags };
+}
