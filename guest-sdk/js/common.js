@@ -18,3 +18,25 @@ export const constantPacing = (period) => ({ tag: "pacing", val: ms(period) });
 export function task(name, weight, run, tags = []) {
   return { name, weight, run, tags };
 }
+
+/**
+ * What a response holds in both SDKs. Status >= 400 is a failure unless the
+ * SDK's `success()` is called; `text()` is the SDK's own.
+ */
+export class BaseResponse {
+  constructor(r) {
+    this.id = r.id;
+    this.status = r.status;
+    this.headers = Object.fromEntries(r.headers.map(([k, v]) => [k.toLowerCase(), v]));
+    this.body = r.body;
+    this.truncated = r.truncated;
+    this.url = r.url;
+    this.elapsedMs = Number(r.elapsedUs) / 1000;
+  }
+  get ok() {
+    return this.status < 400;
+  }
+  json() {
+    return JSON.parse(this.text());
+  }
+}

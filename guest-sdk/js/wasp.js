@@ -24,28 +24,13 @@ import * as wasiFlags from "wasp:plugin/flags@0.1.1";
 
 export const WIT_VERSION = "0.1.1";
 
-import { ms } from "./common.js";
+import { BaseResponse, ms } from "./common.js";
 export { between, constant, constantPacing, task } from "./common.js";
 
 /** A response. Status >= 400 is a failure unless you call `success()`. */
-export class Response {
-  constructor(r) {
-    this.id = r.id;
-    this.status = r.status;
-    this.headers = Object.fromEntries(r.headers.map(([k, v]) => [k.toLowerCase(), v]));
-    this.body = r.body;
-    this.truncated = r.truncated;
-    this.url = r.url;
-    this.elapsedMs = Number(r.elapsedUs) / 1000;
-  }
-  get ok() {
-    return this.status < 400;
-  }
+export class Response extends BaseResponse {
   text() {
     return new TextDecoder().decode(this.body);
-  }
-  json() {
-    return JSON.parse(this.text());
   }
   /** Counts this response as failed, with a message (a k6 check that failed). */
   failure(message) {

@@ -28,7 +28,7 @@ import witSeed from "wasi:random/insecure-seed@0.2.12";
 
 export const WIT_VERSION = "0.2.0";
 
-import { ms } from "../common.js";
+import { BaseResponse, ms } from "../common.js";
 export { between, constant, constantPacing, task } from "../common.js";
 
 // Random numbers. The component is a snapshot taken at build time, so
@@ -132,25 +132,13 @@ function utf8Decode(bytes) {
 }
 
 /** A response. Status >= 400 is a failure unless you call `success()`. */
-export class Response {
+export class Response extends BaseResponse {
   constructor(session, r) {
+    super(r);
     this.session = session;
-    this.id = r.id;
-    this.status = r.status;
-    this.headers = Object.fromEntries(r.headers.map(([k, v]) => [k.toLowerCase(), v]));
-    this.body = r.body;
-    this.truncated = r.truncated;
-    this.url = r.url;
-    this.elapsedMs = Number(r.elapsedUs) / 1000;
-  }
-  get ok() {
-    return this.status < 400;
   }
   text() {
     return utf8Decode(this.body);
-  }
-  json() {
-    return JSON.parse(this.text());
   }
   /** Counts this response as failed, with a message (a k6 check that failed). */
   failure(message) {
