@@ -40,3 +40,14 @@ export class BaseResponse {
     return JSON.parse(this.text());
   }
 }
+
+/** Log attributes as the host takes them: pairs of strings. */
+const attrs = (o) => Object.entries(o || {}).map(([k, v]) => [String(k), String(v)]);
+
+/**
+ * The `log` object of both SDKs: one method per level, each handing
+ * `write(level, message, attributes)` its line.
+ */
+export function logLevels(write) {
+  return Object.fromEntries(["trace", "debug", "info", "warn", "error"].map((level) => [level, (m, a) => write(level, String(m), attrs(a))]));
+}

@@ -24,7 +24,7 @@ import * as wasiFlags from "wasp:plugin/flags@0.1.1";
 
 export const WIT_VERSION = "0.1.1";
 
-import { BaseResponse, ms } from "./common.js";
+import { BaseResponse, logLevels, ms } from "./common.js";
 export { between, constant, constantPacing, task } from "./common.js";
 
 /** A response. Status >= 400 is a failure unless you call `success()`. */
@@ -88,15 +88,8 @@ export const http = {
   options: (url, opts) => request("options", url, opts),
 };
 
-const attrs = (o) => Object.entries(o || {}).map(([k, v]) => [String(k), String(v)]);
-/** Log lines in the host's log, tied to the current span. */
-export const log = {
-  trace: (m, a) => wasiLog.log("trace", String(m), attrs(a)),
-  debug: (m, a) => wasiLog.log("debug", String(m), attrs(a)),
-  info: (m, a) => wasiLog.log("info", String(m), attrs(a)),
-  warn: (m, a) => wasiLog.log("warn", String(m), attrs(a)),
-  error: (m, a) => wasiLog.log("error", String(m), attrs(a)),
-};
+/** Log lines in the host's log, tied to the current span: `log.info(message, attributes)`. */
+export const log = logLevels((level, m, a) => wasiLog.log(level, m, a));
 
 function value(v) {
   if (typeof v === "boolean") return { tag: "boolean", val: v };

@@ -28,7 +28,7 @@ import witSeed from "wasi:random/insecure-seed@0.2.12";
 
 export const WIT_VERSION = "0.2.0";
 
-import { BaseResponse, ms } from "../common.js";
+import { BaseResponse, logLevels, ms } from "../common.js";
 export { between, constant, constantPacing, task } from "../common.js";
 
 // Random numbers. The component is a snapshot taken at build time, so
@@ -220,8 +220,6 @@ export class Client {
   }
 }
 
-const attrs = (o) => Object.entries(o || {}).map(([k, v]) => [String(k), String(v)]);
-
 // WIT's 64-bit integers go to the host as BigInt.
 function value(v) {
   if (typeof v === "boolean") return { tag: "boolean", val: v };
@@ -246,13 +244,7 @@ function bound(s, user) {
       remove: (k) => witBaggage.remove(s, String(k)),
       entries: () => witBaggage.entries(s),
     },
-    log: {
-      trace: (m, a) => witLog.log(s, "trace", String(m), attrs(a)),
-      debug: (m, a) => witLog.log(s, "debug", String(m), attrs(a)),
-      info: (m, a) => witLog.log(s, "info", String(m), attrs(a)),
-      warn: (m, a) => witLog.log(s, "warn", String(m), attrs(a)),
-      error: (m, a) => witLog.log(s, "error", String(m), attrs(a)),
-    },
+    log: logLevels((level, m, a) => witLog.log(s, level, m, a)),
     telemetry: {
       setSpanName: (name) => witTelemetry.setSpanName(s, String(name)),
       setAttribute: (k, v) => witTelemetry.setAttribute(s, String(k), value(v)),
