@@ -39,8 +39,6 @@ out = resolve(out);
 if (!app.endsWith(".js") || !(await stat(app).catch(() => null))?.isFile()) fail(`${app}: not a JavaScript file`);
 
 const here = dirname(fileURLToPath(import.meta.url));
-// The SDK the app itself imports decides the world version.
-const shared = /^\s*import\b[^;]*?from\s*["']wasp-sdk\/async["']/m.test(await readFile(app, "utf8"));
 // componentize-qjs 0.5.0 (crates.io: `cargo install componentize-qjs-cli@0.5.0 --locked`,
 // Rust 1.97 or later): 0.4.x cannot build a world with async imports.
 const QJS = "componentize-qjs";
@@ -58,6 +56,9 @@ try {
   const source = join(work, "app.js");
   await bundle.write({ file: source, format: "esm" });
   await bundle.close();
+  // The world version is the one the bundle imports (through whichever SDK,
+  // from whichever of the app's modules): 0.2 is wasp-sdk/async's.
+  const shared = /["']wasp:plugin\/[a-z-]+@0\.2\.\d+["']/.test(await readFile(source, "utf8"));
   if (shared) {
     const exe = process.env.WASP_COMPONENTIZE_QJS || QJS;
     const tmp = join(work, "plugin.wasm");
