@@ -78,7 +78,8 @@ async fn javascript_users_sharing_instances_keep_their_own_cookies_baggage_and_t
 
 /// The JavaScript SDK writes and reads UTF-8 itself (QuickJS has no
 /// TextEncoder): text of 1 to 4 bytes a character goes to the target as
-/// UTF-8 and comes back the same, as text and as JSON.
+/// UTF-8 and comes back the same, as text and as JSON; bytes that are not
+/// UTF-8 read as Rust's lossy decoding (and the WHATWG decoder) read them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn javascript_users_send_and_read_utf8_text() {
     let t = target().await;
@@ -90,6 +91,7 @@ async fn javascript_users_send_and_read_utf8_text() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(task_runs(&r.json, "utf8"), (12, 0), "{}", r.json["errors"]);
     assert_eq!(t.count("/echo"), 24, "two round trips a task");
+    assert_eq!(t.count("/bad-utf8"), 24, "the bad bytes fetched and checked in each task");
     assert_eq!(r.json["total"]["failures"], 0, "{}", r.json["failures"]);
     t.stop().await;
 }

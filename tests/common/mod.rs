@@ -308,6 +308,23 @@ async fn once(State(ctx): State<Ctx>, Query(q): Query<HashMap<String, String>>) 
     }
 }
 
+/// Invalid UTF-8 of every kind, between valid text: a lone continuation byte,
+/// bytes that never start a character, overlong forms, a surrogate, a code
+/// point past U+10FFFF, sequences cut short in the middle and at the end.
+pub const BAD_UTF8: &[u8] =
+    b"a\x80b \xc0\xaf \xe0\x80\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xe2\x82x \xf0\x9f\x98! \xff\xfe \xc3\xa9\xe2\x9c\x93\xf0\x9f\x98\x80 \xf0\x9f\x98";
+
+/// 200 when the body is what [`BAD_UTF8`] decodes to with replacement
+/// characters; 422 with both texts when it is not.
+async fn lossy_check(body: String) -> (StatusCode, String) {
+    let want = String::from_utf8_lossy(BAD_UTF8);
+    if body == want {
+        (StatusCode::OK, String::new())
+    } else {
+        (StatusCode::UNPROCESSABLE_ENTITY, format!("want {want:?}, got {body:?}"))
+    }
+}
+
 async fn items(body: String) -> StatusCode {
     match serde_json::from_str::<serde_json::Value>(&body) {
         Ok(v) if v.is_object() => StatusCode::CREATED,
@@ -330,6 +347,10 @@ pub async fn target() -> Target {
         .route("/items", post(items))
         // A UTF-8 body back as it came (400 when it is not UTF-8).
         .route("/echo", post(|body: String| async move { body }))
+        // Bytes that are not all UTF-8, and a check of what a client decoded
+        // from them (Rust's lossy decoding replaces each maximal bad subpart
+        // with U+FFFD, as the WHATWG decoder does).
+        .route("/bad-utf8", get(|| async { BAD_UTF8 }).post(lossy_check))
         .route("/buy", post(|| async { "bought" }))
         .route("/stall", get(stall))
         .route("/start", get(start))

@@ -85,7 +85,7 @@ function seedFor(userId) {
 Math.random = () => (running ? running.random() : instanceDraw());
 
 // QuickJS has no TextEncoder/TextDecoder: UTF-8 by hand (what cannot be
-// encoded or decoded becomes U+FFFD, as with the Web's classes).
+// encoded or decoded becomes U+FFFD, where the Web's classes put it).
 function utf8Encode(text) {
   const out = [];
   for (const ch of String(text)) {
@@ -100,32 +100,49 @@ function utf8Encode(text) {
 }
 
 function utf8Decode(bytes) {
-  const b = bytes;
+  // The WHATWG decoder: each maximal invalid subpart becomes one U+FFFD, and
+  // the byte that ended it is read again as the start of what follows.
   const points = [];
-  let i = 0;
-  while (i < b.length) {
-    const x = b[i];
-    // The sequence's length and the smallest code point it may carry.
-    const [need, min, first] = x < 0x80 ? [0, 0, x] : x >= 0xc2 && x < 0xe0 ? [1, 0x80, x & 31] : x >= 0xe0 && x < 0xf0 ? [2, 0x800, x & 15] : x >= 0xf0 && x < 0xf5 ? [3, 0x10000, x & 7] : [-1, 0, 0];
-    if (need < 0) {
-      points.push(0xfffd);
-      i += 1;
+  let c = 0;
+  let need = 0;
+  let lower = 0x80;
+  let upper = 0xbf;
+  for (let i = 0; i < bytes.length; i++) {
+    const x = bytes[i];
+    if (need === 0) {
+      if (x < 0x80) points.push(x);
+      else if (x >= 0xc2 && x <= 0xdf) {
+        need = 1;
+        c = x & 31;
+      }
+      else if (x >= 0xe0 && x <= 0xef) {
+        need = 2;
+        c = x & 15;
+        if (x === 0xe0) lower = 0xa0; // no overlong forms
+        if (x === 0xed) upper = 0x9f; // no surrogates
+      } else if (x >= 0xf0 && x <= 0xf4) {
+        need = 3;
+        c = x & 7;
+        if (x === 0xf0) lower = 0x90; // no overlong forms
+        if (x === 0xf4) upper = 0x8f; // nothing past U+10FFFF
+      } else points.push(0xfffd);
       continue;
     }
-    let c = first;
-    let j = 1;
-    while (j <= need && i + j < b.length && (b[i + j] & 0xc0) === 0x80) {
-      c = (c << 6) | (b[i + j] & 63);
-      j += 1;
-    }
-    if (j <= need || c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+    if (x < lower || x > upper) {
+      need = 0;
+      lower = 0x80;
+      upper = 0xbf;
       points.push(0xfffd);
-      i += j;
+      i -= 1;
       continue;
     }
-    points.push(c);
-    i += need + 1;
+    c = (c << 6) | (x & 63);
+    need -= 1;
+    lower = 0x80;
+    upper = 0xbf;
+    if (need === 0) points.push(c);
   }
+  if (need !== 0) points.push(0xfffd); // cut short at the end
   let text = "";
   for (let k = 0; k < points.length; k += 4096) text += String.fromCodePoint(...points.slice(k, k + 4096));
   return text;

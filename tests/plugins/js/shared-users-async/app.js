@@ -35,6 +35,11 @@ class Shared extends User {
     if (r.text() !== text) throw new Error(`/echo: sent ${JSON.stringify(text)}, got ${JSON.stringify(r.text())}`);
     const j = await this.client.post("/echo", { json: { text } });
     if (j.json().text !== text) throw new Error(`/echo: JSON came back as ${j.text()}`);
+    // Bytes that are not UTF-8 come out with U+FFFD where a browser's decoder
+    // puts it; the target checks what was decoded.
+    const bad = await this.client.get("/bad-utf8");
+    const check = await this.client.post("/bad-utf8", { body: bad.text() });
+    if (!check.ok) throw new Error(`/bad-utf8: HTTP ${check.status}: ${check.text()}`);
   }
 
   // Random numbers drawn before and after an await, sent as x-r headers.
