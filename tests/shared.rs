@@ -314,9 +314,26 @@ async fn seeded_users_draw_their_own_numbers(plugin: &std::path::Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_past_its_budget_stops_its_instance_and_the_others_go_on() {
+    past_its_budget(&shared()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_task_past_its_budget_stops_its_instance_and_the_others_go_on() {
+    past_its_budget(&python_plugin("shared-users-async")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_javascript_task_past_its_budget_stops_its_instance_and_the_others_go_on() {
+    past_its_budget(&js_plugin("shared-users-async")).await;
+}
+
+/// User 3 of `plugin` computes without end once: the budget kills the task
+/// (a trap of its instance), that instance's 4 users start again, and the
+/// other 8 users keep their rate.
+async fn past_its_budget(plugin: &std::path::Path) {
     let t = target().await;
     let args = ["-H", &t.url(), "-T", "spin", "-u", "12", "-r", "100", "-t", "3s", "--wait", "20ms", "--users-per-instance", "4", "--task-budget", "300ms"];
-    let r = run(&shared(), &args).await;
+    let r = run(plugin, &args).await;
     assert_eq!(r.code, 1, "a killed task is an error of the run: {}", r.stderr);
     let messages = r.json["errors"].to_string();
     assert!(messages.contains("killed: used more than 300ms of guest time"), "{messages}");

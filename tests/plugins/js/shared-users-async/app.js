@@ -7,6 +7,7 @@ class Shared extends User {
     task("hello", 1, (u) => u.hello(), ["hello"]),
     task("dice", 1, (u) => u.dice(), ["dice"]),
     task("utf8", 1, (u) => u.utf8(), ["utf8"]),
+    task("spin", 1, (u) => u.spin(), ["spin"]),
   ];
 
   async onStart() {
@@ -40,6 +41,15 @@ class Shared extends User {
     const bad = await this.client.get("/bad-utf8");
     const check = await this.client.post("/bad-utf8", { body: bad.text() });
     if (!check.ok) throw new Error(`/bad-utf8: HTTP ${check.status}: ${check.text()}`);
+  }
+
+  // User 3 computes without end in its tenth task, once in the run (the
+  // target answers "first" once); everyone else says hello.
+  async spin() {
+    if (this.userId === 3 && this.done >= 9 && (await this.client.get("/once?key=spin")).text() === "first") {
+      for (;;);
+    }
+    await this.hello();
   }
 
   // Random numbers drawn before and after an await, sent as x-r headers.

@@ -22,6 +22,16 @@ class Shared(User):
         (await self.client.get(f"/whoami?u={self.user_id}", headers=h)).raise_for_status()
 
     @task
+    @tag("spin")
+    async def spin(self):
+        # User 3 computes without end in its tenth task, once in the run (the
+        # target answers "first" once); everyone else says hello.
+        if self.user_id == 3 and self.done >= 9 and (await self.client.get("/once?key=spin")).text == "first":
+            while True:
+                pass
+        await self.hello()
+
+    @task
     @tag("dice")
     async def dice(self):
         # Random numbers drawn before and after an await, sent as x-r headers.
