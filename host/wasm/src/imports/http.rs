@@ -476,7 +476,11 @@ impl Host for UserCtx {
         let (outgoing, flight) = self.outgoing(req)?;
         let result = {
             let _host = self.meter.host_wait();
-            self.run.http.send(&self.http.session, outgoing).await
+            // Host calls are polled on the user's fiber stack, and every page
+            // a call touches there stays resident while the store lives: the
+            // client's future (several KiB) goes on the heap, for the
+            // request's time only (12 KiB of stack per user instead of 16).
+            Box::pin(self.run.http.send(&self.http.session, outgoing)).await
         };
         self.answered(flight, result)
     }
