@@ -41,6 +41,24 @@ export class BaseResponse {
   }
 }
 
+/**
+ * A request's headers and body from its options, as both SDKs send them:
+ * headers as pairs of strings; `json` serialised and encoded (typed
+ * application/json unless a content-type is given), a string `body` encoded,
+ * bytes as they are. `encode` is the SDK's text to UTF-8 bytes.
+ */
+export function headersAndBody(opts, encode) {
+  const headers = Object.entries(opts.headers || {}).map(([k, v]) => [String(k), String(v)]);
+  let body;
+  if (opts.json !== undefined) {
+    body = encode(JSON.stringify(opts.json));
+    if (!headers.some(([k]) => k.toLowerCase() === "content-type")) headers.push(["content-type", "application/json"]);
+  } else if (opts.body !== undefined) {
+    body = typeof opts.body === "string" ? encode(opts.body) : opts.body;
+  }
+  return { headers, body };
+}
+
 /** Log attributes as the host takes them: pairs of strings. */
 const attrs = (o) => Object.entries(o || {}).map(([k, v]) => [String(k), String(v)]);
 

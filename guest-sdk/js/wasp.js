@@ -24,7 +24,7 @@ import * as wasiFlags from "wasp:plugin/flags@0.1.1";
 
 export const WIT_VERSION = "0.1.1";
 
-import { BaseResponse, logLevels, ms } from "./common.js";
+import { BaseResponse, headersAndBody, logLevels, ms } from "./common.js";
 export { between, constant, constantPacing, task } from "./common.js";
 
 /** A response. Status >= 400 is a failure unless you call `success()`. */
@@ -50,15 +50,10 @@ export class HttpError extends Error {
   }
 }
 
+const utf8 = (text) => new TextEncoder().encode(text);
+
 function request(method, url, opts = {}) {
-  const headers = Object.entries(opts.headers || {}).map(([k, v]) => [String(k), String(v)]);
-  let body;
-  if (opts.json !== undefined) {
-    body = new TextEncoder().encode(JSON.stringify(opts.json));
-    if (!headers.some(([k]) => k.toLowerCase() === "content-type")) headers.push(["content-type", "application/json"]);
-  } else if (opts.body !== undefined) {
-    body = typeof opts.body === "string" ? new TextEncoder().encode(opts.body) : opts.body;
-  }
+  const { headers, body } = headersAndBody(opts, utf8);
   const req = {
     method,
     url,

@@ -28,7 +28,7 @@ import witSeed from "wasi:random/insecure-seed@0.2.12";
 
 export const WIT_VERSION = "0.2.0";
 
-import { BaseResponse, logLevels, ms } from "../common.js";
+import { BaseResponse, headersAndBody, logLevels, ms } from "../common.js";
 export { between, constant, constantPacing, task } from "../common.js";
 
 // Random numbers. The component is a snapshot taken at build time, so
@@ -114,8 +114,7 @@ function utf8Decode(bytes) {
       else if (x >= 0xc2 && x <= 0xdf) {
         need = 1;
         c = x & 31;
-      }
-      else if (x >= 0xe0 && x <= 0xef) {
+      } else if (x >= 0xe0 && x <= 0xef) {
         need = 2;
         c = x & 15;
         if (x === 0xe0) lower = 0xa0; // no overlong forms
@@ -185,19 +184,12 @@ export class Client {
   }
 
   async request(method, url, opts = {}) {
-    const headers = Object.entries(opts.headers || {}).map(([k, v]) => [String(k), String(v)]);
-    let body = null;
-    if (opts.json !== undefined) {
-      body = utf8Encode(JSON.stringify(opts.json));
-      if (!headers.some(([k]) => k.toLowerCase() === "content-type")) headers.push(["content-type", "application/json"]);
-    } else if (opts.body !== undefined) {
-      body = typeof opts.body === "string" ? utf8Encode(opts.body) : opts.body;
-    }
+    const { headers, body } = headersAndBody(opts, utf8Encode);
     const req = {
       method,
       url: String(url),
       headers,
-      body,
+      body: body ?? null,
       name: opts.name === undefined ? null : String(opts.name),
       timeoutMs: opts.timeout === undefined ? null : ms(opts.timeout),
     };
