@@ -3,25 +3,12 @@
 // requests, bodies, random choices, span names and attributes, one INFO log per
 // task, 1-10 s between tasks.
 import { User, baggage, between, exportUser, flags, http, log, task, telemetry } from "wasp-sdk";
-// Generated from plugins/otel-demo/data by scripts/build-js-plugins.
-import { PRODUCT_IDS, PEOPLE } from "./data.gen.js";
+// The demo's data (generated from plugins/otel-demo/data), choices and tasks.
+import { CATEGORIES, PEOPLE, PRODUCT_IDS, QUANTITIES, choice, shopperTasks, timeUuids } from "./shop.js";
 
-const CATEGORIES = ["binoculars", "telescopes", "accessories", "assembly", "travel", "books", null];
-const QUANTITIES = [1, 2, 3, 4, 5, 10];
-const choice = (xs) => xs[Math.floor(Math.random() * xs.length)];
 const hex = (n) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, "0")).join("");
 
-// A time-based (version 1) UUID: 100 ns ticks since 1582-10-15, a random clock
-// sequence and a random node id with the multicast bit set.
-function uuid1() {
-  const ticks = BigInt(Date.now()) * 10000n + 0x01b21dd213814000n;
-  const low = (ticks & 0xffffffffn).toString(16).padStart(8, "0");
-  const mid = ((ticks >> 32n) & 0xffffn).toString(16).padStart(4, "0");
-  const high = (((ticks >> 48n) & 0x0fffn) | 0x1000n).toString(16).padStart(4, "0");
-  const seq = ((parseInt(hex(2), 16) & 0x3fff) | 0x8000).toString(16);
-  const node = (parseInt(hex(1), 16) | 1).toString(16).padStart(2, "0") + hex(5);
-  return `${low}-${mid}-${high}-${seq}-${node}`;
-}
+const uuid1 = timeUuids(hex);
 
 // The task's own span renamed, or a child span when called from another task.
 function inSpan(name, nested, f) {
@@ -33,17 +20,7 @@ function inSpan(name, nested, f) {
 class Shopper extends User {
   static behaviourName = "otel-demo shopper";
   static wait = between(1, 10);
-  static tasks = [
-    task("index", 1, (u) => u.index(false)),
-    task("browse_product", 10, (u) => u.browseProduct()),
-    task("get_recommendations", 3, (u) => u.getRecommendations()),
-    task("get_ads", 3, (u) => u.getAds()),
-    task("view_cart", 3, (u) => u.viewCart()),
-    task("add_to_cart", 2, (u) => u.addToCart(uuid1(), false)),
-    task("checkout", 1, (u) => u.checkout()),
-    task("checkout_multi", 1, (u) => u.checkoutMulti()),
-    task("flood_home", 5, (u) => u.floodHome()),
-  ];
+  static tasks = shopperTasks(task, uuid1);
 
   onStart() {
     const session = crypto.randomUUID();
