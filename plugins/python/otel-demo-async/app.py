@@ -2,30 +2,12 @@
 shoppers per instance): the same traffic as plugins/python/otel-demo, with
 ``async def`` tasks that await the host."""
 
-import json
-import os
 import random
-import sys
 import uuid
 
 from wasp_async import User, between, export, task
 
-
-def _load(name):
-    # Read at build time: componentize-py runs this import while it builds the
-    # component, so the shared data files end up inside it.
-    for base in sys.path:
-        path = os.path.join(base, "data", name)
-        if os.path.exists(path):
-            with open(path) as f:
-                return json.load(f)
-    raise FileNotFoundError(f"data/{name} (build with -p plugins/otel-demo)")
-
-
-PRODUCT_IDS = [p["id"] for p in _load("products.json")["products"]]
-PEOPLE = _load("people.json")
-CATEGORIES = ["binoculars", "telescopes", "accessories", "assembly", "travel", "books", None]
-QUANTITIES = [1, 2, 3, 4, 5, 10]
+from shop import CATEGORIES, CHECKOUT_ITEMS, PRODUCT_IDS, QUANTITIES, cart_item, checkout_body
 
 
 class Shopper(User):
@@ -106,8 +88,7 @@ class Shopper(User):
             self.telemetry.set_attribute("quantity", quantity)
             self.log.info(f"user {user} adds {quantity} of product {product} to the cart")
             await self.client.get(f"/api/products/{product}", name="/api/products/{id}")
-            item = {"item": {"productId": product, "quantity": quantity}, "userId": user}
-            await self.client.post("/api/cart", json=item)
+            await self.client.post("/api/cart", json=cart_item(product, quantity, user))
         finally:
             self._leave(nested)
 
@@ -116,9 +97,7 @@ class Shopper(User):
         await self._add_to_cart(str(uuid.uuid1()), nested=False)
 
     async def _checkout(self, user):
-        person = dict(random.choice(PEOPLE))
-        person["userId"] = user
-        await self.client.post("/api/checkout", json=person)
+        await self.client.post("/api/checkout", json=checkout_body(user))
 
     @task(1)
     async def checkout(self):
@@ -133,7 +112,7 @@ class Shopper(User):
     async def checkout_multi(self):
         self.telemetry.set_span_name("user_checkout_multi")
         user = str(uuid.uuid1())
-        items = random.choice([2, 3, 4])
+        items = random.choice(CHECKOUT_ITEMS)
         self.telemetry.set_attribute("user.id", user)
         self.telemetry.set_attribute("item.count", items)
         self.log.info(f"user {user} checks out {items} items")

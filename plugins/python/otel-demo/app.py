@@ -3,30 +3,12 @@ otel-demo plugin (and the demo's Locust file) — nine tasks by weight, their
 requests, bodies, random choices, span names and attributes, one INFO log per
 task, 1-10 s between tasks."""
 
-import json
-import os
 import random
-import sys
 import uuid
 
 from wasp import User, baggage, between, export, flags, log, task, telemetry
 
-
-def _load(name):
-    # Read at build time: componentize-py runs this import while it builds the
-    # component, so the shared data files end up inside it.
-    for base in sys.path:
-        path = os.path.join(base, "data", name)
-        if os.path.exists(path):
-            with open(path) as f:
-                return json.load(f)
-    raise FileNotFoundError(f"data/{name} (build with -p plugins/otel-demo)")
-
-
-PRODUCT_IDS = [p["id"] for p in _load("products.json")["products"]]
-PEOPLE = _load("people.json")
-CATEGORIES = ["binoculars", "telescopes", "accessories", "assembly", "travel", "books", None]
-QUANTITIES = [1, 2, 3, 4, 5, 10]
+from shop import CATEGORIES, CHECKOUT_ITEMS, PRODUCT_IDS, QUANTITIES, cart_item, checkout_body
 
 
 class _Nested:
@@ -111,17 +93,14 @@ class Shopper(User):
             telemetry.set_attribute("quantity", quantity)
             log.info(f"user {user} adds {quantity} of product {product} to the cart")
             self.client.get(f"/api/products/{product}", name="/api/products/{id}")
-            item = {"item": {"productId": product, "quantity": quantity}, "userId": user}
-            self.client.post("/api/cart", json=item)
+            self.client.post("/api/cart", json=cart_item(product, quantity, user))
 
     @task(2)
     def add_to_cart(self):
         self._add_to_cart(str(uuid.uuid1()), nested=False)
 
     def _checkout(self, user):
-        person = dict(random.choice(PEOPLE))
-        person["userId"] = user
-        self.client.post("/api/checkout", json=person)
+        self.client.post("/api/checkout", json=checkout_body(user))
 
     @task(1)
     def checkout(self):
@@ -136,7 +115,7 @@ class Shopper(User):
     def checkout_multi(self):
         telemetry.set_span_name("user_checkout_multi")
         user = str(uuid.uuid1())
-        items = random.choice([2, 3, 4])
+        items = random.choice(CHECKOUT_ITEMS)
         telemetry.set_attribute("user.id", user)
         telemetry.set_attribute("item.count", items)
         log.info(f"user {user} checks out {items} items")
