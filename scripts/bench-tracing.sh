@@ -15,7 +15,7 @@
 # Requests per CPU-second of wasp (GNU time) from each run's JSON result;
 # prints medians and each setting over untraced.
 # Usage: scripts/bench-tracing.sh   (env: RUNS [3], SECS [10], PROTOCOL [http/protobuf|grpc], SDK_TOO,
-#        BASE; BENCH_DIR: the peer harness folder)
+#        BASE, PROFILE [dist]; BENCH_DIR: the peer harness folder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"; SECS="${SECS:-10}"; PROTOCOL="${PROTOCOL:-http/protobuf}"
@@ -28,9 +28,12 @@ fi
 BENCH="${BENCH_DIR:-}"
 [[ -x $BENCH/nginx-ctl.sh ]] || { echo "bench-tracing: needs the shared harness (BENCH_DIR=path/to/the/harness, the folder of run-peers.sh and nginx-ctl.sh)" >&2; exit 2; }
 command -v nginx >/dev/null || { echo "bench-tracing: needs nginx (apt-get install nginx)" >&2; exit 2; }
-wasp=./target/release/wasp
-[[ -x $wasp && -f target/wasm32-wasip2/release/quickstart.wasm ]] || {
-  cargo build --release -p wasp && cargo build --release --target wasm32-wasip2 -p quickstart; }
+# PROFILE: the host's build profile, `dist` (what wasp ships, link-time
+# optimised) unless set (e.g. PROFILE=release, the tests' build).
+PROFILE="${PROFILE:-dist}"
+wasp=./target/$PROFILE/wasp
+[[ -x $wasp ]] || cargo build --profile "$PROFILE" -p wasp
+[[ -f target/wasm32-wasip2/release/quickstart.wasm ]] || cargo build --release --target wasm32-wasip2 -p quickstart
 export WASP_CACHE_DIR="${WASP_CACHE_DIR:-$PWD/target/wasp-cache}"
 scratch=$(mktemp -d)
 sink=""

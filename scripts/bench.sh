@@ -20,9 +20,11 @@ mkdir -p "$OUT"
 RUNS="${RUNS:-3}"
 SWEEP="${SWEEP:-1 1000 10000}"
 
-cargo build --release -p wasp
+# The host as wasp ships it (the `dist` profile: link-time optimised), or PROFILE=release.
+PROFILE="${PROFILE:-dist}"
+cargo build --profile "$PROFILE" -p wasp
 cargo build --release --target wasm32-wasip2 -p quickstart
-W="$ROOT/target/release/wasp"
+W="$ROOT/target/$PROFILE/wasp"
 P="$ROOT/target/wasm32-wasip2/release/quickstart.wasm"
 
 THR="$W run $P -H {URL} -u {CONNS} -r 10000 -t {DURATION_S}s --wait none -E write --only-summary"
