@@ -31,8 +31,10 @@ command -v nginx >/dev/null || { echo "bench-tracing: needs nginx (apt-get insta
 # PROFILE: the host's build profile, `dist` (what wasp ships, link-time
 # optimised) unless set (e.g. PROFILE=release, the tests' build).
 PROFILE="${PROFILE:-dist}"
+# Built every time (a no-op when fresh): a `dist` binary is rebuilt less often
+# than the tests' release one, and a stale one would measure old code.
+cargo build --profile "$PROFILE" -p wasp
 wasp=./target/$PROFILE/wasp
-[[ -x $wasp ]] || cargo build --profile "$PROFILE" -p wasp
 [[ -f target/wasm32-wasip2/release/quickstart.wasm ]] || cargo build --release --target wasm32-wasip2 -p quickstart
 export WASP_CACHE_DIR="${WASP_CACHE_DIR:-$PWD/target/wasp-cache}"
 scratch=$(mktemp -d)
