@@ -10,6 +10,7 @@
 #     rate 50,000/s, shared connections: this machine's open-file limit is
 #     20,000): time to start them all, requests served against
 #     users × run time / wait, peak RSS.
+# The release build unless WASP=path names another (e.g. scripts/build-pgo's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -23,9 +24,14 @@ mkdir -p "$OUT"
 MEM_COUNTS="${MEM_COUNTS:-1000 10000}"
 K="${K:-64}"
 
-cargo build --release -p wasp
+if [[ -n ${WASP:-} ]]; then
+  [[ -x $WASP ]] || { echo "bench-shared: WASP=$WASP is not an executable wasp" >&2; exit 2; }
+  W=$(realpath "$WASP")
+else
+  cargo build --release -p wasp
+  W="$ROOT/target/release/wasp"
+fi
 cargo build --release --target wasm32-wasip2 -p quickstart -p quickstart-async
-W="$ROOT/target/release/wasp"
 P1="$ROOT/target/wasm32-wasip2/release/quickstart.wasm"
 P2="$ROOT/target/wasm32-wasip2/release/quickstart_async.wasm"
 PY2="${CARGO_TARGET_DIR:-$ROOT/target}/python/quickstart-async.wasm"

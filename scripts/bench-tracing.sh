@@ -15,7 +15,8 @@
 # Requests per CPU-second of wasp (GNU time) from each run's JSON result;
 # prints medians and each setting over untraced.
 # Usage: scripts/bench-tracing.sh   (env: RUNS [3], SECS [10], PROTOCOL [http/protobuf|grpc], SDK_TOO,
-#        BASE, PROFILE [dist]; BENCH_DIR: the peer harness folder)
+#        BASE, PROFILE [dist], WASP (a wasp built elsewhere, e.g. by scripts/build-pgo,
+#        measured instead of building PROFILE); BENCH_DIR: the peer harness folder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"; SECS="${SECS:-10}"; PROTOCOL="${PROTOCOL:-http/protobuf}"
@@ -33,8 +34,13 @@ command -v nginx >/dev/null || { echo "bench-tracing: needs nginx (apt-get insta
 PROFILE="${PROFILE:-dist}"
 # Built every time (a no-op when fresh): a `dist` binary is rebuilt less often
 # than the tests' release one, and a stale one would measure old code.
-cargo build --profile "$PROFILE" -p wasp
-wasp=./target/$PROFILE/wasp
+if [[ -n ${WASP:-} ]]; then
+  [[ -x $WASP ]] || { echo "bench-tracing: WASP=$WASP is not an executable wasp" >&2; exit 2; }
+  wasp=$WASP
+else
+  cargo build --profile "$PROFILE" -p wasp
+  wasp=./target/$PROFILE/wasp
+fi
 [[ -f target/wasm32-wasip2/release/quickstart.wasm ]] || cargo build --release --target wasm32-wasip2 -p quickstart
 export WASP_CACHE_DIR="${WASP_CACHE_DIR:-$PWD/target/wasp-cache}"
 scratch=$(mktemp -d)

@@ -20,11 +20,16 @@ mkdir -p "$OUT"
 RUNS="${RUNS:-3}"
 SWEEP="${SWEEP:-1 1000 10000}"
 
-# The host as wasp ships it (the `dist` profile: link-time optimised), or PROFILE=release.
+# The host as wasp ships it (the `dist` profile: link-time optimised), or PROFILE=release,
+# or WASP=path: a wasp built elsewhere (e.g. by scripts/build-pgo).
 PROFILE="${PROFILE:-dist}"
-cargo build --profile "$PROFILE" -p wasp
+if [[ -n ${WASP:-} ]]; then
+  [[ -x $WASP ]] || { echo "bench: WASP=$WASP is not an executable wasp" >&2; exit 2; }
+else
+  cargo build --profile "$PROFILE" -p wasp
+fi
 cargo build --release --target wasm32-wasip2 -p quickstart
-W="$ROOT/target/$PROFILE/wasp"
+W=$(realpath "${WASP:-$ROOT/target/$PROFILE/wasp}")
 P="$ROOT/target/wasm32-wasip2/release/quickstart.wasm"
 
 THR="$W run $P -H {URL} -u {CONNS} -r 10000 -t {DURATION_S}s --wait none -E write --only-summary"
