@@ -12,6 +12,8 @@
 #     users × run time / wait, peak RSS.
 # The release build unless WASP=path names another (e.g. scripts/build-pgo's).
 set -euo pipefail
+# WASP=path is taken relative to where the script was started.
+[[ -n ${WASP:-} ]] && WASP=$(realpath -m -- "$WASP")
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 SHARED="${1:-${SHARED_BENCH:-}}"
@@ -26,7 +28,7 @@ K="${K:-64}"
 
 if [[ -n ${WASP:-} ]]; then
   [[ -x $WASP ]] || { echo "bench-shared: WASP=$WASP is not an executable wasp" >&2; exit 2; }
-  W=$(realpath "$WASP")
+  W=$WASP
 else
   cargo build --release -p wasp
   W="$ROOT/target/release/wasp"

@@ -18,6 +18,8 @@
 #        BASE, PROFILE [dist], WASP (a wasp built elsewhere, e.g. by scripts/build-pgo,
 #        measured instead of building PROFILE); BENCH_DIR: the peer harness folder)
 set -euo pipefail
+# WASP=path is taken relative to where the script was started.
+[[ -n ${WASP:-} ]] && WASP=$(realpath -m -- "$WASP")
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"; SECS="${SECS:-10}"; PROTOCOL="${PROTOCOL:-http/protobuf}"
 modes=(untraced traced); [[ -n ${SDK_TOO:-} ]] && modes+=(sdk); modes+=(ratio)
@@ -32,12 +34,12 @@ command -v nginx >/dev/null || { echo "bench-tracing: needs nginx (apt-get insta
 # PROFILE: the host's build profile, `dist` (what wasp ships, link-time
 # optimised) unless set (e.g. PROFILE=release, the tests' build).
 PROFILE="${PROFILE:-dist}"
-# Built every time (a no-op when fresh): a `dist` binary is rebuilt less often
-# than the tests' release one, and a stale one would measure old code.
 if [[ -n ${WASP:-} ]]; then
   [[ -x $WASP ]] || { echo "bench-tracing: WASP=$WASP is not an executable wasp" >&2; exit 2; }
   wasp=$WASP
 else
+  # Built every time (a no-op when fresh): a `dist` binary is rebuilt less
+  # often than the tests' release one, and a stale one would measure old code.
   cargo build --profile "$PROFILE" -p wasp
   wasp=./target/$PROFILE/wasp
 fi

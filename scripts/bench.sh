@@ -6,6 +6,8 @@
 #     connections: peak RSS, marginal KiB per user, time to start every user at spawn rate 10,000.
 # All traffic goes to 127.0.0.1; every run is bounded by `timeout`.
 set -euo pipefail
+# WASP=path is taken relative to where the script was started.
+[[ -n ${WASP:-} ]] && WASP=$(realpath -m -- "$WASP")
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 # The peer harness (run-peers.sh, nginx.conf) lives outside this repository:
@@ -29,7 +31,7 @@ else
   cargo build --profile "$PROFILE" -p wasp
 fi
 cargo build --release --target wasm32-wasip2 -p quickstart
-W=$(realpath "${WASP:-$ROOT/target/$PROFILE/wasp}")
+W="${WASP:-$ROOT/target/$PROFILE/wasp}"
 P="$ROOT/target/wasm32-wasip2/release/quickstart.wasm"
 
 THR="$W run $P -H {URL} -u {CONNS} -r 10000 -t {DURATION_S}s --wait none -E write --only-summary"
