@@ -304,6 +304,44 @@ async fn locust_and_wasp_variables_configure_the_run() {
     assert!(t.count("/hello") > 10);
 }
 
+/// A Rust plugin of wasp:plugin@0.1.2 gets a response's headers packed into
+/// one string (`send-packed`) and reads them as the target sent them:
+/// repeated names, a value holding `: `, a byte that is not UTF-8, an empty
+/// value, their order, and the slice of pairs made from them (the checks are
+/// the chaos plugin's `check_headers`; a wrong one fails its task).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rust_plugin_reads_response_headers_as_sent() {
+    let t = target().await;
+    let args = ["-H", &t.url(), "-T", "headers", "-u", "2", "--executor", "per-user-iterations", "--iterations", "3", "--wait", "1ms"];
+    let r = run(&plugin("chaos"), &args).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(task_runs(&r.json, "headers"), (6, 0), "{}", r.json["errors"]);
+    assert_eq!(t.count("/headers"), 6);
+    assert_eq!(r.json["total"]["failures"], 0, "{}", r.json["failures"]);
+}
+
+/// 0.2.1 added `send-packed`; a plugin built from the 0.2.0 WIT as released
+/// links to the 0.2.1 host's imports and its users share instances as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_built_for_wasp_plugin_0_2_0_still_runs() {
+    let legacy = plugin("legacy_0_2_0");
+    let cache = tempfile::tempdir().unwrap();
+    let info = inspect_json(&legacy, cache.path()).await;
+    assert_eq!(info["wit"], "wasp:plugin@0.2.0");
+    assert_eq!(info["scale"]["users_per_instance"], 64);
+    let t = target().await;
+    let args = ["-H", &t.url(), "-u", "6", "--users-per-instance", "3", "--executor", "per-user-iterations", "--iterations", "4", "--wait", "1ms"];
+    let r = run(&legacy, &args).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(task_runs(&r.json, "legacy"), (24, 0), "{}", r.json["errors"]);
+    assert_eq!(t.count("/v2"), 24);
+    let seen = t.seen.lock().unwrap();
+    for (path, h) in &seen.headers {
+        let b = h.get("baggage").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(b.contains("legacy=0.2.0"), "{path}: {b}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plugin_built_for_wasp_plugin_0_1_0_still_runs() {
     let legacy = plugin("legacy_0_1_0");
@@ -330,7 +368,7 @@ async fn inspect_describes_a_plugin_and_refuses_bad_ones() {
     let qs = plugin("quickstart");
     let cache = tempfile::tempdir().unwrap();
     let d = inspect_json(&qs, cache.path()).await;
-    assert_eq!(d["wit"], "wasp:plugin@0.1.1");
+    assert_eq!(d["wit"], "wasp:plugin@0.1.2");
     assert_eq!(d["behaviour"], "Quickstart");
     assert_eq!(d["wait"], "between 500ms and 1.5s");
     assert_eq!(d["size_bytes"].as_u64().unwrap(), std::fs::metadata(&qs).unwrap().len());
@@ -342,7 +380,7 @@ async fn inspect_describes_a_plugin_and_refuses_bad_ones() {
         .collect();
     assert_eq!(tasks, vec![("index".into(), 3, vec![]), ("create_item".into(), 1, vec!["write".to_string()])]);
     let imports: Vec<&str> = d["imports"].as_array().unwrap().iter().map(|i| i.as_str().unwrap()).collect();
-    assert!(imports.contains(&"wasp:plugin/http@0.1.1"), "{imports:?}");
+    assert!(imports.contains(&"wasp:plugin/http@0.1.2"), "{imports:?}");
     assert!(d["compile_ms"].as_f64().unwrap() > 0.0);
     // How its users are placed: one per instance, and how many fit in one process.
     let scale = &d["scale"];
@@ -358,7 +396,7 @@ async fn inspect_describes_a_plugin_and_refuses_bad_ones() {
 
     let r = finish(wasp().env("WASP_CACHE_DIR", cache.path()).arg("inspect").arg(&qs).spawn().unwrap(), None).await;
     assert_eq!(r.code, 0);
-    for needle in ["wasp:plugin@0.1.1", "Quickstart", "index", "create_item", "write", "75.0%", "wasp:plugin/http@0.1.1", "1 per instance", "per process"] {
+    for needle in ["wasp:plugin@0.1.2", "Quickstart", "index", "create_item", "write", "75.0%", "wasp:plugin/http@0.1.2", "1 per instance", "per process"] {
         assert!(r.stdout.contains(needle), "{needle} missing from:\n{}", r.stdout);
     }
     // Bad files: the same one-line errors and exit code as `wasp run`.

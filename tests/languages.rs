@@ -240,7 +240,7 @@ async fn the_javascript_sdk_installs_as_a_package_whose_wasp_build_makes_a_plugi
         "wasp-build (0.2)",
     );
     let info = inspect_json(&shared, "").await;
-    assert_eq!(info["wit"], "wasp:plugin@0.2.0", "{info}");
+    assert_eq!(info["wit"], "wasp:plugin@0.2.1", "{info}");
     let r = run(&shared, &["-H", &t.url(), "-u", "4", "-t", "2s", "--users-per-instance", "2"]).await;
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(reported(&r.json, "/") > 0, "{}", r.json["requests"]);

@@ -355,14 +355,28 @@ async fn users_per_instance_needs_a_0_2_plugin() {
     assert!(r.stderr.contains("--users-per-instance needs a wasp:plugin@0.2 plugin"), "{}", r.stderr);
 }
 
+/// Users sharing instances get a response's headers packed as well
+/// (`send-packed` of 0.2.1) and read them as sent: the checks of the 0.1
+/// test (`check_headers` in the plugin), from several users of an instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_sharing_an_instance_read_response_headers_as_sent() {
+    let t = target().await;
+    let args =
+        ["-H", &t.url(), "-T", "headers", "-u", "4", "--users-per-instance", "2", "--executor", "per-user-iterations", "--iterations", "3", "--wait", "1ms"];
+    let r = run(&shared(), &args).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(task_runs(&r.json, "headers"), (12, 0), "{}", r.json["errors"]);
+    assert_eq!(t.count("/headers"), 12);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inspect_shows_the_world_version_and_the_users_per_instance() {
     let cache = tempfile::tempdir().unwrap();
     let v2 = inspect_json(&shared(), cache.path()).await;
-    assert_eq!(v2["wit"], "wasp:plugin@0.2.0");
+    assert_eq!(v2["wit"], "wasp:plugin@0.2.1");
     assert_eq!(v2["scale"]["users_per_instance"], 64);
     let v1 = inspect_json(&plugin("quickstart"), cache.path()).await;
-    assert_eq!(v1["wit"], "wasp:plugin@0.1.1");
+    assert_eq!(v1["wit"], "wasp:plugin@0.1.2");
     assert_eq!(v1["scale"]["users_per_instance"], 1);
     // With a mapping limit, the users per process count K per instance.
     if let (Some(a), Some(b)) = (v2["scale"]["users_per_process"]["copied"].as_u64(), v1["scale"]["users_per_process"]["copied"].as_u64()) {

@@ -15,14 +15,14 @@
 // The host picks tasks by weight, waits between them, and times and traces
 // every request (traceparent and baggage included).
 
-import * as wasiHttp from "wasp:plugin/http@0.1.1";
-import * as wasiBaggage from "wasp:plugin/baggage@0.1.1";
-import * as wasiLog from "wasp:plugin/log@0.1.1";
-import * as wasiTelemetry from "wasp:plugin/telemetry@0.1.1";
-import * as wasiContext from "wasp:plugin/context@0.1.1";
-import * as wasiFlags from "wasp:plugin/flags@0.1.1";
+import * as wasiHttp from "wasp:plugin/http@0.1.2";
+import * as wasiBaggage from "wasp:plugin/baggage@0.1.2";
+import * as wasiLog from "wasp:plugin/log@0.1.2";
+import * as wasiTelemetry from "wasp:plugin/telemetry@0.1.2";
+import * as wasiContext from "wasp:plugin/context@0.1.2";
+import * as wasiFlags from "wasp:plugin/flags@0.1.2";
 
-export const WIT_VERSION = "0.1.1";
+export const WIT_VERSION = "0.1.2";
 
 import { BaseResponse, headersAndBody, logLevels, ms } from "./common.js";
 export { between, constant, constantPacing, task } from "./common.js";

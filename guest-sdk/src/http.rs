@@ -8,7 +8,7 @@
 use crate::bindings::wasp::plugin::http as wit;
 use crate::Error;
 use wasp_sdk_core::Spec;
-pub use wasp_sdk_core::{Build, Method, Response};
+pub use wasp_sdk_core::{Build, Headers, Method, Response};
 
 wasp_sdk_core::__request_from!(crate::bindings::wasp::plugin::types);
 
@@ -54,7 +54,7 @@ impl RequestBuilder {
         if let Some(e) = self.0.error.take() {
             return Err(e);
         }
-        let resp = response(wit::send(&wit_request(&mut self.0))?);
+        let resp = packed_response(wit::send_packed(&wit_request(&mut self.0))?);
         match self.0.verdict(&resp) {
             Some(Ok(())) => resp.pass(),
             Some(Err(why)) => resp.fail(&why),

@@ -59,7 +59,7 @@ pub mod telemetry;
 pub use error::{Error, HttpError, TaskResult};
 
 /// The host/WIT contract this SDK speaks.
-pub const WIT_VERSION: &str = "0.1.1";
+pub const WIT_VERSION: &str = "0.1.2";
 
 pub use wasp_sdk_core::{between, constant, constant_pacing, Wait};
 

@@ -243,6 +243,21 @@ async fn hello(State(ctx): State<Ctx>, Query(q): Query<HashMap<String, String>>)
     "hello"
 }
 
+/// Headers a plugin must read back as sent (the test plugins' `headers`
+/// tasks check them): two of one name, a value holding `: `, one with a
+/// byte that is not UTF-8, an empty one; the `x-` ones in this order.
+async fn headers_to_read() -> impl IntoResponse {
+    use axum::http::HeaderValue;
+    let mut h = HeaderMap::new();
+    h.append("x-first", HeaderValue::from_static("1"));
+    h.append(header::SET_COOKIE, HeaderValue::from_static("a=1; Path=/headers"));
+    h.append(header::SET_COOKIE, HeaderValue::from_static("b=2; Path=/headers"));
+    h.append("x-colon", HeaderValue::from_static("a: b"));
+    h.append("x-latin", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+    h.append("x-empty", HeaderValue::from_static(""));
+    (h, "headers")
+}
+
 async fn login(Query(q): Query<HashMap<String, String>>) -> impl IntoResponse {
     ([(header::SET_COOKIE, format!("session={}; Path=/", user(&q)))], "welcome")
 }
@@ -352,6 +367,7 @@ pub async fn target() -> Target {
         // with U+FFFD, as the WHATWG decoder does).
         .route("/bad-utf8", get(|| async { BAD_UTF8 }).post(lossy_check))
         .route("/buy", post(|| async { "bought" }))
+        .route("/headers", get(headers_to_read))
         .route("/stall", get(stall))
         .route("/start", get(start))
         .route("/hello", get(hello))
@@ -435,6 +451,8 @@ pub fn plugin(name: &str) -> PathBuf {
                 "bad-unknown-import",
                 "-p",
                 "legacy-0-1-0",
+                "-p",
+                "legacy-0-2-0",
             ])
             .status()
             .expect("cargo runs");

@@ -159,7 +159,7 @@ impl RequestBuilder<'_> {
             return Err(e);
         }
         let session = &self.client.session;
-        let resp = response(http::send(session, wit_request(&mut self.spec)).await?);
+        let resp = packed_response(http::send_packed(session, wit_request(&mut self.spec)).await?);
         match self.spec.verdict(&resp) {
             Some(Ok(())) => http::pass(session, resp.id),
             Some(Err(why)) => http::fail(session, resp.id, &why),

@@ -57,13 +57,13 @@ pub mod glue;
 
 pub use client::{Client, Level, RequestBuilder, Value};
 pub use error::{Error, HttpError, TaskResult};
-pub use wasp_sdk_core::{random, Response};
+pub use wasp_sdk_core::{random, Headers, Response};
 
 use std::future::Future;
 use std::pin::Pin;
 
 /// The host/WIT contract this SDK speaks.
-pub const WIT_VERSION: &str = "0.2.0";
+pub const WIT_VERSION: &str = "0.2.1";
 
 pub use wasp_sdk_core::{between, constant, constant_pacing, Wait};
 

@@ -7,12 +7,14 @@
 //! `wasp-sdk-async` (`@0.2`) re-export it and convert their bindings' types.
 
 mod error;
+mod headers;
 pub mod random;
 mod request;
 mod task;
 mod wait;
 
 pub use error::{Error, HttpError, TaskResult};
+pub use headers::Headers;
 pub use request::{Build, Method, Response, Spec};
 pub use task::{short_type_name, Task};
 pub use wait::{between, constant, constant_pacing, wit_ms, Wait};

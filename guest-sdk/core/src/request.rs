@@ -108,7 +108,9 @@ pub struct Response {
     /// The host's handle on it, for a verdict (valid until the task returns).
     pub id: u64,
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    /// In order, names in lower case; `get`, `get_all`, `iter`, or a slice
+    /// of owned pairs through `Deref`.
+    pub headers: crate::Headers,
     pub body: Vec<u8>,
     /// The body was longer than the host's cap and was cut.
     pub truncated: bool,
@@ -128,7 +130,7 @@ impl Response {
 
     /// The first header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers.get(name)
     }
 
     pub fn ok(&self) -> bool {
@@ -145,7 +147,7 @@ impl Response {
     }
 }
 
-/// The SDKs convert their bindings' request and response with this.
+/// The SDKs convert their bindings' request and (packed) response with this.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __request_from {
@@ -171,11 +173,13 @@ macro_rules! __request_from {
                 timeout_ms: s.timeout_ms,
             }
         }
-        pub(crate) fn response(r: __wit_types::Response) -> $crate::Response {
+        /// From `send-packed` (0.1.2, 0.2.1): the headers stay one string, read
+        /// in place (two copies into the guest per header saved).
+        pub(crate) fn packed_response(r: __wit_types::PackedResponse) -> $crate::Response {
             $crate::Response {
                 id: r.id,
                 status: r.status,
-                headers: r.headers,
+                headers: $crate::Headers::from_packed(r.headers),
                 body: r.body,
                 truncated: r.truncated,
                 url: r.url,

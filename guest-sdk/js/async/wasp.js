@@ -18,15 +18,15 @@
 // `this.baggage`, `this.log`, `this.telemetry`, `this.flags`, `this.userId`.
 // Module-level state is the instance's, shared by its users.
 
-import witHttp from "wasp:plugin/http@0.2.0";
-import witBaggage from "wasp:plugin/baggage@0.2.0";
-import witLog from "wasp:plugin/log@0.2.0";
-import witTelemetry from "wasp:plugin/telemetry@0.2.0";
-import witFlags from "wasp:plugin/flags@0.2.0";
-import witSession from "wasp:plugin/session@0.2.0";
+import witHttp from "wasp:plugin/http@0.2.1";
+import witBaggage from "wasp:plugin/baggage@0.2.1";
+import witLog from "wasp:plugin/log@0.2.1";
+import witTelemetry from "wasp:plugin/telemetry@0.2.1";
+import witFlags from "wasp:plugin/flags@0.2.1";
+import witSession from "wasp:plugin/session@0.2.1";
 import witSeed from "wasi:random/insecure-seed@0.2.12";
 
-export const WIT_VERSION = "0.2.0";
+export const WIT_VERSION = "0.2.1";
 
 import { BaseResponse, headersAndBody, logLevels, ms } from "../common.js";
 export { between, constant, constantPacing, task } from "../common.js";

@@ -27,7 +27,7 @@ from wit_world.imports import http as _http
 import wasp_common as _common
 from wasp_common import HttpError, between, constant, constant_pacing, tag, task
 
-WIT_VERSION = "0.1.1"
+WIT_VERSION = "0.1.2"
 
 __all__ = [
     "User", "task", "tag", "between", "constant", "constant_pacing", "export",

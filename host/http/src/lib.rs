@@ -147,7 +147,8 @@ pub struct Answer {
     pub status: u16,
     /// `1.1`, `2`, … (`network.protocol.version`).
     pub version: &'static str,
-    pub headers: Vec<(String, String)>,
+    /// As received: the caller copies them into the form its user wants.
+    pub headers: HeaderMap,
     /// At most the client's body cap.
     pub body: Vec<u8>,
     pub truncated: bool,
@@ -294,9 +295,8 @@ impl Rules {
             let (kept, bytes, truncated) = read?;
             let next = match next {
                 None => {
-                    let headers = parts.headers.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
                     let version = version_text(parts.version);
-                    return Ok(Answer { status: parts.status.as_u16(), version, headers, body: kept, truncated, bytes, url: url.into() });
+                    return Ok(Answer { status: parts.status.as_u16(), version, headers: parts.headers, body: kept, truncated, bytes, url: url.into() });
                 }
                 Some(next) => next.map_err(|m| Error::new(ErrorKind::Protocol, m))?,
             };

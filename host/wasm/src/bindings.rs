@@ -21,10 +21,10 @@ wasmtime::component::bindgen!({
 });
 
 /// The WIT package version this host implements.
-pub const WIT_VERSION: &str = "0.1.1";
+pub const WIT_VERSION: &str = "0.1.2";
 /// The versions of plugins it runs: its own and the earlier ones of the same
-/// minor version (wasmtime links a 0.1.0 plugin's imports to the 0.1.1 ones).
+/// minor version (wasmtime links a 0.1.0 or 0.1.1 plugin's imports to the 0.1.2 ones).
 /// 0.2.0 is the world of users sharing instances (`crate::shared`).
-pub const ACCEPTED_VERSIONS: &[&str] = &["0.1.0", "0.1.1", "0.2.0"];
+pub const ACCEPTED_VERSIONS: &[&str] = &["0.1.0", "0.1.1", "0.1.2", "0.2.0", "0.2.1"];
 /// The export every plugin must have.
 pub const BEHAVIOUR_EXPORT: &str = "wasp:plugin/behaviour";

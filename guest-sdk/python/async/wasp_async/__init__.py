@@ -32,7 +32,7 @@ from wit_world.imports import log as _log, session as _session, telemetry as _te
 import wasp_common as _common
 from wasp_common import HttpError, between, constant, constant_pacing, tag, task
 
-WIT_VERSION = "0.2.0"
+WIT_VERSION = "0.2.1"
 
 __all__ = ["User", "task", "tag", "between", "constant", "constant_pacing", "export", "Response", "HttpError"]
 

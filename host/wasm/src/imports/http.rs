@@ -6,7 +6,7 @@
 
 use super::{RunCtx, UserCtx};
 use crate::bindings::wasp::plugin::http::Host;
-use crate::bindings::wasp::plugin::types::{HttpError, Method, Request, Response};
+use crate::bindings::wasp::plugin::types::{HttpError, Method, PackedResponse, Request, Response};
 use crate::ledger::Ledger;
 use opentelemetry::trace::{SpanKind, Status, Tracer as _};
 use opentelemetry::{KeyValue, StringValue};
@@ -429,7 +429,7 @@ impl UserCtx {
 
     /// The answer (or the failure) of the request in flight: a response the
     /// guest may still judge, or an error counted at once.
-    pub(crate) fn answered(&mut self, flight: Flight, result: Result<wasp_http::Answer, wasp_http::Error>) -> Result<Response, HttpError> {
+    pub(crate) fn answered(&mut self, flight: Flight, result: Result<wasp_http::Answer, wasp_http::Error>) -> Result<Answered, HttpError> {
         let Flight { scenario, method: method_name, mut span, server, t0 } = flight;
         let run = self.run.clone();
         let name = self.http.in_flight.take().map(|(_, n)| n).unwrap_or_default();
@@ -448,7 +448,7 @@ impl UserCtx {
                 let pending =
                     Pending { id, scenario, method: method_name, name, elapsed_us, bytes: a.bytes, failure, status: Some(a.status), at: now, span, server };
                 self.http.hold(pending, &run);
-                Ok(Response { id, status: a.status, headers: a.headers, body: a.body, truncated: a.truncated, url: a.url, elapsed_us })
+                Ok(Answered { id, status: a.status, headers: a.headers, body: a.body, truncated: a.truncated, url: a.url, elapsed_us })
             }
             Err(err) => {
                 let p = Pending {
@@ -471,8 +471,51 @@ impl UserCtx {
     }
 }
 
-impl Host for UserCtx {
-    async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
+/// An answered request, before it is copied into the guest's form of it.
+pub(crate) struct Answered {
+    id: u64,
+    status: u16,
+    headers: HeaderMap,
+    body: Vec<u8>,
+    truncated: bool,
+    url: String,
+    elapsed_us: u64,
+}
+
+impl Answered {
+    /// For `http.send`: each header a pair of strings.
+    pub(crate) fn response(self) -> Response {
+        let headers = self.headers.iter().map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+        Response { id: self.id, status: self.status, headers, body: self.body, truncated: self.truncated, url: self.url, elapsed_us: self.elapsed_us }
+    }
+
+    /// For `http.send-packed`: the headers as one string, `name: value\n` each.
+    pub(crate) fn packed(self) -> PackedResponse {
+        let headers = packed_headers(&self.headers);
+        PackedResponse { id: self.id, status: self.status, headers, body: self.body, truncated: self.truncated, url: self.url, elapsed_us: self.elapsed_us }
+    }
+}
+
+/// Headers as lines of `name: value\n`, in the header map's order (a name's
+/// values together, in the order received). Neither part can hold a newline:
+/// the HTTP parser refuses one in a name or a value.
+fn packed_headers(h: &HeaderMap) -> String {
+    let mut s = String::with_capacity(h.iter().map(|(k, v)| k.as_str().len() + v.len() + 3).sum());
+    for (k, v) in h {
+        s.push_str(k.as_str());
+        s.push_str(": ");
+        match std::str::from_utf8(v.as_bytes()) {
+            Ok(v) => s.push_str(v),
+            Err(_) => s.push_str(&String::from_utf8_lossy(v.as_bytes())),
+        }
+        s.push('\n');
+    }
+    s
+}
+
+impl UserCtx {
+    /// `http.send` and `http.send-packed`: the request, sent and answered.
+    async fn exchange(&mut self, req: Request) -> Result<Answered, HttpError> {
         let (outgoing, flight) = self.outgoing(req)?;
         let result = {
             let _host = self.meter.host_wait();
@@ -483,6 +526,16 @@ impl Host for UserCtx {
             Box::pin(self.run.http.send(&self.http.session, outgoing)).await
         };
         self.answered(flight, result)
+    }
+}
+
+impl Host for UserCtx {
+    async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
+        self.exchange(req).await.map(Answered::response)
+    }
+
+    async fn send_packed(&mut self, req: Request) -> Result<PackedResponse, HttpError> {
+        self.exchange(req).await.map(Answered::packed)
     }
 
     async fn fail(&mut self, id: u64, message: String) {

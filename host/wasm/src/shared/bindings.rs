@@ -29,4 +29,4 @@ wasmtime::component::bindgen!({
 });
 
 /// The WIT package version of this world.
-pub const WIT_VERSION: &str = "0.2.0";
+pub const WIT_VERSION: &str = "0.2.1";

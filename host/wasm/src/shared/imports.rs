@@ -6,7 +6,8 @@
 use super::bindings::wasp::plugin as v2;
 use super::instance::InstanceState;
 use crate::bindings::wasp::plugin as v1;
-use crate::bindings::wasp::plugin::types::{HttpError, Request, Response};
+use crate::bindings::wasp::plugin::types::{HttpError, PackedResponse, Request, Response};
+use crate::imports::http::Answered;
 use crate::imports::UserCtx;
 use open_feature::EvaluationContext;
 use wasmtime::component::{Accessor, HasData, Resource};
@@ -68,29 +69,39 @@ impl v2::http::Host for InstanceState {
 
 impl<T> v2::http::HostWithStore<T> for InstanceState {
     async fn send(accessor: &Accessor<T, Self>, s: Resource<UserCtx>, req: Request) -> wasmtime::Result<Result<Response, HttpError>> {
-        let prepared = accessor.with(|mut a| -> wasmtime::Result<_> {
-            let state = a.get();
-            state.ticks = 0;
-            let user = state.user(&s)?;
-            if user.gone {
-                return Ok(Err(HttpError::Denied("the user has stopped".into())));
-            }
-            Ok(user.outgoing(req).map(|(out, flight)| (out, flight, user.http.session(), user.run.clone())))
-        })?;
-        let (outgoing, flight, session, run) = match prepared {
-            Ok(p) => p,
-            Err(e) => return Ok(Err(e)),
-        };
-        let result = run.http.send(&session, outgoing).await;
-        accessor.with(|mut a| {
-            let user = a.get().user(&s)?;
-            if user.gone {
-                // Stopped meanwhile: its request was counted as interrupted.
-                return Ok(Err(HttpError::Denied("the user has stopped".into())));
-            }
-            Ok(user.answered(flight, result))
-        })
+        Ok(exchange(accessor, s, req).await?.map(Answered::response))
     }
+
+    async fn send_packed(accessor: &Accessor<T, Self>, s: Resource<UserCtx>, req: Request) -> wasmtime::Result<Result<PackedResponse, HttpError>> {
+        Ok(exchange(accessor, s, req).await?.map(Answered::packed))
+    }
+}
+
+/// `http.send` and `http.send-packed` for the session's user: the request
+/// goes out away from the store, so the instance's other users run meanwhile.
+async fn exchange<T>(accessor: &Accessor<T, InstanceState>, s: Resource<UserCtx>, req: Request) -> wasmtime::Result<Result<Answered, HttpError>> {
+    let prepared = accessor.with(|mut a| -> wasmtime::Result<_> {
+        let state = a.get();
+        state.ticks = 0;
+        let user = state.user(&s)?;
+        if user.gone {
+            return Ok(Err(HttpError::Denied("the user has stopped".into())));
+        }
+        Ok(user.outgoing(req).map(|(out, flight)| (out, flight, user.http.session(), user.run.clone())))
+    })?;
+    let (outgoing, flight, session, run) = match prepared {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let result = run.http.send(&session, outgoing).await;
+    accessor.with(|mut a| {
+        let user = a.get().user(&s)?;
+        if user.gone {
+            // Stopped meanwhile: its request was counted as interrupted.
+            return Ok(Err(HttpError::Denied("the user has stopped".into())));
+        }
+        Ok(user.answered(flight, result))
+    })
 }
 
 /// Evaluates a flag for the session's user, away from the store.
