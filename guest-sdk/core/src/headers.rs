@@ -7,7 +7,8 @@ use std::cell::OnceCell;
 use std::fmt;
 use std::ops::Deref;
 
-/// The headers of a response, in the order received. Names are lower case.
+/// The headers of a response, in the order received (a name's later values
+/// next to its first). Names are lower case.
 #[derive(Clone, Default)]
 pub struct Headers {
     /// `name: value\n` lines (empty when the headers came as pairs).

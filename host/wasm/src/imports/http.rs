@@ -552,6 +552,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn packed_headers_are_lines_with_a_names_values_together_and_bad_bytes_replaced() {
+        let mut h = HeaderMap::new();
+        h.append("x-a", HeaderValue::from_static("1"));
+        h.append("set-cookie", HeaderValue::from_static("k=v; Path=/"));
+        h.append("x-a", HeaderValue::from_static("two: 2"));
+        h.append("x-bytes", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        h.append("x-empty", HeaderValue::from_static(""));
+        assert_eq!(packed_headers(&h), "x-a: 1\nx-a: two: 2\nset-cookie: k=v; Path=/\nx-bytes: caf\u{fffd}\nx-empty: \n");
+        assert_eq!(packed_headers(&HeaderMap::new()), "");
+    }
+
+    #[test]
     fn spans_show_urls_without_their_credentials() {
         let u = |s: &str| full_url(&Url::parse(s).unwrap());
         assert_eq!(u("http://shop.test:8080/a?b=1"), "http://shop.test:8080/a?b=1");
