@@ -97,7 +97,7 @@ impl Deref for Headers {
     type Target = [(String, String)];
 
     fn deref(&self) -> &[(String, String)] {
-        self.pairs.get_or_init(|| self.packed.split_terminator('\n').map(split_line).map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+        self.pairs.get_or_init(|| self.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
     }
 }
 
